@@ -1,0 +1,260 @@
+package websocket
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"strconv"
+)
+
+// Opcode is the 4-bit frame type of RFC 6455 §5.2.
+type Opcode uint8
+
+// Opcodes defined by RFC 6455 §5.2. The others are reserved and rejected.
+const (
+	OpContinuation Opcode = 0x0
+	OpText         Opcode = 0x1
+	OpBinary       Opcode = 0x2
+	OpClose        Opcode = 0x8
+	OpPing         Opcode = 0x9
+	OpPong         Opcode = 0xA
+)
+
+// String returns the opcode's name, or "reserved(N)".
+func (op Opcode) String() string {
+	switch op {
+	case OpContinuation:
+		return "continuation"
+	case OpText:
+		return "text"
+	case OpBinary:
+		return "binary"
+	case OpClose:
+		return "close"
+	case OpPing:
+		return "ping"
+	case OpPong:
+		return "pong"
+	}
+	return "reserved(" + strconv.Itoa(int(op)) + ")"
+}
+
+// IsControl reports whether op is a control opcode (close, ping, pong or a
+// reserved control opcode): RFC 6455 §5.5, the high bit of the opcode is set.
+func (op Opcode) IsControl() bool { return op&0x8 != 0 }
+
+// isReserved reports whether RFC 6455 leaves op undefined (3–7, 0xB–0xF).
+func (op Opcode) isReserved() bool {
+	switch op {
+	case OpContinuation, OpText, OpBinary, OpClose, OpPing, OpPong:
+		return false
+	}
+	return true
+}
+
+// Bits of the first two header bytes.
+const (
+	finBit  = 0x80
+	rsv1Bit = 0x40
+	rsv2Bit = 0x20
+	rsv3Bit = 0x10
+	rsvBits = rsv1Bit | rsv2Bit | rsv3Bit
+	maskBit = 0x80
+)
+
+const (
+	// maxFrameHeaderSize is 2 bytes of flags and length, 8 of extended length
+	// and 4 of masking key.
+	maxFrameHeaderSize = 14
+	// maxControlPayload is the largest control frame payload (RFC 6455 §5.5).
+	maxControlPayload = 125
+)
+
+// frameHeader is a decoded frame header. key is the masking key loaded
+// little-endian from its four wire bytes, the form maskBytes takes.
+type frameHeader struct {
+	fin    bool
+	rsv    byte // the RSV bits as they sit in the first byte (rsvBits mask)
+	opcode Opcode
+	masked bool
+	key    uint32
+	length int64
+}
+
+// headerRules are the per-connection facts a header is checked against.
+type headerRules struct {
+	// allowedRSV holds the RSV bits an extension negotiated: rsv1Bit for
+	// permessage-deflate, which allows it on the first frame of a data
+	// message only (RFC 7692 §6).
+	allowedRSV byte
+	// fromClient is true on the server: frames from a client must be masked
+	// and frames from a server must not be (RFC 6455 §5.1).
+	fromClient bool
+}
+
+// Header errors. Each fails the connection with 1002.
+var (
+	errReservedBits      = &protocolError{StatusProtocolError, "reserved bits set without a negotiated extension"}
+	errRSV1Control       = &protocolError{StatusProtocolError, "RSV1 set on a control frame"}
+	errRSV1Continuation  = &protocolError{StatusProtocolError, "RSV1 set on a continuation frame"}
+	errReservedOpcode    = &protocolError{StatusProtocolError, "reserved opcode"}
+	errFragmentedControl = &protocolError{StatusProtocolError, "fragmented control frame"}
+	errControlTooLong    = &protocolError{StatusProtocolError, "control frame payload longer than 125 bytes"}
+	errLengthHighBit     = &protocolError{StatusProtocolError, "64-bit payload length has its top bit set"}
+	errLengthNotMinimal  = &protocolError{StatusProtocolError, "payload length not in its shortest form"}
+	errUnmaskedClient    = &protocolError{StatusProtocolError, "unmasked frame from a client"}
+	errMaskedServer      = &protocolError{StatusProtocolError, "masked frame from a server"}
+)
+
+// frameHeaderSize returns the size of the header whose second byte is b1.
+func frameHeaderSize(b1 byte) int {
+	n := 2
+	switch b1 & 0x7f {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	if b1&maskBit != 0 {
+		n += 4
+	}
+	return n
+}
+
+// parseFrameHeader decodes the header at the start of b into h and checks it
+// against rules and RFC 6455 §5.2. It returns the header's size, or 0 and a
+// nil error when b holds only a prefix of a header.
+func parseFrameHeader(b []byte, rules headerRules, h *frameHeader) (int, error) {
+	if len(b) < 2 {
+		return 0, nil
+	}
+	n := frameHeaderSize(b[1])
+	if len(b) < n {
+		return 0, nil
+	}
+	b0, b1 := b[0], b[1]
+	h.fin = b0&finBit != 0
+	h.rsv = b0 & rsvBits
+	h.opcode = Opcode(b0 & 0x0f)
+	h.masked = b1&maskBit != 0
+
+	if h.rsv&^rules.allowedRSV != 0 {
+		return 0, errReservedBits
+	}
+	if h.opcode.isReserved() {
+		return 0, errReservedOpcode
+	}
+	if h.rsv&rsv1Bit != 0 {
+		if h.opcode.IsControl() {
+			return 0, errRSV1Control
+		}
+		if h.opcode == OpContinuation {
+			return 0, errRSV1Continuation
+		}
+	}
+	if h.masked != rules.fromClient {
+		if rules.fromClient {
+			return 0, errUnmaskedClient
+		}
+		return 0, errMaskedServer
+	}
+
+	p := 2
+	switch l := b1 & 0x7f; l {
+	case 126:
+		h.length = int64(binary.BigEndian.Uint16(b[2:4]))
+		p = 4
+		if h.length < 126 {
+			return 0, errLengthNotMinimal
+		}
+	case 127:
+		u := binary.BigEndian.Uint64(b[2:10])
+		p = 10
+		if u>>63 != 0 {
+			return 0, errLengthHighBit
+		}
+		if u <= 0xffff {
+			return 0, errLengthNotMinimal
+		}
+		h.length = int64(u)
+	default:
+		h.length = int64(l)
+	}
+	if h.opcode.IsControl() {
+		if !h.fin {
+			return 0, errFragmentedControl
+		}
+		if h.length > maxControlPayload {
+			return 0, errControlTooLong
+		}
+	}
+	h.key = 0
+	if h.masked {
+		h.key = binary.LittleEndian.Uint32(b[p : p+4])
+	}
+	return n, nil
+}
+
+// readFrameHeader reads one header from br into h. It consumes nothing until
+// the whole header is buffered, so a read that fails on a deadline can be
+// retried and resumes where it stopped. br's buffer must hold at least
+// maxFrameHeaderSize bytes. A stream that ends cleanly before the header
+// starts returns io.EOF; one that ends inside it returns io.ErrUnexpectedEOF.
+func readFrameHeader(br *bufio.Reader, rules headerRules, h *frameHeader) error {
+	b, err := br.Peek(2)
+	if err != nil {
+		return eofInside(len(b), err)
+	}
+	size := frameHeaderSize(b[1])
+	if b, err = br.Peek(size); err != nil {
+		return eofInside(len(b), err)
+	}
+	if _, err := parseFrameHeader(b, rules, h); err != nil {
+		return err
+	}
+	_, err = br.Discard(size)
+	return err
+}
+
+// eofInside turns io.EOF into io.ErrUnexpectedEOF when n bytes of a header
+// had already arrived.
+func eofInside(n int, err error) error {
+	if err == io.EOF && n > 0 {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// putFrameHeader writes h into b, which must hold maxFrameHeaderSize bytes,
+// and returns the number of bytes written. The length is written in its
+// shortest form; the key is written only when h.masked is set.
+func putFrameHeader(b []byte, h *frameHeader) int {
+	_ = b[maxFrameHeaderSize-1]
+	b0 := h.rsv&rsvBits | byte(h.opcode&0x0f)
+	if h.fin {
+		b0 |= finBit
+	}
+	var b1 byte
+	if h.masked {
+		b1 = maskBit
+	}
+	b[0] = b0
+	n := 2
+	switch {
+	case h.length < 126:
+		b[1] = b1 | byte(h.length)
+	case h.length <= 0xffff:
+		b[1] = b1 | 126
+		binary.BigEndian.PutUint16(b[2:4], uint16(h.length))
+		n = 4
+	default:
+		b[1] = b1 | 127
+		binary.BigEndian.PutUint64(b[2:10], uint64(h.length))
+		n = 10
+	}
+	if h.masked {
+		binary.LittleEndian.PutUint32(b[n:n+4], h.key)
+		n += 4
+	}
+	return n
+}
