@@ -1,5 +1,10 @@
 package websocket
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // utf8Validator checks UTF-8 incrementally, chunk by chunk, as the fragments
 // and reads of a text message arrive. It fails at the first byte that can
 // never be part of valid UTF-8 (RFC 3629 §4: no overlongs, no surrogates,
@@ -12,14 +17,40 @@ type utf8Validator struct {
 
 // feed validates p as the continuation of the bytes fed so far. It returns
 // the index in p of the first byte that makes the text invalid, or -1 when
-// p is valid so far (it may end inside a sequence; see done).
+// p is valid so far (it may end inside a sequence; see done). After an
+// invalid byte the state is meaningless until reset.
 func (v *utf8Validator) feed(p []byte) int {
+	i := 0
+	if v.need > 0 {
+		// Finish the sequence the previous chunk left open, so that the fast
+		// paths below start on a sequence boundary.
+		k := min(len(p), int(v.need))
+		if bad := v.step(p[:k]); bad >= 0 {
+			return bad
+		}
+		if v.need > 0 {
+			return -1
+		}
+		i = k
+	}
+	i += utf8ValidPrefix(p[i:])
+	// The fast paths stop at the first sequence they cannot vouch for: an
+	// invalid one, or one cut by the end of p. The byte machine finds the
+	// exact failing byte, or keeps the incomplete tail for the next chunk.
+	if bad := v.step(p[i:]); bad >= 0 {
+		return i + bad
+	}
+	return -1
+}
+
+// step is the byte-at-a-time form of feed: a small automaton over the
+// RFC 3629 §4 syntax, used where a sequence is cut or invalid. It returns
+// the index in p of the first invalid byte, or -1.
+func (v *utf8Validator) step(p []byte) int {
 	need, lo, hi := v.need, v.lo, v.hi
-	for i := 0; i < len(p); i++ {
-		c := p[i]
+	for i, c := range p {
 		if need > 0 {
 			if c < lo || c > hi {
-				v.need = need
 				return i
 			}
 			need--
@@ -29,6 +60,9 @@ func (v *utf8Validator) feed(p []byte) int {
 		if c < 0x80 {
 			continue
 		}
+		// RFC 3629 §4: the second byte's range depends on the lead; the
+		// narrowed ranges exclude overlongs (E0, F0), surrogates (ED) and
+		// code points above U+10FFFF (F4).
 		switch {
 		case c >= 0xc2 && c <= 0xdf:
 			need, lo, hi = 1, 0x80, 0xbf
@@ -44,8 +78,7 @@ func (v *utf8Validator) feed(p []byte) int {
 			need, lo, hi = 3, 0x80, 0x8f
 		case c >= 0xf1 && c <= 0xf3:
 			need, lo, hi = 3, 0x80, 0xbf
-		default:
-			v.need = 0
+		default: // 80–C1 without a lead, F5–FF: never valid
 			return i
 		}
 	}
@@ -59,3 +92,78 @@ func (v *utf8Validator) done() bool { return v.need == 0 }
 
 // reset prepares v for a new message.
 func (v *utf8Validator) reset() { *v = utf8Validator{} }
+
+// utf8HighBits has the top bit of every byte of a word set: a word of text
+// ANDed with it is zero exactly when all eight bytes are ASCII.
+const utf8HighBits = 0x8080808080808080
+
+// utf8ValidPrefixGeneric returns the length of the longest prefix of p that
+// consists of complete, valid UTF-8 sequences and that it can check with
+// whole-word loads. It stops at a sequence that is invalid or that may run
+// past the end of p, and only there or within the last three bytes of p;
+// p must start on a sequence boundary.
+func utf8ValidPrefixGeneric(p []byte) int {
+	i := 0
+	for i <= len(p)-4 {
+		w := binary.LittleEndian.Uint32(p[i:])
+		if w&0x80 == 0 {
+			// ASCII. Skip the rest of this word's ASCII, then whole
+			// words: ASCII comes in runs.
+			if h := w & 0x80808080; h != 0 {
+				i += bits.TrailingZeros32(h) >> 3
+				continue
+			}
+			i += 4
+			for i <= len(p)-64 {
+				q := p[i : i+64]
+				a := binary.LittleEndian.Uint64(q[0:]) | binary.LittleEndian.Uint64(q[8:])
+				b := binary.LittleEndian.Uint64(q[16:]) | binary.LittleEndian.Uint64(q[24:])
+				c := binary.LittleEndian.Uint64(q[32:]) | binary.LittleEndian.Uint64(q[40:])
+				d := binary.LittleEndian.Uint64(q[48:]) | binary.LittleEndian.Uint64(q[56:])
+				if (a|b|c|d)&utf8HighBits != 0 {
+					break
+				}
+				i += 64
+			}
+			for i <= len(p)-8 {
+				h := binary.LittleEndian.Uint64(p[i:]) & utf8HighBits
+				if h != 0 {
+					i += bits.TrailingZeros64(h) >> 3
+					break
+				}
+				i += 8
+			}
+			continue
+		}
+		// A multi-byte sequence, checked from the four bytes at i (byte 0
+		// in the low bits of w): the fixed bits of the lead and of the
+		// continuation bytes (RFC 3629 §3), then the value range.
+		switch {
+		case w&0xc0e0 == 0x80c0:
+			// 110xxxxx 10xxxxxx; C0 and C1 would be overlong.
+			if w&0x1e == 0 {
+				return i
+			}
+			i += 2
+		case w&0xc0c0f0 == 0x8080e0:
+			// 1110xxxx 10xxxxxx 10xxxxxx. The lead's four bits and the
+			// top value bit of the second byte tell E0 80–9F (overlong)
+			// and ED A0–BF (surrogates) apart from the rest.
+			if t := w & 0x200f; t == 0 || t == 0x200d {
+				return i
+			}
+			i += 3
+		case w&0xc0c0c0f8 == 0x808080f0:
+			// 11110xxx 10xxxxxx 10xxxxxx 10xxxxxx. The top five value bits
+			// (three from the lead, two from the second byte) must be 1–16:
+			// 0 is overlong (F0 80–8F), above 16 is past U+10FFFF.
+			if t := (w&7)<<2 | (w>>12)&3; t-1 >= 16 {
+				return i
+			}
+			i += 4
+		default:
+			return i
+		}
+	}
+	return i
+}
