@@ -123,7 +123,8 @@ func frameHeaderSize(b1 byte) int {
 
 // parseFrameHeader decodes the header at the start of b into h and checks it
 // against rules and RFC 6455 §5.2. It returns the header's size, or 0 and a
-// nil error when b holds only a prefix of a header.
+// nil error when b holds only a prefix of a header. h is written only on
+// success, so a caller never sees a half-decoded header.
 func parseFrameHeader(b []byte, rules headerRules, h *frameHeader) (int, error) {
 	if len(b) < 2 {
 		return 0, nil
@@ -133,38 +134,48 @@ func parseFrameHeader(b []byte, rules headerRules, h *frameHeader) (int, error) 
 		return 0, nil
 	}
 	b0, b1 := b[0], b[1]
-	h.fin = b0&finBit != 0
-	h.rsv = b0 & rsvBits
-	h.opcode = Opcode(b0 & 0x0f)
-	h.masked = b1&maskBit != 0
+	f := frameHeader{
+		fin:    b0&finBit != 0,
+		rsv:    b0 & rsvBits,
+		opcode: Opcode(b0 & 0x0f),
+		masked: b1&maskBit != 0,
+	}
 
-	if h.rsv&^rules.allowedRSV != 0 {
+	// RFC 6455 §5.2: a nonzero RSV bit that no negotiated extension defines
+	// fails the connection.
+	if f.rsv&^rules.allowedRSV != 0 {
 		return 0, errReservedBits
 	}
-	if h.opcode.isReserved() {
+	if f.opcode.isReserved() {
 		return 0, errReservedOpcode
 	}
-	if h.rsv&rsv1Bit != 0 {
-		if h.opcode.IsControl() {
+	// RFC 7692 §6: RSV1 marks a compressed message, so it may only be set on
+	// the first frame of a data message.
+	if f.rsv&rsv1Bit != 0 {
+		if f.opcode.IsControl() {
 			return 0, errRSV1Control
 		}
-		if h.opcode == OpContinuation {
+		if f.opcode == OpContinuation {
 			return 0, errRSV1Continuation
 		}
 	}
-	if h.masked != rules.fromClient {
+	// RFC 6455 §5.1: a server fails on an unmasked frame, a client on a
+	// masked one.
+	if f.masked != rules.fromClient {
 		if rules.fromClient {
 			return 0, errUnmaskedClient
 		}
 		return 0, errMaskedServer
 	}
 
+	// RFC 6455 §5.2: the payload length uses the fewest bytes possible, and
+	// the 64-bit form has its most significant bit clear.
 	p := 2
 	switch l := b1 & 0x7f; l {
 	case 126:
-		h.length = int64(binary.BigEndian.Uint16(b[2:4]))
+		f.length = int64(binary.BigEndian.Uint16(b[2:4]))
 		p = 4
-		if h.length < 126 {
+		if f.length < 126 {
 			return 0, errLengthNotMinimal
 		}
 	case 127:
@@ -176,22 +187,24 @@ func parseFrameHeader(b []byte, rules headerRules, h *frameHeader) (int, error) 
 		if u <= 0xffff {
 			return 0, errLengthNotMinimal
 		}
-		h.length = int64(u)
+		f.length = int64(u)
 	default:
-		h.length = int64(l)
+		f.length = int64(l)
 	}
-	if h.opcode.IsControl() {
-		if !h.fin {
+	// RFC 6455 §5.5: control frames are not fragmented and carry at most
+	// 125 bytes.
+	if f.opcode.IsControl() {
+		if !f.fin {
 			return 0, errFragmentedControl
 		}
-		if h.length > maxControlPayload {
+		if f.length > maxControlPayload {
 			return 0, errControlTooLong
 		}
 	}
-	h.key = 0
-	if h.masked {
-		h.key = binary.LittleEndian.Uint32(b[p : p+4])
+	if f.masked {
+		f.key = binary.LittleEndian.Uint32(b[p : p+4])
 	}
+	*h = f
 	return n, nil
 }
 
@@ -227,7 +240,9 @@ func eofInside(n int, err error) error {
 
 // putFrameHeader writes h into b, which must hold maxFrameHeaderSize bytes,
 // and returns the number of bytes written. The length is written in its
-// shortest form; the key is written only when h.masked is set.
+// shortest form, as RFC 6455 §5.2 requires, and must not be negative; the
+// key is written only when h.masked is set. It does not check the rules
+// parseFrameHeader enforces: the caller builds only frames it may send.
 func putFrameHeader(b []byte, h *frameHeader) int {
 	_ = b[maxFrameHeaderSize-1]
 	b0 := h.rsv&rsvBits | byte(h.opcode&0x0f)
