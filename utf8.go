@@ -104,16 +104,12 @@ const utf8HighBits = 0x8080808080808080
 // p must start on a sequence boundary.
 func utf8ValidPrefixGeneric(p []byte) int {
 	i := 0
+next:
 	for i <= len(p)-4 {
 		w := binary.LittleEndian.Uint32(p[i:])
 		if w&0x80 == 0 {
-			// ASCII. Skip the rest of this word's ASCII, then whole
-			// words: ASCII comes in runs.
-			if h := w & 0x80808080; h != 0 {
-				i += bits.TrailingZeros32(h) >> 3
-				continue
-			}
-			i += 4
+			// ASCII comes in runs: skip whole blocks, then words, and stop
+			// at the first byte with its top bit set.
 			for i <= len(p)-64 {
 				q := p[i : i+64]
 				a := binary.LittleEndian.Uint64(q[0:]) | binary.LittleEndian.Uint64(q[8:])
@@ -126,12 +122,18 @@ func utf8ValidPrefixGeneric(p []byte) int {
 				i += 64
 			}
 			for i <= len(p)-8 {
-				h := binary.LittleEndian.Uint64(p[i:]) & utf8HighBits
-				if h != 0 {
+				if h := binary.LittleEndian.Uint64(p[i:]) & utf8HighBits; h != 0 {
 					i += bits.TrailingZeros64(h) >> 3
-					break
+					continue next
 				}
 				i += 8
+			}
+			if i <= len(p)-4 {
+				if h := binary.LittleEndian.Uint32(p[i:]) & 0x80808080; h != 0 {
+					i += bits.TrailingZeros32(h) >> 3
+				} else {
+					i += 4
+				}
 			}
 			continue
 		}
