@@ -1,0 +1,321 @@
+package websocket
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// This file holds the rules both handshakes share (RFC 6455 §4): the key and
+// its accept value, the header token lists, and the handshake error type.
+
+// acceptGUID is the fixed string of RFC 6455 §1.3 appended to the client's key
+// before hashing, so that only a server that speaks WebSocket can answer.
+const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// Header names of the opening handshake, spelled as RFC 6455 §11.3 registers
+// them. http.Header canonicalises them on access.
+const (
+	headerKey        = "Sec-WebSocket-Key"
+	headerAccept     = "Sec-WebSocket-Accept"
+	headerVersion    = "Sec-WebSocket-Version"
+	headerProtocol   = "Sec-WebSocket-Protocol"
+	headerExtensions = "Sec-WebSocket-Extensions"
+)
+
+// supportedVersion is the only protocol version of RFC 6455 §4.1.
+const supportedVersion = "13"
+
+// ErrBadHandshake is wrapped by every *HandshakeError, so a caller can tell a
+// refused or malformed opening handshake from a network failure with
+// errors.Is(err, ErrBadHandshake).
+var ErrBadHandshake = errors.New("websocket: bad handshake")
+
+// HandshakeError reports an opening handshake that failed. On the server
+// (Upgrader.Upgrade) Status is the HTTP status that was sent to the client;
+// on the client (Dialer.Dial) it is the status the server answered with, which
+// is 101 when the server switched protocols but its answer broke a rule.
+type HandshakeError struct {
+	Status int    // HTTP status sent (server) or received (client)
+	Reason string // what was wrong, for logs
+}
+
+// Error returns the status and the reason.
+func (e *HandshakeError) Error() string {
+	return "websocket: bad handshake: " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status) + ": " + e.Reason
+}
+
+// Unwrap returns ErrBadHandshake.
+func (e *HandshakeError) Unwrap() error { return ErrBadHandshake }
+
+// newKey returns a fresh Sec-WebSocket-Key.
+// RFC 6455 §4.1: a nonce of 16 random bytes, base64-encoded, new for each
+// connection.
+func newKey() string {
+	var b [16]byte
+	// crypto/rand.Read never returns an error since Go 1.24: it crashes the
+	// program instead if the system's randomness fails.
+	_, _ = rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// validKey reports whether key is an acceptable Sec-WebSocket-Key.
+// RFC 6455 §4.2.1: it must base64-decode to exactly 16 bytes, which always
+// takes 24 characters with padding.
+func validKey(key string) bool {
+	if len(key) != 24 {
+		return false
+	}
+	// DecodeString skips CR and LF; the length test above already rules out
+	// any key that would need them to reach 16 bytes, and the decoded length
+	// settles the rest.
+	b, err := base64.StdEncoding.DecodeString(key)
+	return err == nil && len(b) == 16
+}
+
+// acceptKey returns the Sec-WebSocket-Accept value that answers key.
+// RFC 6455 §4.2.2: base64 of the SHA-1 of the key followed by the GUID.
+func acceptKey(key string) string {
+	h := sha1.New()
+	h.Write([]byte(key))
+	h.Write([]byte(acceptGUID))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// headerHasToken reports whether any line of the header field name lists
+// token, compared ASCII case-insensitively as RFC 7230 §6.1 and §6.7 require
+// for Connection and Upgrade.
+func headerHasToken(h http.Header, name, token string) bool {
+	return httpguts.HeaderValuesContainsToken(h.Values(name), token)
+}
+
+// isToken reports whether s is a non-empty RFC 7230 §3.2.6 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !httpguts.IsTokenRune(rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// isOWS reports whether b is optional white space (RFC 7230 §3.2.3).
+func isOWS(b byte) bool { return b == ' ' || b == '\t' }
+
+// parseTokenList returns the tokens of a comma-separated list spread over one
+// or more header lines, in order, as Sec-WebSocket-Protocol carries them
+// (RFC 6455 §4.1: 1#token). The tokens keep their case: subprotocol names are
+// compared exactly. RFC 7230 §7: empty list elements are skipped; anything else
+// that is not a token is an error.
+func parseTokenList(values []string) ([]string, error) {
+	var tokens []string
+	for _, v := range values {
+		for elem := range strings.SplitSeq(v, ",") {
+			elem = strings.Trim(elem, " \t")
+			if elem == "" {
+				continue
+			}
+			if !isToken(elem) {
+				return nil, fmt.Errorf("%q is not a token", elem)
+			}
+			tokens = append(tokens, elem)
+		}
+	}
+	return tokens, nil
+}
+
+// extensionOffer is one element of a Sec-WebSocket-Extensions list: an
+// extension name and its parameters, in the order they were written.
+type extensionOffer struct {
+	name   string
+	params []extensionParam
+}
+
+// extensionParam is one parameter of an extension offer. A parameter may come
+// without a value (hasValue false), as RFC 7692's "server_no_context_takeover"
+// does.
+type extensionParam struct {
+	name     string
+	value    string // unquoted
+	hasValue bool
+}
+
+// parseExtensions parses the Sec-WebSocket-Extensions lines of a handshake
+// into a list of offers, in order; several lines combine as one list.
+//
+// RFC 6455 §9.1:
+//
+//	extension-list  = 1#extension
+//	extension       = extension-token *( ";" extension-param )
+//	extension-param = token [ "=" (token | quoted-string) ]
+//
+// with optional white space around the separators, and a quoted value that
+// must still be a token once unescaped. Empty list elements are skipped
+// (RFC 7230 §7); any other deviation is an error.
+func parseExtensions(values []string) ([]extensionOffer, error) {
+	var offers []extensionOffer
+	for _, v := range values {
+		s := extensionScanner{s: v}
+		for {
+			s.skipOWS()
+			if s.done() {
+				break
+			}
+			if s.peek() == ',' {
+				s.i++
+				continue
+			}
+			offer, err := s.extension()
+			if err != nil {
+				return nil, err
+			}
+			offers = append(offers, offer)
+			s.skipOWS()
+			if s.done() {
+				break
+			}
+			if s.peek() != ',' {
+				return nil, s.errorf("expected ',' or ';'")
+			}
+			s.i++
+		}
+	}
+	return offers, nil
+}
+
+// extensionScanner walks one Sec-WebSocket-Extensions line.
+type extensionScanner struct {
+	s string
+	i int
+}
+
+func (s *extensionScanner) done() bool { return s.i >= len(s.s) }
+func (s *extensionScanner) peek() byte { return s.s[s.i] }
+
+func (s *extensionScanner) skipOWS() {
+	for !s.done() && isOWS(s.peek()) {
+		s.i++
+	}
+}
+
+// token consumes the longest run of token characters, which may be empty.
+func (s *extensionScanner) token() string {
+	start := s.i
+	for !s.done() && httpguts.IsTokenRune(rune(s.peek())) {
+		s.i++
+	}
+	return s.s[start:s.i]
+}
+
+func (s *extensionScanner) errorf(format string, args ...any) error {
+	return fmt.Errorf("Sec-WebSocket-Extensions %q at offset %d: %s", s.s, s.i, fmt.Sprintf(format, args...))
+}
+
+// extension consumes one extension name and its parameters.
+func (s *extensionScanner) extension() (extensionOffer, error) {
+	var offer extensionOffer
+	offer.name = s.token()
+	if offer.name == "" {
+		return offer, s.errorf("expected an extension name")
+	}
+	for {
+		s.skipOWS()
+		if s.done() || s.peek() != ';' {
+			return offer, nil
+		}
+		s.i++
+		s.skipOWS()
+		var p extensionParam
+		p.name = s.token()
+		if p.name == "" {
+			return offer, s.errorf("expected a parameter name")
+		}
+		s.skipOWS()
+		if !s.done() && s.peek() == '=' {
+			s.i++
+			s.skipOWS()
+			p.hasValue = true
+			if !s.done() && s.peek() == '"' {
+				v, err := s.quoted()
+				if err != nil {
+					return offer, err
+				}
+				// RFC 6455 §9.1: a quoted value must conform to the
+				// token rule after unescaping.
+				if !isToken(v) {
+					return offer, s.errorf("quoted value %q is not a token", v)
+				}
+				p.value = v
+			} else {
+				p.value = s.token()
+				if p.value == "" {
+					return offer, s.errorf("expected a parameter value")
+				}
+			}
+		}
+		offer.params = append(offer.params, p)
+	}
+}
+
+// quoted consumes an RFC 7230 §3.2.6 quoted-string and returns it unescaped.
+func (s *extensionScanner) quoted() (string, error) {
+	s.i++ // opening quote
+	var b strings.Builder
+	for !s.done() {
+		c := s.peek()
+		s.i++
+		switch {
+		case c == '"':
+			return b.String(), nil
+		case c == '\\':
+			if s.done() {
+				return "", s.errorf("unterminated quoted-string")
+			}
+			c = s.peek()
+			s.i++
+			// quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+			if c != '\t' && (c < 0x20 || c == 0x7f) {
+				return "", s.errorf("invalid escaped byte %#x", c)
+			}
+			b.WriteByte(c)
+		case c == '\t' || (c >= 0x20 && c != 0x7f):
+			// qdtext, with the backslash and quote handled above.
+			b.WriteByte(c)
+		default:
+			return "", s.errorf("invalid byte %#x in quoted-string", c)
+		}
+	}
+	return "", s.errorf("unterminated quoted-string")
+}
+
+// formatExtensions writes offers as one Sec-WebSocket-Extensions value, the
+// form a handshake answer or offer carries. Every name and value must be a
+// token (parseExtensions guarantees it); values are written bare.
+func formatExtensions(offers []extensionOffer) string {
+	var b strings.Builder
+	for i, o := range offers {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(o.name)
+		for _, p := range o.params {
+			b.WriteString("; ")
+			b.WriteString(p.name)
+			if p.hasValue {
+				b.WriteByte('=')
+				b.WriteString(p.value)
+			}
+		}
+	}
+	return b.String()
+}
