@@ -1,0 +1,301 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// Upgrader turns HTTP requests into WebSocket connections: the server side of
+// the opening handshake of RFC 6455 §4.2.
+//
+// An Upgrader is configured once and then used by many handlers at the same
+// time; Upgrade may be called concurrently as long as the fields are not
+// changed meanwhile.
+//
+// The server handshake timeout is the http.Server's: ReadHeaderTimeout (or
+// ReadTimeout) bounds how long a client may take to send its request. The
+// deadlines the server set do not outlive the handshake: the connection
+// returned has none.
+type Upgrader struct {
+	// Subprotocols lists the application protocols the server speaks. Upgrade
+	// picks the first protocol of the client's Sec-WebSocket-Protocol list
+	// that also appears here: the client's order of preference decides
+	// (RFC 6455 §4.1 lets the client order its list), as gorilla/websocket
+	// does. Nil or empty means no subprotocol is chosen, unless the
+	// responseHeader passed to Upgrade names one.
+	Subprotocols []string
+
+	// CheckOrigin decides whether a request's Origin is allowed, and answers
+	// 403 Forbidden when it returns false. Nil means the same-origin check:
+	// a request without an Origin header (a non-browser client) is allowed;
+	// otherwise the Origin's host and port must equal the request's Host,
+	// compared case-insensitively, with a missing port standing for the
+	// default port of the scheme. RFC 6455 §10.2: browsers send Origin so
+	// that servers can refuse pages of other sites.
+	CheckOrigin func(r *http.Request) bool
+
+	// Error, when set, writes the HTTP answer of a refused handshake instead
+	// of the default short text body. It must write status. Headers the
+	// protocol requires (Allow on 405, Sec-WebSocket-Version on 426) are
+	// already set on w.Header() when it is called. reason is the
+	// *HandshakeError that Upgrade then returns.
+	Error func(w http.ResponseWriter, r *http.Request, status int, reason error)
+
+	// ReadLimit is the largest message the connection accepts; a larger one
+	// fails it with close code 1009. Zero means DefaultReadLimit, a negative
+	// value means no limit.
+	ReadLimit int64
+
+	// ReadBufferSize and WriteBufferSize size the connection's I/O buffers in
+	// bytes. Zero means the default.
+	ReadBufferSize, WriteBufferSize int
+
+	// PingInterval, when positive, makes the connection send a ping this
+	// often; PongTimeout is how long it waits for the answer before failing
+	// (zero means PingInterval). CloseTimeout bounds how long Close waits for
+	// the peer's close frame; zero means the default.
+	PingInterval, PongTimeout, CloseTimeout time.Duration
+
+	// The compression options of RFC 7692 (permessage-deflate) will be added
+	// here; until then the server accepts no extension.
+}
+
+// Upgrade validates the opening handshake of r, answers it with
+// 101 Switching Protocols and returns the connection, which the caller now
+// owns and must close.
+//
+// A request that breaks RFC 6455 §4.2.1 is refused with the matching status:
+// 405 (with Allow: GET) for a method other than GET, 426 (with
+// Sec-WebSocket-Version: 13) for another protocol version, 403 when the
+// origin check fails, and 400 for everything else (HTTP/1.0, a Connection
+// header without "upgrade", an Upgrade header without "websocket", a
+// Sec-WebSocket-Key that does not decode to 16 bytes). Upgrade then has
+// written the answer (see Upgrader.Error) and returns a *HandshakeError that
+// carries the status; the caller must not write to w again.
+//
+// responseHeader holds extra header fields for the 101 answer, such as
+// Set-Cookie. It must not carry Sec-WebSocket-Extensions (extensions are
+// negotiated by the Upgrader). It may carry Sec-WebSocket-Protocol only when
+// u.Subprotocols is empty, as a single token that the client offered: that is
+// then the chosen subprotocol. Upgrade, Connection and Sec-WebSocket-Accept in
+// responseHeader are ignored. A responseHeader that breaks these rules, or a
+// ResponseWriter that cannot be hijacked (HTTP/2), is answered with
+// 500 Internal Server Error.
+//
+// Bytes the client sent after its handshake are kept: they are the first
+// bytes the connection reads.
+func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (*Conn, error) {
+	cfg, err := u.upgrade(w, r, responseHeader)
+	if err != nil {
+		return nil, err
+	}
+	return newConn(cfg), nil
+}
+
+// upgrade is Upgrade up to the construction of the Conn, so that tests can
+// inspect what the handshake hands over.
+func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (connConfig, error) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		return connConfig{}, u.refuse(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not GET")
+	}
+	if !r.ProtoAtLeast(1, 1) {
+		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, "protocol "+r.Proto+" is older than HTTP/1.1")
+	}
+	if !headerHasToken(r.Header, "Connection", "upgrade") {
+		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, `the Connection header does not contain "upgrade"`)
+	}
+	if !headerHasToken(r.Header, "Upgrade", "websocket") {
+		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, `the Upgrade header does not contain "websocket"`)
+	}
+	// RFC 6455 §4.2.2: a version we do not speak is answered with 426 and
+	// the versions we do.
+	if v := r.Header.Values(headerVersion); len(v) != 1 || v[0] != supportedVersion {
+		w.Header().Set(headerVersion, supportedVersion)
+		return connConfig{}, u.refuse(w, r, http.StatusUpgradeRequired, "Sec-WebSocket-Version is not 13")
+	}
+	// RFC 6455 §11.3.1: the key appears exactly once.
+	keys := r.Header.Values(headerKey)
+	if len(keys) != 1 || !validKey(keys[0]) {
+		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, "Sec-WebSocket-Key is missing, repeated or not 16 bytes in base64")
+	}
+	checkOrigin := u.CheckOrigin
+	if checkOrigin == nil {
+		checkOrigin = sameOrigin
+	}
+	if !checkOrigin(r) {
+		return connConfig{}, u.refuse(w, r, http.StatusForbidden, "origin not allowed")
+	}
+	offered, err := parseTokenList(r.Header.Values(headerProtocol))
+	if err != nil {
+		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, "Sec-WebSocket-Protocol: "+err.Error())
+	}
+	subprotocol, err := u.chooseSubprotocol(offered, responseHeader)
+	if err != nil {
+		return connConfig{}, u.refuse(w, r, http.StatusInternalServerError, err.Error())
+	}
+	answer, err := appendSwitchingProtocols(nil, keys[0], subprotocol, responseHeader)
+	if err != nil {
+		return connConfig{}, u.refuse(w, r, http.StatusInternalServerError, err.Error())
+	}
+
+	netConn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return connConfig{}, u.refuse(w, r, http.StatusInternalServerError, "cannot take over the connection: "+err.Error())
+	}
+	// net/http clears its ReadTimeout and WriteTimeout deadlines when it
+	// hands the connection over; other ResponseWriters may not, so the
+	// deadlines are cleared once the answer is out, leaving the connection's
+	// lifetime to its users.
+	if _, err := netConn.Write(answer); err != nil {
+		netConn.Close()
+		return connConfig{}, fmt.Errorf("websocket: writing the handshake answer: %w", err)
+	}
+	if err := netConn.SetDeadline(time.Time{}); err != nil {
+		netConn.Close()
+		return connConfig{}, fmt.Errorf("websocket: clearing the handshake deadlines: %w", err)
+	}
+	return connConfig{
+		netConn:         netConn,
+		br:              brw.Reader, // holds what the client sent after its request
+		client:          false,
+		subprotocol:     subprotocol,
+		readLimit:       u.ReadLimit,
+		readBufferSize:  u.ReadBufferSize,
+		writeBufferSize: u.WriteBufferSize,
+		pingInterval:    u.PingInterval,
+		pongTimeout:     u.PongTimeout,
+		closeTimeout:    u.CloseTimeout,
+	}, nil
+}
+
+// refuse answers a handshake that cannot succeed and returns the error that
+// Upgrade reports.
+func (u *Upgrader) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) error {
+	err := &HandshakeError{Status: status, Reason: reason}
+	if u.Error != nil {
+		u.Error(w, r, status, err)
+		return err
+	}
+	http.Error(w, http.StatusText(status)+": "+reason, status)
+	return err
+}
+
+// chooseSubprotocol returns the subprotocol of the answer, or "".
+func (u *Upgrader) chooseSubprotocol(offered []string, responseHeader http.Header) (string, error) {
+	if len(responseHeader.Values(headerExtensions)) > 0 {
+		return "", errors.New("responseHeader must not set Sec-WebSocket-Extensions")
+	}
+	own := responseHeader.Values(headerProtocol)
+	if len(own) > 0 {
+		if len(u.Subprotocols) > 0 {
+			return "", errors.New("responseHeader sets Sec-WebSocket-Protocol although Upgrader.Subprotocols is set")
+		}
+		// RFC 6455 §4.2.2: the server answers with one of the values the
+		// client offered, or with none.
+		if len(own) != 1 || !isToken(own[0]) {
+			return "", fmt.Errorf("responseHeader Sec-WebSocket-Protocol %q is not a single token", own)
+		}
+		for _, p := range offered {
+			if p == own[0] {
+				return p, nil
+			}
+		}
+		return "", fmt.Errorf("responseHeader Sec-WebSocket-Protocol %q was not offered by the client", own[0])
+	}
+	for _, p := range offered {
+		for _, q := range u.Subprotocols {
+			if p == q {
+				return p, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// appendSwitchingProtocols appends the 101 answer of RFC 6455 §4.2.2 to b.
+// Fields of extra are checked so that no value can split the answer.
+func appendSwitchingProtocols(b []byte, key, subprotocol string, extra http.Header) ([]byte, error) {
+	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	b = append(b, acceptKey(key)...)
+	b = append(b, "\r\n"...)
+	if subprotocol != "" {
+		b = append(b, "Sec-WebSocket-Protocol: "...)
+		b = append(b, subprotocol...)
+		b = append(b, "\r\n"...)
+	}
+	for name, values := range extra {
+		switch http.CanonicalHeaderKey(name) {
+		case "Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol":
+			continue // set above
+		}
+		if !httpguts.ValidHeaderFieldName(name) {
+			return nil, fmt.Errorf("responseHeader has an invalid field name %q", name)
+		}
+		for _, v := range values {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return nil, fmt.Errorf("responseHeader %s has an invalid value %q", name, v)
+			}
+			b = append(b, name...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	return append(b, "\r\n"...), nil
+}
+
+// IsWebSocketUpgrade reports whether r asks for a WebSocket upgrade: its
+// Connection header contains "upgrade" and its Upgrade header "websocket".
+// It does not validate the rest of the handshake; Upgrade does.
+func IsWebSocketUpgrade(r *http.Request) bool {
+	return headerHasToken(r.Header, "Connection", "upgrade") &&
+		headerHasToken(r.Header, "Upgrade", "websocket")
+}
+
+// sameOrigin is the default origin check of Upgrader.CheckOrigin.
+func sameOrigin(r *http.Request) bool {
+	origins := r.Header.Values("Origin")
+	if len(origins) == 0 {
+		return true // not a browser: Origin only protects browser users
+	}
+	if len(origins) > 1 {
+		return false
+	}
+	u, err := url.Parse(origins[0])
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Hostname() == "" {
+		return false // includes the opaque origin "null"
+	}
+	host := (&url.URL{Host: r.Host}).Hostname()
+	if !strings.EqualFold(u.Hostname(), host) {
+		return false
+	}
+	originPort := u.Port()
+	if originPort == "" {
+		originPort = defaultPort(u.Scheme)
+	}
+	// The request does not say which scheme the client used (a proxy may
+	// have terminated TLS), so a Host without a port matches an origin on
+	// the default port of the origin's own scheme.
+	if port := (&url.URL{Host: r.Host}).Port(); port != "" {
+		return originPort == port
+	}
+	return originPort == defaultPort(u.Scheme)
+}
+
+// defaultPort returns the port a URL of scheme uses when it names none, or "".
+func defaultPort(scheme string) string {
+	switch strings.ToLower(scheme) {
+	case "http", "ws":
+		return "80"
+	case "https", "wss":
+		return "443"
+	}
+	return ""
+}
