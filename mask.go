@@ -11,19 +11,29 @@ import (
 // little-endian. Feeding a payload in pieces, each call taking the position
 // the previous one returned, gives the same bytes as masking it at once.
 
-// maskGeneric is the pure-Go maskBytes: 64-bit words, unrolled by four, with
-// the key rotated so that the word loop always starts at key position 0.
+// maskGeneric is the pure-Go maskBytes: 64-bit words, eight per iteration,
+// with the key rotated once for the start position so that no byte-at-a-time
+// head is needed. Its speed is bounded by two 8-byte stores per cycle.
 func maskGeneric(key uint32, pos int, b []byte) int {
 	pos &= 3
-	// Byte at a time until the key is back at position 0 or b ends.
-	for pos != 0 && len(b) > 0 {
-		b[0] ^= byte(key >> (8 * pos))
-		b = b[1:]
-		pos = (pos + 1) & 3
-	}
+	next := (pos + len(b)) & 3
+	// RFC 6455 §5.3: byte i takes key byte (pos+i) mod 4. Rotating the key
+	// right by pos bytes makes every word below start at key position 0.
+	k32 := bits.RotateLeft32(key, -8*pos)
 	if len(b) >= 8 {
-		k := uint64(key) | uint64(key)<<32
-		for len(b) >= 32 {
+		k := uint64(k32) | uint64(k32)<<32
+		for len(b) >= 64 {
+			binary.LittleEndian.PutUint64(b[0:8], binary.LittleEndian.Uint64(b[0:8])^k)
+			binary.LittleEndian.PutUint64(b[8:16], binary.LittleEndian.Uint64(b[8:16])^k)
+			binary.LittleEndian.PutUint64(b[16:24], binary.LittleEndian.Uint64(b[16:24])^k)
+			binary.LittleEndian.PutUint64(b[24:32], binary.LittleEndian.Uint64(b[24:32])^k)
+			binary.LittleEndian.PutUint64(b[32:40], binary.LittleEndian.Uint64(b[32:40])^k)
+			binary.LittleEndian.PutUint64(b[40:48], binary.LittleEndian.Uint64(b[40:48])^k)
+			binary.LittleEndian.PutUint64(b[48:56], binary.LittleEndian.Uint64(b[48:56])^k)
+			binary.LittleEndian.PutUint64(b[56:64], binary.LittleEndian.Uint64(b[56:64])^k)
+			b = b[64:]
+		}
+		if len(b) >= 32 {
 			binary.LittleEndian.PutUint64(b[0:8], binary.LittleEndian.Uint64(b[0:8])^k)
 			binary.LittleEndian.PutUint64(b[8:16], binary.LittleEndian.Uint64(b[8:16])^k)
 			binary.LittleEndian.PutUint64(b[16:24], binary.LittleEndian.Uint64(b[16:24])^k)
@@ -36,13 +46,12 @@ func maskGeneric(key uint32, pos int, b []byte) int {
 		}
 	}
 	if len(b) >= 4 {
-		binary.LittleEndian.PutUint32(b[0:4], binary.LittleEndian.Uint32(b[0:4])^key)
+		binary.LittleEndian.PutUint32(b[0:4], binary.LittleEndian.Uint32(b[0:4])^k32)
 		b = b[4:]
 	}
-	k := key
+	// At most 3 bytes remain, at key positions 0, 1, 2 of the rotated key.
 	for i := range b {
-		b[i] ^= byte(k)
-		k = bits.RotateLeft32(k, -8)
+		b[i] ^= byte(k32 >> (8 * (i & 3)))
 	}
-	return (pos + len(b)) & 3
+	return next
 }

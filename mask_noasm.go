@@ -2,4 +2,5 @@
 
 package websocket
 
+// Without assembly, maskBytes is the pure-Go word loop.
 func maskBytes(key uint32, pos int, b []byte) int { return maskGeneric(key, pos, b) }

@@ -1,0 +1,42 @@
+//go:build amd64 && !purego
+
+package websocket
+
+import (
+	"math/bits"
+	"strconv"
+	"testing"
+
+	"github.com/rfc6455/websocket/internal/cpuid"
+)
+
+// maskSSE2Only is maskBytes with the AVX2 loop disabled, so the SSE2 bulk
+// loop is tested and measured even on CPUs that have AVX2.
+func maskSSE2Only(key uint32, pos int, b []byte) int {
+	pos &= 3
+	maskAsm(b, bits.RotateLeft32(key, -8*pos), false)
+	return (pos + len(b)) & 3
+}
+
+// Without AVX2, maskBytes already is the SSE2 path and is tested as such.
+func init() {
+	if cpuid.HasAVX2 {
+		maskImpls["maskSSE2Only"] = maskSSE2Only
+	}
+}
+
+// BenchmarkMaskSSE2 measures the SSE2 path on CPUs where maskBytes would use
+// AVX2, to justify keeping the AVX2 loop.
+func BenchmarkMaskSSE2(b *testing.B) {
+	for _, n := range maskBenchSizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			buf := misalignedBuffer(n)
+			b.SetBytes(int64(n))
+			b.ReportAllocs()
+			pos := 0
+			for b.Loop() {
+				pos = maskSSE2Only(benchMaskKey, pos, buf)
+			}
+		})
+	}
+}
