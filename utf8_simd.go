@@ -1,0 +1,125 @@
+package websocket
+
+// The SIMD validator (utf8_amd64.s) follows the "lookup" method of Keiser
+// and Lemire, "Validating UTF-8 In Less Than One Instruction Per Byte"
+// (2021). Every error in UTF-8 shows within a window of four bytes ending
+// at the byte in error, so each byte of a block is checked against the
+// three before it, the last bytes of the previous block serving as the
+// context of the first ones:
+//
+//   - Most errors are visible in two bytes, the previous one and this one.
+//     Three 16-entry tables, indexed by the high nibble of the previous
+//     byte, its low nibble and the high nibble of this byte (PSHUFB), give
+//     each a set of error classes it is compatible with; an error is
+//     present when a class survives the AND of the three.
+//   - A continuation byte after a continuation byte is an error unless a
+//     3- or 4-byte lead stands two or three bytes back. The tables flag
+//     every such pair (utf8ErrTwoConts, bit 7), and the assembly flips the
+//     flag where a lead two or three bytes back requires it; the flip also
+//     raises an error where a required continuation byte is missing.
+//
+// A block counts as checked when no byte in it is flagged. The window
+// reaches back three bytes, so a valid checked prefix may still end inside
+// a sequence, and a lone invalid lead (C0, C1, F5–FF) is flagged at the
+// byte after it; utf8SequenceStart backs up over both so that the scalar
+// path can take over at a boundary and find the exact failing byte.
+
+// Error classes of a two-byte window (previous byte, this byte), one bit
+// each in the lookup tables.
+const (
+	utf8ErrTooShort  = 1 << 0 // a lead not followed by a continuation byte
+	utf8ErrTooLong   = 1 << 1 // a continuation byte right after ASCII
+	utf8ErrOverlong3 = 1 << 2 // E0 80–9F: a 3-byte form of a 2-byte value
+	utf8ErrTooLarge  = 1 << 3 // F4–FF 90–BF: above U+10FFFF
+	utf8ErrSurrogate = 1 << 4 // ED A0–BF: U+D800–DFFF (RFC 3629 §3)
+	utf8ErrOverlong2 = 1 << 5 // C0 or C1 then a continuation byte
+	// utf8ErrOverlong4 is F0 80–8F, an overlong 4-byte form, and also
+	// F5–FF 80–8F, above U+10FFFF: the low nibbles (0, 5–F) tell them apart.
+	utf8ErrOverlong4 = 1 << 6
+	utf8ErrTwoConts  = 1 << 7 // a continuation byte after a continuation byte
+)
+
+// utf8Carry marks the classes that depend only on the high nibbles, so they
+// pass the low-nibble table unconditionally.
+const utf8Carry = utf8ErrTooShort | utf8ErrTooLong | utf8ErrTwoConts
+
+// utf8SIMDTables holds the lookup tables and constants the assembly loads,
+// at fixed offsets: prevHigh at 0, prevLow at 16, curHigh at 32, lastMax at
+// 48.
+var utf8SIMDTables = struct {
+	prevHigh [16]byte // by the high nibble of the previous byte
+	prevLow  [16]byte // by the low nibble of the previous byte
+	curHigh  [16]byte // by the high nibble of this byte
+	// lastMax is the largest byte allowed at each position of the last
+	// block for it to end on a boundary: below F0, E0 and C0 in the last
+	// three. A block that exceeds it leaves a sequence open, which a
+	// following all-ASCII block (checked without the tables) must refuse.
+	lastMax [32]byte
+}{
+	prevHigh: [16]byte{
+		// 0–7: ASCII; only a continuation byte after it is wrong.
+		utf8ErrTooLong, utf8ErrTooLong, utf8ErrTooLong, utf8ErrTooLong,
+		utf8ErrTooLong, utf8ErrTooLong, utf8ErrTooLong, utf8ErrTooLong,
+		// 8–B: continuation byte.
+		utf8ErrTwoConts, utf8ErrTwoConts, utf8ErrTwoConts, utf8ErrTwoConts,
+		// C: 2-byte lead, C0 and C1 overlong.
+		utf8ErrTooShort | utf8ErrOverlong2,
+		// D: 2-byte lead.
+		utf8ErrTooShort,
+		// E: 3-byte lead, E0 overlong, ED surrogate.
+		utf8ErrTooShort | utf8ErrOverlong3 | utf8ErrSurrogate,
+		// F: 4-byte lead (or invalid F5–FF), F0 overlong, F4+ too large.
+		utf8ErrTooShort | utf8ErrTooLarge | utf8ErrOverlong4,
+	},
+	prevLow: [16]byte{
+		0x0: utf8Carry | utf8ErrOverlong2 | utf8ErrOverlong3 | utf8ErrOverlong4, // C0, E0, F0
+		0x1: utf8Carry | utf8ErrOverlong2,                                       // C1
+		0x2: utf8Carry,
+		0x3: utf8Carry,
+		0x4: utf8Carry | utf8ErrTooLarge, // F4
+		0x5: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4,
+		0x6: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4,
+		0x7: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4,
+		0x8: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4,
+		0x9: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4,
+		0xa: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4,
+		0xb: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4,
+		0xc: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4,
+		0xd: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4 | utf8ErrSurrogate, // ED
+		0xe: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4,
+		0xf: utf8Carry | utf8ErrTooLarge | utf8ErrOverlong4,
+	},
+	curHigh: [16]byte{
+		// 0–7: ASCII ends whatever came before, too early after a lead.
+		utf8ErrTooShort, utf8ErrTooShort, utf8ErrTooShort, utf8ErrTooShort,
+		utf8ErrTooShort, utf8ErrTooShort, utf8ErrTooShort, utf8ErrTooShort,
+		// 8: 80–8F.
+		utf8ErrTooLong | utf8ErrTwoConts | utf8ErrOverlong2 | utf8ErrOverlong3 | utf8ErrOverlong4,
+		// 9: 90–9F.
+		utf8ErrTooLong | utf8ErrTwoConts | utf8ErrOverlong2 | utf8ErrOverlong3 | utf8ErrTooLarge,
+		// A, B: A0–BF.
+		utf8ErrTooLong | utf8ErrTwoConts | utf8ErrOverlong2 | utf8ErrSurrogate | utf8ErrTooLarge,
+		utf8ErrTooLong | utf8ErrTwoConts | utf8ErrOverlong2 | utf8ErrSurrogate | utf8ErrTooLarge,
+		// C–F: a lead cuts short a sequence before it.
+		utf8ErrTooShort, utf8ErrTooShort, utf8ErrTooShort, utf8ErrTooShort,
+	},
+	lastMax: [32]byte{
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xef, 0xdf, 0xbf,
+	},
+}
+
+// utf8SequenceStart returns where the scalar path must resume after the
+// SIMD path vouched for p[:n]: n itself, or the last lead byte among the
+// three before n, since the sequence it starts (or the invalid byte it is)
+// was not checked in full.
+func utf8SequenceStart(p []byte, n int) int {
+	for k := n - 1; k >= 0 && k >= n-3; k-- {
+		if p[k] >= 0xc0 {
+			return k
+		}
+	}
+	return n
+}
