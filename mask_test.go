@@ -52,17 +52,16 @@ func TestMaskDifferential(t *testing.T) {
 	for name, mask := range maskImpls {
 		t.Run(name, func(t *testing.T) {
 			for n := 0; n <= maxLen; n++ {
-				for off := range 8 {
-					for pos := range 4 {
+				for pos := range 4 {
+					copy(want, src[:n])
+					wantPos := maskReference(key, pos, want[:n])
+					for off := range 8 {
 						copy(buf, filled)
 						lo := guardLen + off
 						b := buf[lo : lo+n : lo+n]
 						copy(b, src[:n])
-						copy(want, src[:n])
-						wantPos := maskReference(key, pos, want[:n])
-						gotPos := mask(key, pos, b)
-						if gotPos != wantPos {
-							t.Fatalf("n=%d off=%d pos=%d: returned position %d, want %d", n, off, pos, gotPos, wantPos)
+						if got := mask(key, pos, b); got != wantPos {
+							t.Fatalf("n=%d off=%d pos=%d: returned position %d, want %d", n, off, pos, got, wantPos)
 						}
 						if !bytes.Equal(b, want[:n]) {
 							t.Fatalf("n=%d off=%d pos=%d: first difference at byte %d", n, off, pos, firstDiff(b, want[:n]))
@@ -92,14 +91,14 @@ func TestMaskAlignments(t *testing.T) {
 	for name, mask := range maskImpls {
 		t.Run(name, func(t *testing.T) {
 			for _, n := range lengths {
-				for off := range 64 {
-					for pos := range 4 {
+				for pos := range 4 {
+					copy(want, src[:n])
+					wantPos := maskReference(0xe7c3b1a9, pos, want[:n])
+					for off := range 64 {
 						copy(buf, filled)
 						lo := guardLen + off
 						b := buf[lo : lo+n : lo+n]
 						copy(b, src[:n])
-						copy(want, src[:n])
-						wantPos := maskReference(0xe7c3b1a9, pos, want[:n])
 						if got := mask(0xe7c3b1a9, pos, b); got != wantPos {
 							t.Fatalf("n=%d off=%d pos=%d: returned position %d, want %d", n, off, pos, got, wantPos)
 						}
