@@ -2,13 +2,91 @@ package websocket
 
 import (
 	"bufio"
+	"context"
+	"errors"
+	"fmt"
 	"net"
+	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Conn is a WebSocket connection, client or server side.
+// Defaults for the settings of connConfig left at zero.
+const (
+	// DefaultReadLimit is the largest message, in bytes, a Conn accepts
+	// unless SetReadLimit says otherwise. A larger message fails the
+	// connection with close code 1009.
+	DefaultReadLimit = 16 << 20
+	// DefaultMaxFragments is the most frames one message may be split
+	// into. It is generous (Autobahn sends 65,536 fragments of 64 bytes);
+	// it exists so that a flood of empty fragments, which the read limit
+	// does not count, ends.
+	DefaultMaxFragments = 1 << 20
+	// DefaultCloseTimeout is how long Close waits for the peer's close
+	// frame when the Upgrader or Dialer sets no CloseTimeout.
+	DefaultCloseTimeout = 5 * time.Second
+
+	defaultReadBufferSize  = 4096
+	defaultWriteBufferSize = 4096
+	// clientCloseLinger bounds how long a client waits, after the close
+	// handshake, for the server to close the TCP connection first.
+	clientCloseLinger = time.Second
+)
+
+// ErrClosed is returned by writes after a close frame was sent or the
+// transport was closed, and by reads after the connection was closed
+// locally. It wraps net.ErrClosed.
+var ErrClosed = fmt.Errorf("websocket: connection closed: %w", net.ErrClosed)
+
+// Conn is a WebSocket connection, client or server side. It is created by an
+// Upgrader or a Dialer.
+//
+// Concurrency: writing methods (WriteMessage, NextWriter, WriteControl,
+// Ping, the Close family) may be called from any number of goroutines at
+// once; messages are never interleaved. Reading methods (ReadMessage,
+// AppendMessage, NextReader and the reader it returns) are meant for one
+// goroutine at a time: concurrent calls are serialised, not interleaved, but
+// which caller gets which message is then unspecified. Setters for
+// deadlines, limits and handlers may be called at any time.
 type Conn struct {
-	cfg connConfig
+	netConn      net.Conn
+	client       bool
+	subprotocol  string
+	rules        headerRules
+	closeTimeout time.Duration
+
+	// Lifetime. closed is closed, exactly once, when the transport is.
+	closed       chan struct{}
+	closeOnce    sync.Once
+	closeSent    atomic.Bool // a close frame was sent or is being sent: no frame may follow
+	closeWritten atomic.Bool // our close frame reached the transport
+	closeRecv    atomic.Bool // the peer's close frame arrived and was valid
+
+	mu           sync.Mutex // guards the fields below
+	endErr       error      // why the connection ended; the first cause wins
+	pingHandler  func(appData string) error
+	pongHandler  func(appData string) error
+	closeHandler func(code StatusCode, text string) error
+	pings        []*pingWaiter
+
+	// Deadlines as the user set them, restored after a context or a
+	// WriteControl deadline has borrowed the transport's deadline.
+	dlMu             sync.Mutex
+	readDeadline     time.Time
+	writeDeadline    time.Time
+	readInterrupted  bool
+	writeInterrupted bool
+
+	readLimit    atomic.Int64
+	readProgress atomic.Uint64 // transport reads that returned bytes; keepalive watches it
+	reader       readState     // owned by whoever holds readSem
+	readSem      chan struct{}
+
+	msgSem          chan struct{} // message lock: a data message from first to last frame
+	frameSem        chan struct{} // frame lock: one frame on the wire at a time
+	writeBufferSize int
+	writer          writeState // owned by whoever holds frameSem
 }
 
 // connConfig is everything a handshake (upgrade.go, dial.go) hands to newConn:
@@ -22,16 +100,266 @@ type connConfig struct {
 	readLimit       int64 // largest message accepted; 0 means DefaultReadLimit, < 0 no limit
 	readBufferSize  int   // 0 means the default
 	writeBufferSize int   // 0 means the default
+	maxFragments    int   // frames per message; 0 means DefaultMaxFragments, < 0 no limit
 
 	pingInterval time.Duration // keepalive: ping this often; 0 disables
 	pongTimeout  time.Duration // keepalive: fail when no pong within this; 0 means pingInterval
 	closeTimeout time.Duration // how long Close waits for the peer's close; 0 means the default
 }
 
-// newConn returns a connection that speaks over cfg.netConn.
+// newConn returns a connection that speaks over cfg.netConn. It starts the
+// keepalive goroutine when cfg.pingInterval is set; that goroutine ends when
+// the transport closes.
 func newConn(cfg connConfig) *Conn {
-	return &Conn{cfg: cfg}
+	c := &Conn{
+		netConn:      cfg.netConn,
+		client:       cfg.client,
+		subprotocol:  cfg.subprotocol,
+		rules:        headerRules{fromClient: !cfg.client},
+		closeTimeout: cfg.closeTimeout,
+		closed:       make(chan struct{}),
+		readSem:      make(chan struct{}, 1),
+		msgSem:       make(chan struct{}, 1),
+		frameSem:     make(chan struct{}, 1),
+	}
+	if c.closeTimeout <= 0 {
+		c.closeTimeout = DefaultCloseTimeout
+	}
+	switch {
+	case cfg.readLimit == 0:
+		c.readLimit.Store(DefaultReadLimit)
+	case cfg.readLimit < 0:
+		c.readLimit.Store(0)
+	default:
+		c.readLimit.Store(cfg.readLimit)
+	}
+	c.writeBufferSize = cfg.writeBufferSize
+	if c.writeBufferSize <= 0 {
+		c.writeBufferSize = defaultWriteBufferSize
+	}
+	c.writeBufferSize = max(c.writeBufferSize, minWriteBufferSize)
+	c.reader.init(cfg)
+	if cfg.pingInterval > 0 {
+		timeout := cfg.pongTimeout
+		if timeout <= 0 {
+			timeout = cfg.pingInterval
+		}
+		go c.keepAlive(cfg.pingInterval, timeout)
+	}
+	return c
 }
 
 // Subprotocol returns the subprotocol negotiated during the handshake, or "".
-func (c *Conn) Subprotocol() string { return c.cfg.subprotocol }
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// UnderlyingConn returns the transport. Reading or writing it directly
+// corrupts the WebSocket stream; it is meant for inspection (addresses, TLS
+// state) and socket options.
+func (c *Conn) UnderlyingConn() net.Conn { return c.netConn }
+
+// LocalAddr returns the transport's local address.
+func (c *Conn) LocalAddr() net.Addr { return c.netConn.LocalAddr() }
+
+// RemoteAddr returns the transport's remote address.
+func (c *Conn) RemoteAddr() net.Addr { return c.netConn.RemoteAddr() }
+
+// SetDeadline sets the read and write deadlines, as net.Conn does.
+func (c *Conn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the deadline for reads; the zero time means none. A
+// read that reaches it returns an error for which os.ErrDeadlineExceeded
+// matches, and leaves the Conn usable: the next read resumes where that one
+// stopped, in the middle of a header or a payload. It may be called
+// concurrently with reads.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	c.readDeadline = t
+	if c.readInterrupted {
+		return nil
+	}
+	return c.netConn.SetReadDeadline(t)
+}
+
+// SetWriteDeadline sets the deadline for writes; the zero time means none.
+// A write that reaches the deadline before sending any byte of its frame
+// returns a timeout error and leaves the Conn usable; one that had sent part
+// of a frame cannot be resumed, so the connection fails.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	c.writeDeadline = t
+	if c.writeInterrupted {
+		return nil
+	}
+	return c.netConn.SetWriteDeadline(t)
+}
+
+// SetReadLimit sets the largest message, in bytes, that reads accept; a
+// larger one fails the connection with close code 1009 as soon as a frame
+// header announces it, before its payload is read. n <= 0 removes the
+// limit, which lets a peer make the Conn allocate without bound. The default
+// is DefaultReadLimit. It may be called at any time; it applies from the
+// next frame header on.
+func (c *Conn) SetReadLimit(n int64) {
+	if n < 0 {
+		n = 0
+	}
+	c.readLimit.Store(n)
+}
+
+// SetPingHandler sets the function called, from the reading goroutine, for
+// each ping received, with its payload. nil restores the default, which
+// answers with a pong carrying the same payload (RFC 6455 §5.5.2). A
+// handler that wants the peer to see a pong must send one (WriteControl).
+// An error it returns is returned by the read in progress and by every later
+// read. It may be called at any time.
+func (c *Conn) SetPingHandler(h func(appData string) error) {
+	c.mu.Lock()
+	c.pingHandler = h
+	c.mu.Unlock()
+}
+
+// SetPongHandler sets the function called, from the reading goroutine, for
+// each pong received. nil restores the default, which does nothing.
+// Pongs answering Ping are matched before the handler runs. An error it
+// returns is returned by the read in progress and by every later read.
+func (c *Conn) SetPongHandler(h func(appData string) error) {
+	c.mu.Lock()
+	c.pongHandler = h
+	c.mu.Unlock()
+}
+
+// SetCloseHandler sets the function called, from the reading goroutine,
+// when a valid close frame arrives, with its code (StatusNoStatusReceived
+// when it had none) and reason. Unlike gorilla/websocket, the Conn itself
+// answers the close (RFC 6455 §5.5.1) after the handler returns, so a
+// handler need not. A non-nil error it returns is what reads then return
+// instead of the *CloseError. nil restores the default, which does nothing.
+func (c *Conn) SetCloseHandler(h func(code StatusCode, text string) error) {
+	c.mu.Lock()
+	c.closeHandler = h
+	c.mu.Unlock()
+}
+
+// isClosed reports whether the transport has been closed.
+func (c *Conn) isClosed() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// setEndErr records why the connection ended, unless a cause is recorded
+// already.
+func (c *Conn) setEndErr(err error) {
+	c.mu.Lock()
+	if c.endErr == nil {
+		c.endErr = err
+	}
+	c.mu.Unlock()
+}
+
+// endError returns why the connection ended, or ErrClosed when no cause was
+// recorded.
+func (c *Conn) endError() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.endErr == nil {
+		return ErrClosed
+	}
+	return c.endErr
+}
+
+// closeTransport closes the transport once; later calls do nothing. It is
+// the only place the transport is closed. Goroutines blocked on it, and
+// those waiting for a lock, learn of it through c.closed.
+func (c *Conn) closeTransport() {
+	c.closeOnce.Do(func() {
+		c.setEndErr(ErrClosed)
+		close(c.closed)
+		c.netConn.Close()
+	})
+}
+
+// fail ends the connection because of err: it sends a close frame with code
+// (unless one went out already), then closes the transport. RFC 6455 §7.1.7.
+func (c *Conn) fail(err error, code StatusCode) {
+	c.setEndErr(err)
+	reason := ""
+	var pe *protocolError
+	if errors.As(err, &pe) {
+		reason = pe.msg
+	} else if errors.Is(err, ErrKeepAliveTimeout) {
+		reason = "keepalive timeout"
+	}
+	if len(reason) > maxCloseReason {
+		reason = reason[:maxCloseReason]
+	}
+	c.sendClose(code, reason, time.Now().Add(c.closeTimeout))
+	c.closeTransport()
+}
+
+// acquire takes the semaphore sem, giving up when ctx ends or the transport
+// closes.
+func (c *Conn) acquire(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return ErrClosed
+	}
+}
+
+// acquireUntil takes the semaphore sem, giving up at deadline (none when
+// zero) or when the transport closes.
+func (c *Conn) acquireUntil(sem chan struct{}, deadline time.Time) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	if deadline.IsZero() {
+		select {
+		case sem <- struct{}{}:
+			return nil
+		case <-c.closed:
+			return ErrClosed
+		}
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-c.closed:
+		return ErrClosed
+	case <-t.C:
+		return fmt.Errorf("websocket: waiting to write: %w", os.ErrDeadlineExceeded)
+	}
+}
+
+// aLongTimeAgo is a deadline in the past: setting it interrupts a blocked
+// read or write at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// isTimeout reports whether err is a deadline expiring, after which a
+// transport read can be retried.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,379 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"time"
+)
+
+// minWriteBufferSize keeps room for a frame header and one payload byte:
+// the smallest buffer makes NextWriter send one-byte fragments.
+const minWriteBufferSize = maxFrameHeaderSize + 1
+
+var (
+	errNotDataType    = errors.New("websocket: message type is not text or binary")
+	errNotControlType = errors.New("websocket: message type is not close, ping or pong")
+	errControlSize    = errors.New("websocket: control frame payload longer than 125 bytes")
+	errWriterClosed   = errors.New("websocket: write to a closed message writer")
+)
+
+// writeState is the write side's scratch space. It belongs to whoever holds
+// Conn.frameSem.
+type writeState struct {
+	// small holds a whole frame when it fits: control frames and small
+	// data messages go out in one write without borrowing a buffer.
+	small [256]byte
+	vec   [2][]byte
+	bufs  net.Buffers
+}
+
+// release gives back a semaphore taken with acquire.
+func release(sem chan struct{}) { <-sem }
+
+// bindWriteContext makes the end of ctx interrupt a blocked transport
+// write, as bindReadContext does for reads. It returns nil when ctx cannot
+// end.
+func (c *Conn) bindWriteContext(ctx context.Context) func() {
+	if ctx.Done() == nil {
+		return nil
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.dlMu.Lock()
+		c.writeInterrupted = true
+		c.netConn.SetWriteDeadline(aLongTimeAgo)
+		c.dlMu.Unlock()
+		close(fired)
+	})
+	return func() {
+		if stop() {
+			return
+		}
+		<-fired
+		c.dlMu.Lock()
+		c.writeInterrupted = false
+		c.netConn.SetWriteDeadline(c.writeDeadline)
+		c.dlMu.Unlock()
+	}
+}
+
+// borrowWriteDeadline applies d, or the user's write deadline when that is
+// earlier, for one write under the frame lock, and returns the function
+// that restores the user's deadline. A zero d changes nothing.
+func (c *Conn) borrowWriteDeadline(d time.Time) func() {
+	if d.IsZero() {
+		return func() {}
+	}
+	c.dlMu.Lock()
+	if !c.writeDeadline.IsZero() && c.writeDeadline.Before(d) {
+		d = c.writeDeadline
+	}
+	c.netConn.SetWriteDeadline(d)
+	c.dlMu.Unlock()
+	return func() {
+		c.dlMu.Lock()
+		c.netConn.SetWriteDeadline(c.writeDeadline)
+		c.dlMu.Unlock()
+	}
+}
+
+// writeFailed classifies a transport write error. A timeout before any
+// byte of the frame went out leaves the stream intact and is returned as
+// is. Anything else leaves a partial frame on the wire, so the connection
+// ends.
+func (c *Conn) writeFailed(ctx context.Context, partial bool, err error) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
+	if partial || !isTimeout(err) {
+		c.setEndErr(err)
+		c.closeTransport()
+	}
+	return readContextErr(ctx, err)
+}
+
+// writeFrame writes one frame under the frame lock.
+func (c *Conn) writeFrame(ctx context.Context, fin bool, op Opcode, payload []byte) error {
+	if err := c.acquire(ctx, c.frameSem); err != nil {
+		return err
+	}
+	defer release(c.frameSem)
+	if c.closeSent.Load() {
+		return ErrClosed
+	}
+	return c.writeFrameLocked(ctx, fin, op, payload)
+}
+
+// writeFrameLocked writes one frame; the caller holds the frame lock. A
+// client masks with a fresh key per frame (RFC 6455 §5.3); the key need not
+// be cryptographic, only unpredictable to the page, so the runtime's fast
+// ChaCha8 source serves.
+func (c *Conn) writeFrameLocked(ctx context.Context, fin bool, op Opcode, payload []byte) error {
+	h := frameHeader{fin: fin, opcode: op, length: int64(len(payload)), masked: c.client}
+	if c.client {
+		h.key = rand.Uint32()
+	}
+	stop := c.bindWriteContext(ctx)
+	sent, err := c.sendFrame(&h, payload)
+	if stop != nil {
+		stop()
+	}
+	if err != nil {
+		return c.writeFailed(ctx, sent > 0, err)
+	}
+	return nil
+}
+
+// sendFrame puts the frame h with payload on the wire and returns how many
+// bytes went out. payload is not modified: masking works on a copy.
+func (c *Conn) sendFrame(h *frameHeader, payload []byte) (int64, error) {
+	w := &c.writer
+	if maxFrameHeaderSize+len(payload) <= len(w.small) {
+		n := putFrameHeader(w.small[:], h)
+		m := copy(w.small[n:], payload)
+		if h.masked {
+			maskBytes(h.key, 0, w.small[n:n+m])
+		}
+		k, err := c.netConn.Write(w.small[:n+m])
+		return int64(k), err
+	}
+	if !h.masked {
+		// Header and payload in one writev where the transport has it.
+		n := putFrameHeader(w.small[:], h)
+		w.vec = [2][]byte{w.small[:n], payload}
+		w.bufs = w.vec[:]
+		k, err := w.bufs.WriteTo(c.netConn)
+		w.vec = [2][]byte{}
+		w.bufs = nil
+		return k, err
+	}
+	p := getBuffer(c.writeBufferSize)
+	defer putBuffer(p)
+	b := *p
+	off := putFrameHeader(b, h)
+	pos := 0
+	var sent int64
+	for len(payload) > 0 {
+		m := copy(b[off:], payload)
+		pos = maskBytes(h.key, pos, b[off:off+m])
+		k, err := c.netConn.Write(b[:off+m])
+		sent += int64(k)
+		if err != nil {
+			return sent, err
+		}
+		payload = payload[m:]
+		off = 0
+	}
+	return sent, nil
+}
+
+// writeControl writes a control frame under the frame lock only, so that it
+// can go out between the fragments of a message (RFC 6455 §5.4).
+func (c *Conn) writeControl(ctx context.Context, op Opcode, payload []byte) error {
+	if err := c.acquire(ctx, c.frameSem); err != nil {
+		return err
+	}
+	defer release(c.frameSem)
+	if c.closeSent.Load() {
+		return ErrClosed
+	}
+	return c.writeFrameLocked(ctx, true, op, payload)
+}
+
+// WriteMessage sends data as one message of type typ, in one frame. The
+// control types (CloseMessage, PingMessage, PongMessage) are sent as with
+// WriteControl. It may be called from many goroutines at once; each message
+// goes out whole, never interleaved with another. data is not modified and
+// may be reused when it returns. After a close frame was sent it returns
+// ErrClosed.
+func (c *Conn) WriteMessage(typ MessageType, data []byte) error {
+	return c.WriteMessageContext(context.Background(), typ, data)
+}
+
+// WriteMessageContext is WriteMessage that gives up when ctx ends. If ctx
+// ends while the frame is partly written, the connection fails, since the
+// rest of the frame can never follow.
+func (c *Conn) WriteMessageContext(ctx context.Context, typ MessageType, data []byte) error {
+	switch typ {
+	case TextMessage, BinaryMessage:
+	case CloseMessage, PingMessage, PongMessage:
+		d, _ := ctx.Deadline()
+		return c.WriteControl(typ, data, d)
+	default:
+		return errNotDataType
+	}
+	if err := c.acquire(ctx, c.msgSem); err != nil {
+		return err
+	}
+	err := c.writeFrame(ctx, true, Opcode(typ), data)
+	release(c.msgSem)
+	return err
+}
+
+// WriteControl sends a close, ping or pong frame with data (at most 125
+// bytes), waiting at most until deadline (none when zero) for the frame
+// lock and for the write. Control frames may go out between the fragments
+// of a message another goroutine is writing. A close frame's data must be a
+// valid close payload (see FormatCloseMessage); after it, only reading
+// remains: read until the peer's close arrives, or call Close. It may be
+// called from many goroutines at once.
+func (c *Conn) WriteControl(typ MessageType, data []byte, deadline time.Time) error {
+	op := Opcode(typ)
+	if !op.IsControl() || op.isReserved() {
+		return errNotControlType
+	}
+	if len(data) > maxControlPayload {
+		return errControlSize
+	}
+	if op == OpClose {
+		if _, _, err := parseClosePayload(data); err != nil {
+			return err
+		}
+		return c.writeClose(data, deadline)
+	}
+	if err := c.acquireUntil(c.frameSem, deadline); err != nil {
+		return err
+	}
+	defer release(c.frameSem)
+	if c.closeSent.Load() {
+		return ErrClosed
+	}
+	restore := c.borrowWriteDeadline(deadline)
+	defer restore()
+	return c.writeFrameLocked(context.Background(), true, op, data)
+}
+
+// NextWriter starts a message of type typ and returns a writer for its
+// payload. Each time the writer's buffer (the write buffer size) fills, it
+// sends a fragment; Close sends the last one, with FIN. Until Close, the
+// message holds the Conn's message lock: other goroutines' messages wait
+// (their control frames do not), and the same goroutine must not start
+// another message. The writer is for one goroutine; it must be closed.
+func (c *Conn) NextWriter(typ MessageType) (io.WriteCloser, error) {
+	return c.NextWriterContext(context.Background(), typ)
+}
+
+// NextWriterContext is NextWriter whose waits (for the message lock, for
+// each fragment's turn on the wire) give up when ctx ends. If ctx ends
+// during a write, the connection fails.
+func (c *Conn) NextWriterContext(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	if typ != TextMessage && typ != BinaryMessage {
+		return nil, errNotDataType
+	}
+	if err := c.acquire(ctx, c.msgSem); err != nil {
+		return nil, err
+	}
+	if c.closeSent.Load() {
+		release(c.msgSem)
+		return nil, ErrClosed
+	}
+	return &messageWriter{c: c, ctx: ctx, op: Opcode(typ), buf: getBuffer(c.writeBufferSize)}, nil
+}
+
+// messageWriter is the io.WriteCloser NextWriter returns. Its buffer keeps
+// maxFrameHeaderSize bytes free at the front, where the header goes when
+// the fragment is sent.
+type messageWriter struct {
+	c   *Conn
+	ctx context.Context
+	op  Opcode  // opcode of the next fragment: the message's, then continuation
+	buf *[]byte // borrowed until the writer is done; nil after
+	n   int     // payload bytes buffered
+	err error   // sticky; errWriterClosed after Close
+}
+
+// Write buffers p, sending a fragment each time the buffer fills.
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	total := 0
+	for len(p) > 0 {
+		b := *w.buf
+		if maxFrameHeaderSize+w.n == len(b) {
+			if err := w.flush(false); err != nil {
+				return total, err
+			}
+		}
+		k := copy(b[maxFrameHeaderSize+w.n:], p)
+		w.n += k
+		total += k
+		p = p[k:]
+	}
+	return total, nil
+}
+
+// Close sends the last fragment and ends the message. Closing twice
+// returns an error.
+func (w *messageWriter) Close() error {
+	if w.err != nil {
+		return w.err
+	}
+	err := w.flush(true)
+	if err == nil {
+		w.finish(errWriterClosed)
+	}
+	return err
+}
+
+// flush sends the buffered payload as one fragment.
+func (w *messageWriter) flush(fin bool) error {
+	c := w.c
+	b := *w.buf
+	payload := b[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
+	h := frameHeader{fin: fin, opcode: w.op, length: int64(w.n), masked: c.client}
+	if c.client {
+		h.key = rand.Uint32()
+		maskBytes(h.key, 0, payload)
+	}
+	var hb [maxFrameHeaderSize]byte
+	hn := putFrameHeader(hb[:], &h)
+	frame := b[maxFrameHeaderSize-hn : maxFrameHeaderSize+w.n]
+	copy(frame, hb[:hn])
+	err := c.writeRaw(w.ctx, frame)
+	if err != nil {
+		if w.op == OpContinuation && !c.isClosed() {
+			// Fragments already sent cannot be finished: the stream would
+			// break RFC 6455 §5.4 for the next message.
+			c.fail(err, StatusInternalError)
+		}
+		w.finish(err)
+		return err
+	}
+	w.op = OpContinuation
+	w.n = 0
+	return nil
+}
+
+// finish returns the buffer and the message lock, once.
+func (w *messageWriter) finish(err error) {
+	w.err = err
+	if w.buf != nil {
+		putBuffer(w.buf)
+		w.buf = nil
+		release(w.c.msgSem)
+	}
+}
+
+// writeRaw writes an encoded frame under the frame lock.
+func (c *Conn) writeRaw(ctx context.Context, frame []byte) error {
+	if err := c.acquire(ctx, c.frameSem); err != nil {
+		return err
+	}
+	defer release(c.frameSem)
+	if c.closeSent.Load() {
+		return ErrClosed
+	}
+	stop := c.bindWriteContext(ctx)
+	n, err := c.netConn.Write(frame)
+	if stop != nil {
+		stop()
+	}
+	if err != nil {
+		return c.writeFailed(ctx, n > 0, err)
+	}
+	return nil
+}

@@ -1,0 +1,251 @@
+package websocket
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+)
+
+// messageSizes cover every length encoding and the default read limit.
+var messageSizes = []int{0, 1, 125, 126, 65535, 65536, 1 << 20, DefaultReadLimit}
+
+func TestMessageRoundTrip(t *testing.T) {
+	client, server := connPair(t, nil)
+	for _, dir := range []struct {
+		name     string
+		from, to *Conn
+	}{{"client to server", client, server}, {"server to client", server, client}} {
+		for _, typ := range []MessageType{TextMessage, BinaryMessage} {
+			for _, size := range messageSizes {
+				for _, how := range []string{"whole", "writer", "writer-1B"} {
+					if how == "writer-1B" && size > 4096 {
+						continue
+					}
+					name := fmt.Sprintf("%s/%v/%d/%s", dir.name, typ, size, how)
+					t.Run(name, func(t *testing.T) {
+						msg := pattern(size, size)
+						errc := make(chan error, 1)
+						go func() { errc <- send(dir.from, typ, msg, how) }()
+						gotTyp, got, err := dir.to.ReadMessage()
+						if err != nil {
+							t.Fatal(err)
+						}
+						if err := <-errc; err != nil {
+							t.Fatal(err)
+						}
+						if gotTyp != typ || !bytes.Equal(got, msg) {
+							t.Fatalf("got %v with %d bytes, want %v with %d", gotTyp, len(got), typ, len(msg))
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// send writes msg whole, through NextWriter, or through NextWriter one byte
+// per Write with a flush-sized buffer of 1 byte payload per fragment.
+func send(c *Conn, typ MessageType, msg []byte, how string) error {
+	switch how {
+	case "whole":
+		return c.WriteMessage(typ, msg)
+	case "writer":
+		w, err := c.NextWriter(typ)
+		if err != nil {
+			return err
+		}
+		// Uneven writes across the buffer boundary.
+		for i := 0; i < len(msg); {
+			n := min(len(msg)-i, 1+i%7000)
+			if _, err := w.Write(msg[i : i+n]); err != nil {
+				return err
+			}
+			i += n
+		}
+		return w.Close()
+	default:
+		w, err := c.NextWriter(typ)
+		if err != nil {
+			return err
+		}
+		for i := range msg {
+			if _, err := w.Write(msg[i : i+1]); err != nil {
+				return err
+			}
+		}
+		return w.Close()
+	}
+}
+
+func TestOneByteFragments(t *testing.T) {
+	// The smallest write buffer holds one payload byte: NextWriter sends
+	// one-byte fragments, which split the UTF-8 sequences too.
+	client, server := connPair(t, func(cfg *connConfig) { cfg.writeBufferSize = maxFrameHeaderSize + 1 })
+	msg := []byte("fragments, one byte each: ✓ 𝄞 κόσμε")
+	for _, pair := range [][2]*Conn{{client, server}, {server, client}} {
+		errc := make(chan error, 1)
+		go func() { errc <- send(pair[0], TextMessage, msg, "writer") }()
+		_, got, err := pair[1].ReadMessage()
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("got %q, %v", got, err)
+		}
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// And the fragments really are one byte each.
+	c, peer := clientWithRawServer(t, func(cfg *connConfig) { cfg.writeBufferSize = maxFrameHeaderSize + 1 })
+	go send(c, BinaryMessage, []byte("abc"), "writer")
+	for i := range 3 {
+		h, b, err := peer.readFrame()
+		if err != nil || len(b) != 1 || b[0] != "abc"[i] || h.fin != (i == 2) {
+			t.Fatalf("fragment %d: %q fin=%v %v", i, b, h.fin, err)
+		}
+	}
+}
+
+func TestWriterFragmentsWithPingBetween(t *testing.T) {
+	c, peer := clientWithRawServer(t, func(cfg *connConfig) { cfg.writeBufferSize = 64 })
+	w, err := c.NextWriter(TextMessage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := pattern(1, 64-maxFrameHeaderSize+10) // fills the buffer once: one fragment goes out
+	if _, err := w.Write(part); err != nil {
+		t.Fatal(err)
+	}
+	// Another goroutine's control frame does not wait for the message.
+	if err := c.WriteControl(PingMessage, []byte("between"), time.Now().Add(testTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("tail")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		op  Opcode
+		fin bool
+	}{{OpText, false}, {OpPing, true}, {OpContinuation, true}}
+	var payload []byte
+	for i, f := range want {
+		h, b, err := peer.readFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.opcode != f.op || h.fin != f.fin || !h.masked {
+			t.Fatalf("frame %d: %v fin=%v masked=%v, want %v fin=%v masked", i, h.opcode, h.fin, h.masked, f.op, f.fin)
+		}
+		if h.opcode == OpPing {
+			if string(b) != "between" {
+				t.Fatalf("ping payload %q", b)
+			}
+			continue
+		}
+		payload = append(payload, b...)
+	}
+	if string(payload) != string(part)+"tail" {
+		t.Fatalf("payload %q", payload)
+	}
+}
+
+func TestConcurrentWriters(t *testing.T) {
+	const writers, perWriter = 16, 50
+	client, server := connPair(t, func(cfg *connConfig) { cfg.writeBufferSize = 512 })
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				msg := taggedMessage(g, i)
+				var err error
+				if i%2 == 0 {
+					err = client.WriteMessage(BinaryMessage, msg)
+				} else {
+					err = send(client, BinaryMessage, msg, "writer")
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if i%10 == 0 {
+					client.WriteControl(PingMessage, []byte{byte(g)}, time.Time{})
+				}
+			}
+		})
+	}
+	next := make([]int, writers)
+	for range writers * perWriter {
+		_, b, err := server.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, i := int(binary.BigEndian.Uint16(b)), int(binary.BigEndian.Uint16(b[2:]))
+		if g >= writers || i != next[g] || !bytes.Equal(b, taggedMessage(g, i)) {
+			t.Fatalf("message from writer %d, number %d (expected %d), damaged or out of order", g, i, next[g])
+		}
+		next[g]++
+	}
+	wg.Wait()
+	// The client's reader handles the pongs; nothing else is pending.
+	go io.Copy(io.Discard, readerOf(client))
+	if err := server.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readerOf drains c's messages until it fails.
+func readerOf(c *Conn) io.Reader {
+	return readerFunc(func(p []byte) (int, error) {
+		_, _, err := c.ReadMessage()
+		return 0, err
+	})
+}
+
+type readerFunc func(p []byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// taggedMessage is message i of writer g: the tag, then a pattern whose
+// size varies across the fragmenting threshold.
+func taggedMessage(g, i int) []byte {
+	b := binary.BigEndian.AppendUint16(nil, uint16(g))
+	b = binary.BigEndian.AppendUint16(b, uint16(i))
+	return append(b, pattern(g*1000+i, (g*131+i*977)%3000)...)
+}
+
+func TestServerSendsUnmaskedClientMasked(t *testing.T) {
+	c, peer := serverWithRawClient(t, nil)
+	for _, size := range []int{10, 300, 70000} {
+		if err := c.WriteMessage(BinaryMessage, pattern(size, size)); err != nil {
+			t.Fatal(err)
+		}
+		h, b, err := peer.readFrame()
+		if err != nil || h.masked || !bytes.Equal(b, pattern(size, size)) {
+			t.Fatalf("size %d: masked=%v err=%v", size, h.masked, err)
+		}
+	}
+	cc, speer := clientWithRawServer(t, nil)
+	keys := map[uint32]bool{}
+	for _, size := range []int{10, 300, 70000, 10, 10} {
+		msg := pattern(size, size)
+		if err := cc.WriteMessage(BinaryMessage, msg); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(msg, pattern(size, size)) {
+			t.Fatal("WriteMessage modified the caller's slice")
+		}
+		h, b, err := speer.readFrame()
+		if err != nil || !h.masked || !bytes.Equal(b, msg) {
+			t.Fatalf("size %d: masked=%v err=%v", size, h.masked, err)
+		}
+		keys[h.key] = true
+	}
+	if len(keys) < 4 {
+		t.Fatalf("masking keys repeat: %d distinct in 5 frames", len(keys))
+	}
+}
