@@ -48,21 +48,22 @@ loop:
 	CMPQ SI, DX
 	JEQ  done
 
-	// Two ASCII blocks at once when there is room: nothing to check but
+	// Four ASCII blocks at once when there is room: nothing to check but
 	// that the block before did not leave a sequence open.
-	LEAQ      64(SI), AX
+	LEAQ      128(SI), AX
 	CMPQ      AX, DX
 	JHI       single
 	VMOVDQU   (SI), Y1
-	VMOVDQU   32(SI), Y2
-	VPOR      Y1, Y2, Y3
-	VPMOVMSKB Y3, AX
+	VPOR      32(SI), Y1, Y2
+	VPOR      64(SI), Y2, Y2
+	VPOR      96(SI), Y2, Y2
+	VPMOVMSKB Y2, AX
 	TESTL     AX, AX
 	JNZ       multibyte
 	VPTEST    Y15, Y15
 	JNZ       done
-	VMOVDQU   Y2, Y0
-	ADDQ      $64, SI
+	VMOVDQU   96(SI), Y0
+	ADDQ      $128, SI
 	JMP       loop
 
 single:
@@ -119,4 +120,133 @@ done:
 	SUBQ       DI, SI
 	MOVQ       SI, ret+24(FP)
 	VZEROUPPER
+	RET
+
+// func utf8ValidateSSSE3(p []byte) int
+//
+// utf8ValidateAVX2 in 16-byte blocks, for CPUs with SSSE3 (PSHUFB,
+// PALIGNR) but not AVX2. Returns a multiple of 16. Whether the last checked
+// block left a sequence open is kept in R8 (nonzero if so) rather than
+// tested with PTEST, which is SSE4.1.
+//
+// Registers:
+//   SI  next block           DI  start of p        DX  end of the last whole block
+//   X0  previous block       X1  this block        X2–X5 scratch
+//   X6  0x60                 X7  0x70              X8  0x80
+//   X9  zero                 X10 prevHigh          X11 prevLow
+//   X12 curHigh              X13 0x0F              X14 lastMax, last 16 bytes
+TEXT ·utf8ValidateSSSE3(SB), NOSPLIT, $0-32
+	MOVQ p_base+0(FP), SI
+	MOVQ p_len+8(FP), DX
+	MOVQ SI, DI
+	ANDQ $-16, DX
+	ADDQ SI, DX
+
+	MOVOU  ·utf8SIMDTables+0(SB), X10
+	MOVOU  ·utf8SIMDTables+16(SB), X11
+	MOVOU  ·utf8SIMDTables+32(SB), X12
+	MOVOU  ·utf8SIMDTables+64(SB), X14
+	PXOR   X9, X9
+	MOVL   $0x0f, AX
+	MOVD   AX, X13
+	PSHUFB X9, X13
+	MOVL   $0x60, AX
+	MOVD   AX, X6
+	PSHUFB X9, X6
+	MOVL   $0x70, AX
+	MOVD   AX, X7
+	PSHUFB X9, X7
+	MOVL   $0x80, AX
+	MOVD   AX, X8
+	PSHUFB X9, X8
+
+	// p starts on a boundary: the bytes before it act as ASCII.
+	PXOR X0, X0
+	XORL R8, R8
+
+sloop:
+	CMPQ SI, DX
+	JEQ  sdone
+
+	// Four ASCII blocks at once when there is room.
+	LEAQ     64(SI), AX
+	CMPQ     AX, DX
+	JHI      ssingle
+	MOVOU    (SI), X1
+	MOVOU    16(SI), X2
+	MOVOU    32(SI), X3
+	MOVOU    48(SI), X4
+	POR      X1, X2
+	POR      X3, X4
+	POR      X2, X4
+	PMOVMSKB X4, AX
+	TESTL    AX, AX
+	JNZ      smultibyte
+	TESTL    R8, R8
+	JNZ      sdone
+	MOVOU    48(SI), X0
+	ADDQ     $64, SI
+	JMP      sloop
+
+ssingle:
+	MOVOU    (SI), X1
+	PMOVMSKB X1, AX
+	TESTL    AX, AX
+	JNZ      smultibyte
+	TESTL    R8, R8
+	JNZ      sdone
+	MOVOU    X1, X0
+	ADDQ     $16, SI
+	JMP      sloop
+
+smultibyte:
+	// Two-byte classes, with X3 = the byte before each byte.
+	MOVOU   X1, X3
+	PALIGNR $15, X0, X3
+	MOVOU   X3, X4
+	PSRLW   $4, X4
+	PAND    X13, X4
+	MOVOU   X10, X2
+	PSHUFB  X4, X2
+	PAND    X13, X3
+	MOVOU   X11, X4
+	PSHUFB  X3, X4
+	PAND    X4, X2
+	MOVOU   X1, X3
+	PSRLW   $4, X3
+	PAND    X13, X3
+	MOVOU   X12, X4
+	PSHUFB  X3, X4
+	PAND    X4, X2
+
+	// Continuations that a lead two or three bytes back requires.
+	MOVOU   X1, X3
+	PALIGNR $14, X0, X3
+	MOVOU   X1, X4
+	PALIGNR $13, X0, X4
+	PSUBUSB X6, X3
+	PSUBUSB X7, X4
+	POR     X4, X3
+	PAND    X8, X3
+	PXOR    X3, X2
+
+	// Any byte flagged: stop before this block.
+	PCMPEQB  X9, X2
+	PMOVMSKB X2, AX
+	CMPL     AX, $0xffff
+	JNE      sdone
+
+	// R8 = whether this block ends inside a sequence.
+	MOVOU    X1, X3
+	PSUBUSB  X14, X3
+	PCMPEQB  X9, X3
+	PMOVMSKB X3, R8
+	XORL     $0xffff, R8
+	MOVOU    X1, X0
+	ADDQ     $16, SI
+	JMP      sloop
+
+sdone:
+	SUBQ DI, SI
+	MOVQ SI, ret+24(FP)
 	RET

@@ -4,27 +4,50 @@ package websocket
 
 import "github.com/rfc6455/websocket/internal/cpuid"
 
-// utf8ValidateAVX2 (utf8_amd64.s) checks p in 32-byte blocks and returns the
-// length of the prefix it found no error in, a multiple of 32. p must start
-// on a sequence boundary.
+// utf8ValidateAVX2 and utf8ValidateSSSE3 (utf8_amd64.s) check p in 32- or
+// 16-byte blocks and return the length of the prefix they found no error
+// in, a multiple of the block size. p must start on a sequence boundary.
 //
 //go:noescape
 func utf8ValidateAVX2(p []byte) int
 
-// utf8UseAVX2 selects the SIMD path; tests turn it off to reach the
-// pure-Go path on the same machine.
-var utf8UseAVX2 = cpuid.HasAVX2
+//go:noescape
+func utf8ValidateSSSE3(p []byte) int
 
-// utf8SIMDMin is the shortest input worth the SIMD path's setup.
+// SIMD paths for utf8ValidPrefix, best last.
+const (
+	utf8SIMDNone = iota
+	utf8SIMDSSSE3
+	utf8SIMDAVX2
+)
+
+// utf8SIMD is the best SIMD path this CPU supports; tests lower it to reach
+// the other paths on the same machine.
+var utf8SIMD = func() int {
+	switch {
+	case cpuid.HasAVX2:
+		return utf8SIMDAVX2
+	case cpuid.HasSSSE3:
+		return utf8SIMDSSSE3
+	}
+	return utf8SIMDNone
+}()
+
+// utf8SIMDMin is the shortest input worth a SIMD path's setup.
 const utf8SIMDMin = 64
 
-// utf8ValidPrefix checks whole blocks with AVX2 where the CPU has it, then
+// utf8ValidPrefix checks whole blocks with SIMD where the CPU allows, then
 // hands the rest, from the last sequence boundary, to the pure-Go path,
 // which also pins down the exact failing byte when a block was refused.
 func utf8ValidPrefix(p []byte) int {
 	n := 0
-	if utf8UseAVX2 && len(p) >= utf8SIMDMin {
-		n = utf8SequenceStart(p, utf8ValidateAVX2(p))
+	if len(p) >= utf8SIMDMin {
+		switch utf8SIMD {
+		case utf8SIMDAVX2:
+			n = utf8SequenceStart(p, utf8ValidateAVX2(p))
+		case utf8SIMDSSSE3:
+			n = utf8SequenceStart(p, utf8ValidateSSSE3(p))
+		}
 	}
 	return n + utf8ValidPrefixGeneric(p[n:])
 }

@@ -45,7 +45,7 @@ const utf8Carry = utf8ErrTooShort | utf8ErrTooLong | utf8ErrTwoConts
 
 // utf8SIMDTables holds the lookup tables and constants the assembly loads,
 // at fixed offsets: prevHigh at 0, prevLow at 16, curHigh at 32, lastMax at
-// 48.
+// 48 (the 16-byte path uses its second half, at 64).
 var utf8SIMDTables = struct {
 	prevHigh [16]byte // by the high nibble of the previous byte
 	prevLow  [16]byte // by the low nibble of the previous byte
