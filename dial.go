@@ -1,0 +1,434 @@
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// Dialer opens WebSocket connections: the client side of the opening
+// handshake of RFC 6455 §4.1.
+//
+// A Dialer is configured once and may then be used by many goroutines at the
+// same time; Dial may be called concurrently as long as the fields are not
+// changed meanwhile. The zero Dialer is usable: it dials directly, without a
+// proxy and without a handshake timeout.
+type Dialer struct {
+	// NetDialContext opens the TCP connection to the server or to the proxy.
+	// Nil means a net.Dialer's DialContext.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// NetDialTLSContext, when set, opens wss:// connections that do not go
+	// through a proxy, TLS handshake included; TLSClientConfig is then not
+	// used. Nil means NetDialContext followed by a TLS handshake.
+	NetDialTLSContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// TLSClientConfig configures TLS for wss:// servers. Nil means the
+	// defaults. Dial uses a copy with ServerName set to the URL's host when
+	// empty, and with NextProtos set to "http/1.1": the upgrade exists only
+	// in HTTP/1.1.
+	TLSClientConfig *tls.Config
+
+	// ProxyTLSConfig configures TLS to an https:// proxy. Nil means
+	// TLSClientConfig is used for the proxy as well, as net/http's Transport
+	// does; ServerName is then the proxy's host.
+	ProxyTLSConfig *tls.Config
+
+	// Proxy returns the proxy for a request, or nil for none. The request
+	// carries the server's URL with the scheme http or https, so that
+	// http.ProxyFromEnvironment picks HTTP_PROXY or HTTPS_PROXY. Proxy URLs
+	// may have the scheme http (CONNECT), https (TLS to the proxy, then
+	// CONNECT), socks5 or socks5h; a user:password in the URL authenticates
+	// with the proxy (Basic for http and https, RFC 1929 for SOCKS5). Nil
+	// means no proxy.
+	Proxy func(*http.Request) (*url.URL, error)
+
+	// HandshakeTimeout bounds the dial, the proxy and TLS handshakes and the
+	// WebSocket handshake together. Zero means no limit other than the
+	// context's.
+	HandshakeTimeout time.Duration
+
+	// Subprotocols lists the subprotocols to offer, in order of preference.
+	// The server chooses at most one; Conn.Subprotocol returns it.
+	Subprotocols []string
+
+	// Header holds header fields sent with every handshake request; those
+	// of the header passed to Dial replace fields of the same name.
+	Header http.Header
+
+	// Jar, when set, supplies the request's cookies and stores the cookies
+	// of the server's answer.
+	Jar http.CookieJar
+
+	// ReadLimit is the largest message the connection accepts; a larger one
+	// fails it with close code 1009. Zero means DefaultReadLimit, a negative
+	// value means no limit.
+	ReadLimit int64
+
+	// ReadBufferSize and WriteBufferSize size the connection's I/O buffers in
+	// bytes. Zero means the default.
+	ReadBufferSize, WriteBufferSize int
+
+	// PingInterval, when positive, makes the connection send a ping this
+	// often; PongTimeout is how long it waits for the answer before failing
+	// (zero means PingInterval). CloseTimeout bounds how long Close waits for
+	// the peer's close frame; zero means the default.
+	PingInterval, PongTimeout, CloseTimeout time.Duration
+}
+
+// DefaultDialer is the Dialer used by Dial: it takes the proxy from the
+// environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) and gives the handshake 45
+// seconds.
+var DefaultDialer = &Dialer{
+	Proxy:            http.ProxyFromEnvironment,
+	HandshakeTimeout: 45 * time.Second,
+}
+
+// Dial connects to urlStr with DefaultDialer; see Dialer.Dial.
+func Dial(ctx context.Context, urlStr string, header http.Header) (*Conn, *http.Response, error) {
+	return DefaultDialer.Dial(ctx, urlStr, header)
+}
+
+// Size bounds of what the client reads during the handshake, so that a server
+// cannot make it buffer without end.
+const (
+	maxResponseHeaderBytes = 1 << 20 // as net/http's DefaultMaxHeaderBytes
+	maxResponseBodyBytes   = 1 << 20 // of a refused handshake's body
+)
+
+// Dial opens a WebSocket connection to urlStr, whose scheme is ws, wss, http
+// or https, and returns it with the server's 101 answer, whose body is empty.
+//
+// header adds fields to the handshake request; a "Host" field sets the
+// request's Host. It must not set the fields that the handshake itself
+// writes (Upgrade, Connection, Sec-WebSocket-Key, Sec-WebSocket-Version,
+// Sec-WebSocket-Extensions). Sec-WebSocket-Protocol may be set there instead
+// of Dialer.Subprotocols, but not in both.
+//
+// ctx bounds the connection and the handshake, not the connection's life
+// after Dial returns.
+//
+// When the server answers but refuses or botches the handshake, Dial returns
+// its response, whose body holds up to 1 MiB of what the server sent and is
+// readable after the connection is closed, and a *HandshakeError with the
+// status received. Dial may return a response and another error when
+// reading the body failed.
+func (d *Dialer) Dial(ctx context.Context, urlStr string, header http.Header) (*Conn, *http.Response, error) {
+	cfg, resp, err := d.dial(ctx, urlStr, header)
+	if err != nil {
+		return nil, resp, err
+	}
+	return newConn(cfg), resp, nil
+}
+
+// dial is Dial up to the construction of the Conn, so that tests can inspect
+// what the handshake hands over.
+func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (connConfig, *http.Response, error) {
+	req, offered, err := d.newRequest(urlStr, header)
+	if err != nil {
+		return connConfig{}, nil, err
+	}
+	if d.HandshakeTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.HandshakeTimeout)
+		defer cancel()
+	}
+
+	var proxyURL *url.URL
+	if d.Proxy != nil {
+		proxyURL, err = d.Proxy(req)
+		if err != nil {
+			return connConfig{}, nil, fmt.Errorf("websocket: choosing a proxy: %w", err)
+		}
+	}
+
+	first, hasTLS, err := d.firstHop(ctx, req.URL, proxyURL)
+	if err != nil {
+		return connConfig{}, nil, dialError(ctx, req.URL, err)
+	}
+	// The end of the context ends all handshake I/O from here on, through a
+	// past deadline on the first hop, which every layer above reads and
+	// writes through. It is set only once ctx.Err reports why, so the error
+	// names the context. stop reports false when that has happened.
+	stop := context.AfterFunc(ctx, func() { first.SetDeadline(expiredDeadline) })
+	ok := false
+	defer func() {
+		stop()
+		if !ok {
+			first.Close()
+		}
+	}()
+	conn, err := d.tunnel(ctx, first, hasTLS, req.URL, proxyURL)
+	if err != nil {
+		return connConfig{}, nil, dialError(ctx, req.URL, err)
+	}
+
+	limit := &handshakeReader{r: conn, n: maxResponseHeaderBytes}
+	br := bufio.NewReaderSize(limit, d.readerSize())
+	key := newKey()
+	if _, err := conn.Write(appendRequest(nil, req, key)); err != nil {
+		return connConfig{}, nil, dialError(ctx, req.URL, err)
+	}
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		return connConfig{}, nil, dialError(ctx, req.URL, fmt.Errorf("reading the handshake answer: %w", err))
+	}
+	if d.Jar != nil {
+		if rc := resp.Cookies(); len(rc) > 0 {
+			d.Jar.SetCookies(req.URL, rc)
+		}
+	}
+	subprotocol, err := checkResponse(resp, key, offered)
+	if err != nil {
+		// Keep the body readable after the connection is closed.
+		limit.n = maxResponseBodyBytes
+		body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBodyBytes))
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		if readErr != nil {
+			return connConfig{}, resp, errors.Join(err, dialError(ctx, req.URL, fmt.Errorf("reading the answer's body: %w", readErr)))
+		}
+		return connConfig{}, resp, err
+	}
+	if !stop() {
+		return connConfig{}, resp, dialError(ctx, req.URL, ctx.Err())
+	}
+	if err := first.SetDeadline(time.Time{}); err != nil {
+		return connConfig{}, resp, dialError(ctx, req.URL, err)
+	}
+	// From here on the Conn reads through br without the handshake's bound.
+	limit.n = -1
+	resp.Body = http.NoBody
+	ok = true
+	return connConfig{
+		netConn:         conn,
+		br:              br, // holds what the server sent after its answer
+		client:          true,
+		subprotocol:     subprotocol,
+		readLimit:       d.ReadLimit,
+		readBufferSize:  d.ReadBufferSize,
+		writeBufferSize: d.WriteBufferSize,
+		pingInterval:    d.PingInterval,
+		pongTimeout:     d.PongTimeout,
+		closeTimeout:    d.CloseTimeout,
+	}, resp, nil
+}
+
+// expiredDeadline is a deadline in the past, which makes pending I/O fail at once.
+var expiredDeadline = time.Unix(1, 0)
+
+// dialError wraps err for the caller, naming the context's error instead of
+// the deadline's when the context ended the dial.
+func dialError(ctx context.Context, u *url.URL, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = fmt.Errorf("%w (%v)", ctxErr, err)
+	}
+	return fmt.Errorf("websocket: dial %s: %w", u.Host, err)
+}
+
+func (d *Dialer) readerSize() int {
+	if d.ReadBufferSize > 0 {
+		return d.ReadBufferSize
+	}
+	return 4096
+}
+
+// handshakeReader bounds the bytes read through it while n >= 0, so that
+// neither the handshake answer nor a refusal's body can grow without end;
+// n < 0 lifts the bound once the handshake is done.
+type handshakeReader struct {
+	r io.Reader
+	n int64
+}
+
+func (h *handshakeReader) Read(p []byte) (int, error) {
+	if h.n < 0 {
+		return h.r.Read(p)
+	}
+	if h.n == 0 {
+		return 0, errors.New("handshake answer too large")
+	}
+	if int64(len(p)) > h.n {
+		p = p[:h.n]
+	}
+	n, err := h.r.Read(p)
+	h.n -= int64(n)
+	return n, err
+}
+
+// handshakeFields are the request header fields the handshake writes itself,
+// in canonical form.
+var handshakeFields = []string{"Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions"}
+
+// newRequest builds the handshake request for urlStr, without the key, and
+// returns it with the subprotocols it offers.
+func (d *Dialer) newRequest(urlStr string, header http.Header) (*http.Request, []string, error) {
+	u, err := url.Parse(urlStr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("websocket: bad URL: %w", err)
+	}
+	switch u.Scheme {
+	case "ws", "http":
+		u.Scheme = "http"
+	case "wss", "https":
+		u.Scheme = "https"
+	default:
+		return nil, nil, fmt.Errorf("websocket: bad URL %q: scheme is not ws, wss, http or https", urlStr)
+	}
+	if u.Hostname() == "" {
+		return nil, nil, fmt.Errorf("websocket: bad URL %q: no host", urlStr)
+	}
+	// RFC 6455 §3: fragments are meaningless in WebSocket URIs and must not
+	// be used.
+	if u.Fragment != "" || u.RawFragment != "" {
+		return nil, nil, fmt.Errorf("websocket: bad URL %q: it has a fragment", urlStr)
+	}
+
+	h := make(http.Header)
+	for name, values := range d.Header {
+		h[http.CanonicalHeaderKey(name)] = slices.Clone(values)
+	}
+	for name, values := range header {
+		h[http.CanonicalHeaderKey(name)] = slices.Clone(values)
+	}
+	for _, name := range handshakeFields {
+		if _, ok := h[name]; ok {
+			return nil, nil, fmt.Errorf("websocket: the %s header is set by the handshake, not by the caller", name)
+		}
+	}
+	for name, values := range h {
+		if !httpguts.ValidHeaderFieldName(name) {
+			return nil, nil, fmt.Errorf("websocket: invalid header field name %q", name)
+		}
+		for _, v := range values {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return nil, nil, fmt.Errorf("websocket: invalid value %q of header %s", v, name)
+			}
+		}
+	}
+
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     h,
+		Host:       u.Host,
+	}
+	if hosts := h.Values("Host"); len(hosts) > 0 {
+		if len(hosts) > 1 || !httpguts.ValidHostHeader(hosts[0]) {
+			return nil, nil, fmt.Errorf("websocket: invalid Host header %q", hosts)
+		}
+		req.Host = hosts[0]
+		h.Del("Host")
+	}
+	if u.User != nil && h.Get("Authorization") == "" {
+		password, _ := u.User.Password()
+		req.SetBasicAuth(u.User.Username(), password)
+	}
+
+	offered := h.Values(headerProtocol)
+	if len(offered) > 0 {
+		if len(d.Subprotocols) > 0 {
+			return nil, nil, errors.New("websocket: Sec-WebSocket-Protocol is set in both the header and Dialer.Subprotocols")
+		}
+		offered, err = parseTokenList(offered)
+		if err != nil {
+			return nil, nil, fmt.Errorf("websocket: Sec-WebSocket-Protocol: %w", err)
+		}
+	} else {
+		for _, p := range d.Subprotocols {
+			if !isToken(p) {
+				return nil, nil, fmt.Errorf("websocket: subprotocol %q is not a token", p)
+			}
+		}
+		offered = slices.Clone(d.Subprotocols)
+	}
+	h.Del(headerProtocol)
+	if len(offered) > 0 {
+		h.Set(headerProtocol, strings.Join(offered, ", "))
+	}
+
+	if d.Jar != nil {
+		for _, c := range d.Jar.Cookies(u) {
+			req.AddCookie(c)
+		}
+	}
+	return req, offered, nil
+}
+
+// appendRequest appends the handshake request of RFC 6455 §4.1 to b.
+func appendRequest(b []byte, req *http.Request, key string) []byte {
+	b = append(b, "GET "...)
+	b = append(b, req.URL.RequestURI()...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, req.Host...)
+	b = append(b, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "...)
+	b = append(b, key...)
+	b = append(b, "\r\nSec-WebSocket-Version: 13\r\n"...)
+	for _, name := range slices.Sorted(maps.Keys(req.Header)) {
+		for _, v := range req.Header[name] {
+			b = append(b, name...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	return append(b, "\r\n"...)
+}
+
+// checkResponse applies the client's checks of RFC 6455 §4.1 to the server's
+// answer and returns the chosen subprotocol. key is the Sec-WebSocket-Key
+// sent; offered lists the subprotocols offered. No extension is offered yet,
+// so any Sec-WebSocket-Extensions in the answer fails the handshake.
+func checkResponse(resp *http.Response, key string, offered []string) (string, error) {
+	fail := func(format string, args ...any) (string, error) {
+		return "", &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return fail("the server did not switch protocols")
+	}
+	// RFC 6455 §4.1: Upgrade must be "websocket", case-insensitively, and
+	// Connection must contain the token "Upgrade".
+	if up := resp.Header.Values("Upgrade"); len(up) != 1 || !strings.EqualFold(strings.Trim(up[0], " \t"), "websocket") {
+		return fail("the Upgrade header is %q, not websocket", up)
+	}
+	if !headerHasToken(resp.Header, "Connection", "upgrade") {
+		return fail(`the Connection header does not contain "upgrade"`)
+	}
+	if accept := resp.Header.Values(headerAccept); len(accept) != 1 || accept[0] != acceptKey(key) {
+		return fail("Sec-WebSocket-Accept %q does not answer the key", accept)
+	}
+	// RFC 6455 §4.1: an extension the client did not offer fails the
+	// connection.
+	exts, err := parseExtensions(resp.Header.Values(headerExtensions))
+	if err != nil {
+		return fail("%v", err)
+	}
+	if len(exts) > 0 {
+		return fail("the server accepted extension %q, which was not offered", exts[0].name)
+	}
+	// RFC 6455 §4.1: a subprotocol the client did not offer fails the
+	// connection; the server names at most one.
+	protocols := resp.Header.Values(headerProtocol)
+	switch {
+	case len(protocols) == 0:
+		return "", nil
+	case len(protocols) == 1 && slices.Contains(offered, protocols[0]):
+		return protocols[0], nil
+	}
+	return fail("the server chose subprotocol %q, which was not offered", protocols)
+}

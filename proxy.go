@@ -1,0 +1,165 @@
+package websocket
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+
+	"golang.org/x/net/proxy"
+)
+
+// This file opens the transport under the handshake: the first hop (the
+// server, or the proxy), the tunnel through an HTTP or HTTPS proxy, and TLS.
+
+// firstHop opens the connection to the server, or to the proxy when proxyURL
+// is set. A SOCKS5 proxy is traversed here already, so the connection it
+// returns then leads to target. The returned conn carries TLS only when
+// NetDialTLSContext opened it (tls reports that).
+func (d *Dialer) firstHop(ctx context.Context, target *url.URL, proxyURL *url.URL) (conn net.Conn, tls bool, err error) {
+	addr := hostPort(target)
+	if proxyURL == nil {
+		if target.Scheme == "https" && d.NetDialTLSContext != nil {
+			conn, err = d.NetDialTLSContext(ctx, "tcp", addr)
+			return conn, true, err
+		}
+		conn, err = d.netDial(ctx, "tcp", addr)
+		return conn, false, err
+	}
+	switch proxyURL.Scheme {
+	case "http", "https":
+		conn, err = d.netDial(ctx, "tcp", hostPort(proxyURL))
+		return conn, false, err
+	case "socks5", "socks5h":
+		socks, err := proxy.FromURL(proxyURL, forwardDialer(d.netDial))
+		if err != nil {
+			return nil, false, err
+		}
+		conn, err = socks.(proxy.ContextDialer).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, false, fmt.Errorf("SOCKS5 proxy %s: %w", proxyURL.Host, err)
+		}
+		return conn, false, nil
+	}
+	return nil, false, fmt.Errorf("proxy scheme %q is not http, https, socks5 or socks5h", proxyURL.Scheme)
+}
+
+// tunnel turns the first hop into a connection to target that speaks HTTP:
+// TLS to an https proxy and CONNECT through an http or https proxy, then TLS
+// to a wss server.
+func (d *Dialer) tunnel(ctx context.Context, conn net.Conn, hasTLS bool, target, proxyURL *url.URL) (net.Conn, error) {
+	if proxyURL != nil && (proxyURL.Scheme == "http" || proxyURL.Scheme == "https") {
+		if proxyURL.Scheme == "https" {
+			cfg := d.ProxyTLSConfig
+			if cfg == nil {
+				cfg = d.TLSClientConfig
+			}
+			tc, err := tlsHandshake(ctx, conn, cfg, proxyURL.Hostname())
+			if err != nil {
+				return nil, fmt.Errorf("TLS to proxy %s: %w", proxyURL.Host, err)
+			}
+			conn = tc
+		}
+		if err := connectThrough(conn, proxyURL, hostPort(target)); err != nil {
+			return nil, err
+		}
+	}
+	if target.Scheme == "https" && !hasTLS {
+		tc, err := tlsHandshake(ctx, conn, d.TLSClientConfig, target.Hostname())
+		if err != nil {
+			return nil, err
+		}
+		conn = tc
+	}
+	return conn, nil
+}
+
+// connectThrough asks the HTTP proxy at the other end of conn for a tunnel to
+// addr (RFC 9110 §9.3.6), authenticating with the proxy URL's user:password.
+func connectThrough(conn net.Conn, proxyURL *url.URL, addr string) error {
+	req := "CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n"
+	if u := proxyURL.User; u != nil {
+		password, _ := u.Password()
+		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+password)) + "\r\n"
+	}
+	req += "\r\n"
+	if _, err := conn.Write([]byte(req)); err != nil {
+		return fmt.Errorf("proxy %s: %w", proxyURL.Host, err)
+	}
+	br := bufio.NewReader(&handshakeReader{r: conn, n: maxResponseHeaderBytes})
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		return fmt.Errorf("proxy %s: reading the CONNECT answer: %w", proxyURL.Host, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("proxy %s refused CONNECT: %s", proxyURL.Host, resp.Status)
+	}
+	// Neither a TLS server nor a WebSocket server speaks first, so anything
+	// buffered here came from the proxy and would be lost.
+	if br.Buffered() > 0 {
+		return fmt.Errorf("proxy %s sent data after its CONNECT answer", proxyURL.Host)
+	}
+	return nil
+}
+
+// tlsHandshake runs a TLS client handshake over conn with a copy of base.
+func tlsHandshake(ctx context.Context, conn net.Conn, base *tls.Config, serverName string) (*tls.Conn, error) {
+	var cfg *tls.Config
+	if base != nil {
+		cfg = base.Clone()
+	} else {
+		cfg = new(tls.Config)
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = serverName
+	}
+	// The upgrade exists only in HTTP/1.1; a server that picked h2 by ALPN
+	// could not answer it.
+	cfg.NextProtos = []string{"http/1.1"}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+func (d *Dialer) netDial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if d.NetDialContext != nil {
+		return d.NetDialContext(ctx, network, addr)
+	}
+	var nd net.Dialer
+	return nd.DialContext(ctx, network, addr)
+}
+
+// forwardDialer lets golang.org/x/net/proxy reach a SOCKS5 proxy through the
+// Dialer's NetDialContext.
+type forwardDialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func (f forwardDialer) Dial(network, addr string) (net.Conn, error) {
+	return f(context.Background(), network, addr)
+}
+
+func (f forwardDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return f(ctx, network, addr)
+}
+
+// hostPort returns u's host and port for dialing, with the default port of
+// its scheme when it names none. IPv6 literals come back in brackets.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		case "socks5", "socks5h":
+			port = "1080"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
