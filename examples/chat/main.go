@@ -1,0 +1,159 @@
+// Chat is a multi-room chat server with its browser page, built on
+// github.com/rfc6455/websocket.
+//
+//	go run ./examples/chat              # serves http://127.0.0.1:8080/
+//	go run ./examples/chat -addr :9000  # another address
+//
+// It serves an embedded page at / and the WebSocket endpoint at /ws. Open
+// the page in two tabs, pick two nicknames, join the same room and talk.
+//
+// # Protocol
+//
+// The page connects to /ws?nick=NAME. A nickname is 1 to 24 letters,
+// digits, '-' or '_', unique on the server; a bad or taken one is refused
+// with close code 1008 and the reason.
+//
+// Every message in either direction is a text message holding one JSON
+// object with a "type". The page sends requests:
+//
+//	{"type":"join",  "room":"go"}
+//	{"type":"leave", "room":"go"}
+//	{"type":"say",   "room":"go", "text":"hello"}
+//
+// and the server sends events:
+//
+//	{"type":"welcome", "nick":"ann"}                        once, first
+//	{"type":"joined",  "room":"go"}                         to the joiner
+//	{"type":"left",    "room":"go"}                         to the leaver
+//	{"type":"members", "room":"go", "members":["ann","bo"]} to the room, on every change
+//	{"type":"message", "room":"go", "from":"ann", "text":"hello"} to the room, sender included
+//	{"type":"error",   "room":"go", "text":"not in this room"}    to the sender of a bad request
+//
+// A room name is 1 to 32 letters, digits, '-' or '_'; a client may be in up
+// to 16 rooms; a text is 1 to 1000 characters. A message goes to the members
+// of its room only. A binary message is refused with close code 1003, a
+// request that is not JSON of a known type with 1008, one larger than the
+// read limit with 1009 (by the library).
+//
+// # Behaviour
+//
+// Each broadcast is encoded once and queued for every member. Each client
+// has a bounded send queue (-queue) drained by its own writer goroutine; a
+// client whose queue is full is too slow for its rooms and is closed with
+// 1008 "too slow: send queue full", so it never stalls the others. The
+// server pings every client (-ping) and drops one that does not answer. On
+// SIGINT or SIGTERM every client gets close code 1001 "going away" before
+// the server exits.
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rfc6455/websocket"
+)
+
+//go:embed static
+var static embed.FS
+
+// shutdownTimeout bounds how long the server waits, after a signal, for its
+// clients to finish the close handshake.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "chat:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the chat until ctx ends, then shuts down gracefully. It prints
+// the page's URL to stdout once the listener is open.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("chat", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", "127.0.0.1:8080", "address to listen on")
+	queue := flags.Int("queue", 64, "events queued per client before it is dropped as too slow")
+	ping := flags.Duration("ping", 30*time.Second, "keepalive: ping each client this often (0 disables)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", flags.Args())
+	}
+
+	logger := log.New(stderr, "", log.LstdFlags)
+	s := newServer(*queue, *ping, logger.Printf)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "chat: serving http://%s/\n", ln.Addr())
+
+	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		s.hub.shutdown(websocket.StatusGoingAway, reasonGoingAway)
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "chat: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	// Shutdown stops accepting and waits for plain HTTP requests; it does
+	// not track the WebSocket connections, which were hijacked: the hub
+	// closes those, with 1001 (RFC 6455 §7.4.1: the endpoint is going away).
+	err = srv.Shutdown(sctx)
+	s.hub.shutdown(websocket.StatusGoingAway, reasonGoingAway)
+	if werr := s.hub.wait(sctx); werr != nil {
+		err = errors.Join(err, fmt.Errorf("waiting for clients to close: %w", werr))
+	}
+	<-served // http.ErrServerClosed, expected after Shutdown
+	return err
+}
+
+// newServer returns a chat server whose clients queue at most queueLen
+// events and are pinged every ping (0: never).
+func newServer(queueLen int, ping time.Duration, logf func(string, ...any)) *server {
+	return &server{
+		hub: newHub(queueLen),
+		upgrader: websocket.Upgrader{
+			ReadLimit:    maxRequestBytes,
+			PingInterval: ping,
+			PongTimeout:  ping / 2,
+			// TODO: Compression: websocket.CompressionContextTakeover (or
+			// the mode the library names), once the Upgrader has it.
+		},
+		writeTimeout: 10 * time.Second,
+		logf:         logf,
+	}
+}
+
+// routes returns the handler of the page and the WebSocket endpoint.
+func (s *server) routes() http.Handler {
+	page, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embedded tree always has static/
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /", http.FileServerFS(page))
+	mux.HandleFunc("GET /ws", s.serveWS)
+	return mux
+}
