@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rfc6455/websocket"
+	"github.com/rfc6455/websocket/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+// waitTimeout bounds every wait of these tests.
+const waitTimeout = 10 * time.Second
+
+// output collects what wscat writes to stdout or stderr, and lets a test
+// wait for a piece of it.
+type output struct {
+	mu      sync.Mutex
+	buf     strings.Builder
+	changed chan struct{}
+}
+
+func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	o.buf.Write(p)
+	o.mu.Unlock()
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// waitFor waits until the output contains s and returns it all.
+func (o *output) waitFor(t *testing.T, s string) string {
+	t.Helper()
+	timer := time.NewTimer(waitTimeout)
+	defer timer.Stop()
+	for {
+		if out := o.String(); strings.Contains(out, s) {
+			return out
+		}
+		select {
+		case <-o.changed:
+		case <-timer.C:
+			t.Fatalf("output never contained %q; it is:\n%s", s, o.String())
+		}
+	}
+}
+
+// peerServer is a loopback WebSocket server that greets each client with
+// what its handshake carried, then answers each message with its type and
+// payload ("text:hello", in a message of the same type), until the client sends "bye", which it answers
+// with close code 4001.
+func peerServer(t *testing.T, onConn func(*websocket.Conn)) string {
+	t.Helper()
+	up := &websocket.Upgrader{Subprotocols: []string{"chat.v1"}}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		if onConn != nil {
+			onConn(conn)
+		}
+		greeting := "hello X-Test=" + r.Header.Get("X-Test") + " subprotocol=" + conn.Subprotocol()
+		if conn.WriteMessage(websocket.TextMessage, []byte(greeting)) != nil {
+			return
+		}
+		for {
+			typ, data, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			if string(data) == "bye" {
+				conn.CloseWithStatus(4001, "bye to you")
+				return
+			}
+			if conn.WriteMessage(typ, []byte(typ.String()+":"+string(data))) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+}
+
+// runWscat runs wscat with args and stdin and returns what it printed and
+// returned.
+func runWscat(t *testing.T, args []string, stdin io.Reader) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	var out, errOut strings.Builder
+	err = run(ctx, args, stdin, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestClientSendsLinesPrintsMessages(t *testing.T) {
+	url := peerServer(t, nil)
+	stdout, stderr, err := runWscat(t,
+		[]string{"-H", "X-Test: yes", "-subprotocol", "chat.v1", url},
+		strings.NewReader("one\ntwo, ça va\r\n\nlast without newline"))
+	require.NoError(t, err, stderr)
+	assert.Equal(t, "hello X-Test=yes subprotocol=chat.v1\ntext:one\ntext:two, ça va\ntext:\ntext:last without newline\n", stdout)
+	assert.Contains(t, stderr, "connected to "+url+" (subprotocol chat.v1)\n")
+	assert.Contains(t, stderr, "closed: 1000\n", "the end of stdin closes with 1000")
+}
+
+func TestClientBinary(t *testing.T) {
+	url := peerServer(t, nil)
+	stdout, stderr, err := runWscat(t, []string{"-binary", url}, strings.NewReader("one\n\xff\xfe\n"))
+	require.NoError(t, err, stderr)
+	assert.Equal(t, "hello X-Test= subprotocol=\nbinary:one\nbinary:\xff\xfe\n", stdout)
+}
+
+func TestClientSkipsInvalidUTF8Text(t *testing.T) {
+	url := peerServer(t, nil)
+	stdout, stderr, err := runWscat(t, []string{url}, strings.NewReader("\xff\nok\n"))
+	require.NoError(t, err, stderr)
+	assert.Equal(t, "hello X-Test= subprotocol=\ntext:ok\n", stdout)
+	assert.Contains(t, stderr, "not valid UTF-8 (use -binary)")
+}
+
+func TestClientServerCloses(t *testing.T) {
+	url := peerServer(t, nil)
+	stdin, stdinW := io.Pipe()
+	defer stdinW.Close()
+	go io.WriteString(stdinW, "bye\n") // stdin stays open: the server ends it
+	stdout, stderr, err := runWscat(t, []string{url}, stdin)
+	assert.Equal(t, websocket.StatusCode(4001), websocket.CloseStatus(err), "%v", err)
+	assert.Equal(t, "hello X-Test= subprotocol=\n", stdout)
+	assert.Contains(t, stderr, "closed: 4001 bye to you\n")
+}
+
+func TestClientInterrupted(t *testing.T) {
+	closed := make(chan websocket.StatusCode, 1)
+	url := peerServer(t, func(c *websocket.Conn) {
+		c.SetCloseHandler(func(code websocket.StatusCode, _ string) error {
+			closed <- code
+			return nil
+		})
+	})
+	stdin, stdinW := io.Pipe()
+	defer stdinW.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := newOutput(), newOutput()
+	ran := make(chan error, 1)
+	go func() { ran <- run(ctx, []string{url}, stdin, stdout, stderr) }()
+	stdout.waitFor(t, "hello")
+	cancel() // as SIGINT does
+	select {
+	case err := <-ran:
+		assert.NoError(t, err)
+	case <-time.After(waitTimeout):
+		t.Fatal("run did not return")
+	}
+	assert.Equal(t, websocket.StatusGoingAway, <-closed)
+}
+
+func TestClientPings(t *testing.T) {
+	pinged := make(chan struct{}, 1)
+	url := peerServer(t, func(c *websocket.Conn) {
+		c.SetPingHandler(func(data string) error {
+			select {
+			case pinged <- struct{}{}:
+			default:
+			}
+			return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(waitTimeout))
+		})
+	})
+	stdin, stdinW := io.Pipe()
+	ran := make(chan error, 1)
+	go func() {
+		_, _, err := runWscat(t, []string{"-ping", "10ms", url}, stdin)
+		ran <- err
+	}()
+	select {
+	case <-pinged:
+	case <-time.After(waitTimeout):
+		t.Fatal("no ping arrived")
+	}
+	stdinW.Close()
+	assert.NoError(t, <-ran)
+}
+
+func TestClientHandshakeRefused(t *testing.T) {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	defer ts.Close()
+	_, _, err := runWscat(t, []string{"ws" + strings.TrimPrefix(ts.URL, "http")}, strings.NewReader(""))
+	var he *websocket.HandshakeError
+	require.True(t, errors.As(err, &he), "%v", err)
+	assert.Equal(t, http.StatusNotFound, he.Status)
+}
+
+func TestListen(t *testing.T) {
+	stdin, stdinW := io.Pipe()
+	defer stdinW.Close()
+	stdout, stderr := newOutput(), newOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() {
+		ran <- run(ctx, []string{"-listen", "127.0.0.1:0", "-subprotocol", "chat.v1"}, stdin, stdout, stderr)
+	}()
+	status := stderr.waitFor(t, "/\n")
+	url := strings.TrimSpace(strings.TrimPrefix(status, "listening on "))
+	require.True(t, strings.HasPrefix(url, "ws://127.0.0.1:"), status)
+
+	conn, _, err := (&websocket.Dialer{Subprotocols: []string{"chat.v1"}}).Dial(ctx, url, nil)
+	require.NoError(t, err)
+	defer conn.CloseNow()
+	assert.Equal(t, "chat.v1", conn.Subprotocol())
+	stderr.waitFor(t, " connected (subprotocol chat.v1)\n")
+
+	_, err = io.WriteString(stdinW, "to the client\n")
+	require.NoError(t, err)
+	_, data, err := conn.ReadMessageContext(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "to the client", string(data))
+
+	require.NoError(t, conn.WriteMessage(websocket.TextMessage, []byte("to the server")))
+	stdout.waitFor(t, "to the server\n")
+
+	// The end of stdin closes every client with 1000 and ends wscat.
+	stdinW.Close()
+	_, _, err = conn.ReadMessageContext(ctx)
+	assert.Equal(t, websocket.StatusNormalClosure, websocket.CloseStatus(err), "%v", err)
+	assert.NoError(t, <-ran)
+	assert.Equal(t, "to the server\n", stdout.String())
+}
+
+func TestListenInterrupted(t *testing.T) {
+	stdin, stdinW := io.Pipe()
+	defer stdinW.Close()
+	stderr := newOutput()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- run(ctx, []string{"-listen", "127.0.0.1:0"}, stdin, io.Discard, stderr) }()
+	url := strings.TrimSpace(strings.TrimPrefix(stderr.waitFor(t, "/\n"), "listening on "))
+
+	dctx, dcancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer dcancel()
+	var conns []*websocket.Conn
+	for range 2 {
+		conn, _, err := websocket.Dial(dctx, url, nil)
+		require.NoError(t, err)
+		defer conn.CloseNow()
+		conns = append(conns, conn)
+	}
+	for range 2 {
+		stderr.waitFor(t, " connected\n")
+	}
+	cancel()
+	for _, conn := range conns {
+		_, _, err := conn.ReadMessageContext(dctx)
+		assert.Equal(t, &websocket.CloseError{Code: websocket.StatusGoingAway, Reason: "going away"}, errorsAsClose(err), "%v", err)
+	}
+	assert.NoError(t, <-ran)
+}
+
+func errorsAsClose(err error) *websocket.CloseError {
+	var ce *websocket.CloseError
+	errors.As(err, &ce)
+	return ce
+}
+
+func TestBadCommandLines(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"ws://a", "ws://b"},
+		{"-listen", "127.0.0.1:0", "ws://a"},
+		{"-H", "no colon", "ws://a"},
+		{"-ping", "soon", "ws://a"},
+	} {
+		_, stderr, err := runWscat(t, args, strings.NewReader(""))
+		assert.Error(t, err, "%q", args)
+		assert.Contains(t, stderr, "usage: wscat", "%q", args)
+	}
+	_, _, err := runWscat(t, []string{"-h"}, strings.NewReader(""))
+	assert.ErrorIs(t, err, flag.ErrHelp)
+}
