@@ -310,6 +310,9 @@ func (c *Conn) fail(err error, code StatusCode) {
 // acquire takes the semaphore sem, giving up when ctx ends or the transport
 // closes.
 func (c *Conn) acquire(ctx context.Context, sem chan struct{}) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case sem <- struct{}{}:
 		return nil

@@ -57,7 +57,7 @@ type readState struct {
 	small      [readSmallSize]byte
 	pooled     *[]byte
 	bufferSize int  // size of the buffer borrowed while traffic flows
-	streaming  bool // the last transport read filled the buffer: more is waiting
+	streaming  bool // frames are queued on the transport: keep a full-size buffer
 
 	state     frameState
 	frame     frameHeader
@@ -134,6 +134,9 @@ func (r *readState) borrowBuffer() {
 
 // lockRead takes the read lock, giving up when ctx ends.
 func (c *Conn) lockRead(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case c.readSem <- struct{}{}:
 		return nil
@@ -172,7 +175,9 @@ func (c *Conn) fill() error {
 		n, err := c.netConn.Read(r.buf[r.end:])
 		if n > 0 {
 			r.end += n
-			r.streaming = r.end == len(r.buf)
+			if r.end < len(r.buf) {
+				r.streaming = false
+			}
 			c.readProgress.Add(1)
 			// An error that came with bytes comes back on the next read.
 			return nil
@@ -232,6 +237,11 @@ func (c *Conn) readHeader() (bool, error) {
 	if _, err := parseFrameHeader(r.buf[r.pos:r.end], c.rules, &h); err != nil {
 		return false, c.failRead(err)
 	}
+	if r.end == len(r.buf) && int64(r.end-r.pos-size) > h.length {
+		// One read filled the buffer and brought more than this frame:
+		// frames are queued, worth a full-size buffer.
+		r.streaming = true
+	}
 	r.pos += size
 	r.frame = h
 	r.frameLeft = h.length
@@ -284,6 +294,10 @@ func (c *Conn) endDataFrame() error {
 		return nil
 	}
 	r.eof = true
+	if r.pos == r.end && !r.isSmall() {
+		// Between messages an idle Conn keeps only the small buffer.
+		r.releaseBuffer()
+	}
 	// RFC 6455 §8.1: a text message ending inside a UTF-8 sequence is invalid.
 	if r.msgType == TextMessage && !r.utf8.done() {
 		return c.failRead(errBadText)

@@ -345,3 +345,25 @@ func TestNextReaderResumesAfterTimeout(t *testing.T) {
 		t.Fatalf("message damaged: %d bytes", len(got))
 	}
 }
+
+func TestIdleConnReturnsReadBuffer(t *testing.T) {
+	c, peer := serverWithRawClient(t, nil)
+	var burst []byte
+	for i := range 200 {
+		burst = append(burst, peer.frame(true, OpBinary, pattern(i, 50))...)
+	}
+	burst = append(burst, peer.frame(true, OpBinary, pattern(1, 100000))...)
+	peer.write(burst)
+	for i := range 201 {
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 200 && !bytes.Equal(b, pattern(i, 50)) || i == 200 && len(b) != 100000 {
+			t.Fatalf("message %d damaged", i)
+		}
+	}
+	if !c.reader.isSmall() || c.reader.pooled != nil {
+		t.Fatal("an idle Conn holds a pooled read buffer")
+	}
+}
