@@ -33,7 +33,8 @@ type Dialer struct {
 
 	// NetDialTLSContext, when set, opens wss:// connections that do not go
 	// through a proxy, TLS handshake included; TLSClientConfig is then not
-	// used. Nil means NetDialContext followed by a TLS handshake.
+	// used. Through a proxy, and when nil, wss:// connections are made with
+	// NetDialContext followed by a TLS handshake.
 	NetDialTLSContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// TLSClientConfig configures TLS for wss:// servers. Nil means the
@@ -44,7 +45,8 @@ type Dialer struct {
 
 	// ProxyTLSConfig configures TLS to an https:// proxy. Nil means
 	// TLSClientConfig is used for the proxy as well, as net/http's Transport
-	// does; ServerName is then the proxy's host.
+	// does. Either way Dial uses a copy whose ServerName, when empty, is the
+	// proxy's host.
 	ProxyTLSConfig *tls.Config
 
 	// Proxy returns the proxy for a request, or nil for none. The request
@@ -163,7 +165,7 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 	// past deadline on the first hop, which every layer above reads and
 	// writes through. It is set only once ctx.Err reports why, so the error
 	// names the context. stop reports false when that has happened.
-	stop := context.AfterFunc(ctx, func() { first.SetDeadline(expiredDeadline) })
+	stop := context.AfterFunc(ctx, func() { first.SetDeadline(aLongTimeAgo) })
 	ok := false
 	defer func() {
 		stop()
@@ -177,7 +179,9 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 	}
 
 	limit := &handshakeReader{r: conn, n: maxResponseHeaderBytes}
-	br := bufio.NewReaderSize(limit, d.readerSize())
+	// The Conn copies out what this reader holds past the answer and then
+	// reads the transport itself, so its size matters only here.
+	br := bufio.NewReaderSize(limit, 4096)
 	key := newKey()
 	if _, err := conn.Write(appendRequest(nil, req, key)); err != nil {
 		return connConfig{}, nil, dialError(ctx, req.URL, err)
@@ -226,9 +230,6 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 	}, resp, nil
 }
 
-// expiredDeadline is a deadline in the past, which makes pending I/O fail at once.
-var expiredDeadline = time.Unix(1, 0)
-
 // dialError wraps err for the caller, naming the context's error instead of
 // the deadline's when the context ended the dial.
 func dialError(ctx context.Context, u *url.URL, err error) error {
@@ -236,13 +237,6 @@ func dialError(ctx context.Context, u *url.URL, err error) error {
 		err = fmt.Errorf("%w (%v)", ctxErr, err)
 	}
 	return fmt.Errorf("websocket: dial %s: %w", u.Host, err)
-}
-
-func (d *Dialer) readerSize() int {
-	if d.ReadBufferSize > 0 {
-		return d.ReadBufferSize
-	}
-	return 4096
 }
 
 // handshakeReader bounds the bytes read through it while n >= 0, so that

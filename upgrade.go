@@ -3,8 +3,10 @@ package websocket
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -230,7 +232,8 @@ func appendSwitchingProtocols(b []byte, key, subprotocol string, extra http.Head
 		b = append(b, subprotocol...)
 		b = append(b, "\r\n"...)
 	}
-	for name, values := range extra {
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		values := extra[name]
 		switch http.CanonicalHeaderKey(name) {
 		case "Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol":
 			continue // set above
