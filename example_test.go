@@ -1,0 +1,277 @@
+package websocket_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/rfc6455/websocket"
+)
+
+// The examples run against servers on 127.0.0.1 (httptest), so that they
+// are tests too. wsURL turns such a server's http:// URL into a ws:// one.
+func wsURL(srv *httptest.Server) string { return "ws" + strings.TrimPrefix(srv.URL, "http") }
+
+// echo is the handler of ExampleUpgrader_Upgrade, shared by the examples
+// that need a server to talk to.
+func echo(w http.ResponseWriter, r *http.Request) {
+	var upgrader websocket.Upgrader
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	for {
+		typ, data, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		if err := conn.WriteMessage(typ, data); err != nil {
+			return
+		}
+	}
+}
+
+// A server upgrades requests with an Upgrader and then reads and writes
+// messages. This one sends every message back.
+func ExampleUpgrader_Upgrade() {
+	upgrader := &websocket.Upgrader{
+		ReadLimit: 1 << 20, // refuse messages over 1 MiB with close code 1009
+	}
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return // Upgrade has answered with an HTTP error
+		}
+		defer conn.Close()
+		for {
+			typ, data, err := conn.ReadMessage()
+			if err != nil {
+				return // the client closed, or the connection failed
+			}
+			if err := conn.WriteMessage(typ, data); err != nil {
+				return
+			}
+		}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(handler))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, wsURL(srv), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	conn.WriteMessage(websocket.TextMessage, []byte("hello"))
+	_, reply, err := conn.ReadMessage()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(reply))
+	// Output: hello
+}
+
+// A client dials a ws:// or wss:// URL; the context bounds the connection
+// and the handshake only.
+func ExampleDial() {
+	srv := httptest.NewServer(http.HandlerFunc(echo))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, resp, err := websocket.Dial(ctx, wsURL(srv), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Println(resp.StatusCode)
+
+	if err := conn.WriteMessage(websocket.TextMessage, []byte("hi")); err != nil {
+		log.Fatal(err)
+	}
+	typ, data, err := conn.ReadMessage()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(typ, string(data))
+	// Output:
+	// 101
+	// text hi
+}
+
+// A Dialer carries the options: subprotocols, header fields, limits,
+// timeouts, proxies, TLS. A refused handshake is a *HandshakeError that
+// tells the HTTP status.
+func ExampleDialer_Dial() {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+
+	d := &websocket.Dialer{
+		HandshakeTimeout: 10 * time.Second,
+		Subprotocols:     []string{"chat.v2", "chat.v1"},
+		Header:           http.Header{"Authorization": {"Bearer token"}},
+	}
+	_, _, err := d.Dial(context.Background(), wsURL(srv), nil)
+	var he *websocket.HandshakeError
+	if errors.As(err, &he) {
+		fmt.Println("refused with", he.Status)
+	}
+	// Output: refused with 404
+}
+
+// NextWriter streams a message of unknown length: each time its buffer
+// fills it sends a fragment, and Close sends the last. NextReader reads a
+// message as a stream.
+func ExampleConn_NextWriter() {
+	srv := httptest.NewServer(http.HandlerFunc(echo))
+	defer srv.Close()
+	conn, _, err := websocket.Dial(context.Background(), wsURL(srv), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	w, err := conn.NextWriter(websocket.TextMessage)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := range 3 {
+		fmt.Fprintf(w, "part %d; ", i)
+	}
+	if err := w.Close(); err != nil { // sends the final fragment
+		log.Fatal(err)
+	}
+
+	_, r, err := conn.NextReader()
+	if err != nil {
+		log.Fatal(err)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(data))
+	// Output: part 0; part 1; part 2;
+}
+
+// CloseWithStatus performs the closing handshake with a code and a reason.
+// The peer's reads then return a *CloseError; CloseStatus extracts its code
+// from a (possibly wrapped) error.
+func ExampleCloseStatus() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var upgrader websocket.Upgrader
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		conn.CloseWithStatus(4000, "done for today")
+	}))
+	defer srv.Close()
+	conn, _, err := websocket.Dial(context.Background(), wsURL(srv), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.CloseNow()
+
+	_, _, err = conn.ReadMessage()
+	fmt.Println(int(websocket.CloseStatus(err)))
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Reason)
+	}
+	// Output:
+	// 4000
+	// done for today
+}
+
+// Keepalive: with PingInterval set, the connection pings the peer and fails
+// with ErrKeepAliveTimeout (close code 1011) when no pong, nor anything
+// else, arrives within PongTimeout. Pongs are seen by reads, so some
+// goroutine must be reading. Ping sends one ping and waits for its pong.
+func ExampleConn_Ping() {
+	upgrader := &websocket.Upgrader{
+		PingInterval: 30 * time.Second,
+		PongTimeout:  10 * time.Second,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for { // reading answers pings, and sees pongs
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+
+	d := &websocket.Dialer{PingInterval: 30 * time.Second}
+	conn, _, err := d.Dial(context.Background(), wsURL(srv), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	read := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				read <- err
+				return
+			}
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := conn.Ping(ctx, []byte("are you there?")); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("pong")
+	conn.Close()
+	fmt.Println(websocket.CloseStatus(<-read))
+	// Output:
+	// pong
+	// NormalClosure
+}
+
+// NetConn turns a connection into a net.Conn, for code that speaks a byte
+// stream: here a line protocol over bufio.
+func ExampleNetConn() {
+	upgrader := &websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		stream := websocket.NetConn(r.Context(), conn, websocket.BinaryMessage)
+		defer stream.Close()
+		io.Copy(stream, stream) // echo bytes until the client closes
+	}))
+	defer srv.Close()
+
+	conn, _, err := websocket.Dial(context.Background(), wsURL(srv), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	stream := websocket.NetConn(context.Background(), conn, websocket.BinaryMessage)
+	defer stream.Close()
+	fmt.Fprintf(stream, "first line\nsecond line\n")
+	lines := bufio.NewScanner(stream)
+	for range 2 {
+		lines.Scan()
+		fmt.Println(lines.Text())
+	}
+	// Output:
+	// first line
+	// second line
+}
