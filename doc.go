@@ -3,17 +3,157 @@
 //
 // # Overview
 //
-// A server upgrades an HTTP request with an Upgrader; a client connects with
-// a Dialer. Both return a *Conn that reads and writes messages.
+// A server upgrades an HTTP request with an Upgrader (see
+// ExampleUpgrader_Upgrade); a client connects with Dial or a Dialer (see
+// ExampleDial). Both return a *Conn that reads and writes messages until one
+// side closes it. The programs under examples/ use nothing but this API: a
+// chat server with its browser page, the smallest echo server and client,
+// and a command-line client and server, wscat.
 //
-// The wire layer validates every rule of RFC 6455 §5 on every frame: reserved
+// The wire layer checks every rule of RFC 6455 §5 on every frame: reserved
 // bits and opcodes, masking direction, control frame sizes, the shortest
-// length encoding, and UTF-8 in text messages, checked incrementally as the
+// length encoding, and UTF-8 in text messages, validated incrementally as
 // fragments arrive so that invalid text fails at the first impossible byte.
-// Violations fail the connection with close code 1002 (protocol error), 1007
-// (invalid payload) or 1009 (message too big); the returned error wraps
-// ErrProtocol, ErrInvalidUTF8 or ErrReadLimit.
+// A violation fails the connection with close code 1002 (protocol error),
+// 1007 (invalid payload) or 1009 (message too big), and the read returns an
+// error that wraps ErrProtocol, ErrInvalidUTF8 or ErrReadLimit.
 //
-// Masking runs in assembly on amd64; build with the purego tag to use the
-// portable Go implementation everywhere.
+// # Messages
+//
+// A message is TextMessage or BinaryMessage. ReadMessage returns the next
+// one whole, in a slice the caller owns; AppendMessage appends it to a
+// buffer the caller reuses; NextReader returns an io.Reader over it, which
+// stays valid until the next read call. Pings are answered and pongs
+// noticed by whichever read is in progress; SetPingHandler,
+// SetPongHandler and SetCloseHandler change what happens then.
+//
+// WriteMessage sends a message as one frame; NextWriter streams one of
+// unknown length as fragments, one per filled write buffer (see
+// ExampleConn_NextWriter). Text received is guaranteed valid UTF-8; text
+// sent is not checked, and a peer fails the connection (1007) on invalid
+// text, so send arbitrary bytes as BinaryMessage. WriteControl sends ping,
+// pong and close frames, and Ping sends a ping and waits for its pong.
+//
+// # Concurrency
+//
+// Writing methods (WriteMessage, NextWriter, WriteControl, Ping, Close,
+// CloseWithStatus, CloseNow) may be called from many goroutines at once:
+// messages never interleave, and control frames may go out between the
+// fragments of a message being streamed. Reading methods (ReadMessage,
+// AppendMessage, NextReader and its reader) are for one goroutine at a
+// time; concurrent calls are serialised, but which caller then gets which
+// message is unspecified. Setters of deadlines, limits and handlers may be
+// called at any time. An Upgrader or a Dialer may serve many goroutines
+// once configured. The comment of each method says how its results may be
+// used.
+//
+// # Deadlines and contexts
+//
+// SetReadDeadline and SetWriteDeadline work as on a net.Conn. A read that
+// reaches its deadline returns an error matching os.ErrDeadlineExceeded and
+// leaves the Conn usable: the next read resumes where it stopped, in the
+// middle of a header or a payload. A write that reaches its deadline before
+// its frame's first byte went out leaves the Conn usable; one that had sent
+// part of a frame cannot be completed, so the connection fails.
+//
+// The …Context variants (ReadMessageContext, WriteMessageContext,
+// NextReaderContext, NextWriterContext, AppendMessageContext) give up when
+// their context ends, on the same terms: an interrupted read resumes, a
+// write interrupted mid-frame fails the connection. The context given to
+// Dial bounds the connection and the handshake only, not the Conn's life;
+// the one given to NetConn governs every Read and Write of the net.Conn it
+// returns.
+//
+// # Keepalive
+//
+// With PingInterval set on the Upgrader or the Dialer, the Conn pings its
+// peer that often and fails with ErrKeepAliveTimeout, sending close code
+// 1011, when within PongTimeout neither the pong nor any other byte has
+// arrived; bytes still flowing count as life, so a pong queued behind a
+// large message does not kill a busy connection. Pongs are seen by reads,
+// so keepalive, like Ping, needs a goroutine reading. See ExampleConn_Ping.
+//
+// # Close
+//
+// Close performs the closing handshake of RFC 6455 §7 with code 1000, and
+// CloseWithStatus with the code and reason given: it sends a close frame,
+// waits for the peer's, and closes the transport, waiting at most the
+// CloseTimeout (DefaultCloseTimeout when unset). When the peer closes first,
+// the Conn answers with the same code by itself, and reads return a
+// *CloseError with the peer's code and reason; CloseStatus extracts the
+// code from a wrapped error (see ExampleCloseStatus). A transport that ends
+// without a close frame gives a *CloseError with code 1006 that also wraps
+// io.ErrUnexpectedEOF. CloseNow closes the transport at once.
+//
+// Close reads and drops incoming messages itself when no goroutine is
+// reading at that moment, which includes the instant between two reads of a
+// reading goroutine. A program that must see every message the peer sends
+// before its close frame sends its own close frame with WriteControl and
+// keeps reading until the *CloseError, as examples/wscat does.
+//
+// # Limits
+//
+// Every limit is checked before memory is committed to it:
+//
+//   - Message size: DefaultReadLimit (16 MiB), set by ReadLimit on the
+//     Upgrader or Dialer or by SetReadLimit. A frame header announcing more
+//     fails the connection with 1009 before its payload is read, and a
+//     message buffer grows at most 1 MiB ahead of the bytes that arrived.
+//   - Fragments per message: DefaultMaxFragments (1,048,576), generous so
+//     that the 65,536-fragment messages of the Autobahn suite pass; it ends
+//     floods of empty fragments, which the size limit does not count.
+//   - Control frames: 125 bytes of payload, a close reason 123 bytes
+//     (RFC 6455 §5.5).
+//   - Handshake: the client reads at most 1 MiB of response header; the
+//     server's limits are the http.Server's (ReadHeaderTimeout,
+//     MaxHeaderBytes).
+//
+// # Compression and its memory
+//
+// CompressionOptions configures permessage-deflate (RFC 7692): a
+// CompressionMode, a level, a size threshold below which messages are sent
+// as they are (DefaultCompressionThreshold), and the window size. With
+// CompressionNoContextTakeover each message is compressed on its own and no
+// compression state stays with a connection between messages. With
+// CompressionContextTakeover a message may refer back to earlier ones in the
+// same direction, which shrinks small similar messages much further, at the
+// cost of keeping up to one window (2^WindowBits bytes, 32 KiB at most) of
+// history per direction on every connection, idle or not. The negotiation
+// on Upgrader and Dialer is being wired in; until then connections do not
+// compress.
+//
+// # Origin checks
+//
+// Browsers send an Origin header so that a server can refuse pages of other
+// sites (RFC 6455 §10.2). By default Upgrade accepts a request without
+// Origin (not a browser) and one whose Origin's host and port equal the
+// request's Host, and answers any other with 403 Forbidden. Set
+// Upgrader.CheckOrigin to allow other origins, and check them: a page that
+// can open a WebSocket to your server with its user's cookies can act as
+// that user.
+//
+// # Proxies
+//
+// Dialer.Proxy selects a proxy per request: http:// (CONNECT), https://
+// (TLS to the proxy, then CONNECT), socks5:// and socks5h://, with
+// credentials from the proxy URL. DefaultDialer, used by Dial, takes them
+// from HTTP_PROXY, HTTPS_PROXY and NO_PROXY, which never apply to loopback
+// addresses. A server behind a reverse proxy needs the proxy to forward the
+// Upgrade and Connection headers over HTTP/1.1: the upgrade exists only in
+// HTTP/1.1, and Upgrade answers a request it cannot hijack, such as an
+// HTTP/2 one, with 500.
+//
+// # Buffers
+//
+// ReadBufferSize and WriteBufferSize (4096 bytes by default) size the
+// buffers a Conn uses while a message is in flight. They are borrowed from
+// pools shared by all connections and given back when the message ends, so
+// an idle connection holds only small fixed scratch space (a few hundred
+// bytes per direction) beside its transport. Small frames, control frames
+// included, are written in one system call without borrowing. ReadMessage
+// returns a new slice each time; AppendMessage lets a reader reuse one.
+//
+// Masking of client frames runs in assembly on amd64 (SSE2 or AVX2), and
+// UTF-8 validation in assembly where the CPU allows (SSSE3 or AVX2); build
+// with the purego tag to use the portable Go code everywhere.
 package websocket

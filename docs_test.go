@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,4 +202,125 @@ func receiverType(e ast.Expr) string {
 			return ""
 		}
 	}
+}
+
+// TestReadmeCommandsFirst checks that the README opens with the two
+// commands a newcomer runs.
+func TestReadmeCommandsFirst(t *testing.T) {
+	blocks := readmeBlocks(t)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no code block")
+	}
+	first := blocks[0].code
+	for _, cmd := range []string{"go run ./examples/chat", "go test ./..."} {
+		if !strings.Contains(first, cmd) {
+			t.Errorf("the README's first code block lacks %q:\n%s", cmd, first)
+		}
+	}
+}
+
+// TestReadmeSamplesAreCopiedFromCode checks that each Go sample of the
+// README appears verbatim in the file its first line names, so that the
+// samples are code that compiles and is tested.
+func TestReadmeSamplesAreCopiedFromCode(t *testing.T) {
+	n := 0
+	for _, b := range readmeBlocks(t) {
+		if b.lang != "go" {
+			continue
+		}
+		n++
+		first, rest, _ := strings.Cut(b.code, "\n")
+		path, ok := strings.CutPrefix(first, "// ")
+		if !ok {
+			t.Errorf("a Go sample does not name its source on its first line: %q", first)
+			continue
+		}
+		src, err := os.ReadFile(filepath.FromSlash(path))
+		if err != nil {
+			t.Errorf("sample source: %v", err)
+			continue
+		}
+		if !strings.Contains(string(src), rest) {
+			t.Errorf("the README's sample from %s is not a verbatim part of it:\n%s", path, rest)
+		}
+	}
+	if n == 0 {
+		t.Error("the README has no Go sample")
+	}
+}
+
+// TestReadmeNamesExistingTests checks that every test, example or fuzz
+// target the README cites as evidence exists.
+func TestReadmeNamesExistingTests(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cited := regexp.MustCompile("`((?:Test|Example|Fuzz)[A-Za-z0-9_]+)`").FindAllStringSubmatch(string(readme), -1)
+	if len(cited) == 0 {
+		t.Fatal("the README cites no test")
+	}
+	defined := map[string]bool{}
+	decl := regexp.MustCompile(`(?m)^func ((?:Test|Example|Fuzz)[A-Za-z0-9_]+)\(`)
+	err = filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != "." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range decl.FindAllStringSubmatch(string(src), -1) {
+			defined[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cited {
+		if !defined[c[1]] {
+			t.Errorf("the README cites %s, which no test file defines", c[1])
+		}
+	}
+}
+
+// readmeBlock is a fenced code block of README.md.
+type readmeBlock struct {
+	lang, code string
+}
+
+// readmeBlocks returns the fenced code blocks of README.md, in order.
+func readmeBlocks(t *testing.T) []readmeBlock {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []readmeBlock
+	var cur *readmeBlock
+	var lines []string
+	for _, line := range strings.Split(string(readme), "\n") {
+		if fence, ok := strings.CutPrefix(line, "```"); ok {
+			if cur == nil {
+				cur = &readmeBlock{lang: strings.TrimSpace(fence)}
+				lines = nil
+			} else {
+				cur.code = strings.Join(lines, "\n") + "\n"
+				blocks = append(blocks, *cur)
+				cur = nil
+			}
+			continue
+		}
+		if cur != nil {
+			lines = append(lines, line)
+		}
+	}
+	return blocks
 }
