@@ -1,0 +1,211 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/rfc6455/websocket"
+)
+
+// side is the endpoint of ours a row runs against.
+type side int
+
+const (
+	serverMessage side = iota // our server, echoing with ReadMessage/WriteMessage
+	serverStream              // our server, echoing with NextReader/NextWriter
+	clientMessage             // our client, echoing with ReadMessage/WriteMessage
+)
+
+var allSides = []side{serverMessage, serverStream, clientMessage}
+
+func (s side) String() string {
+	switch s {
+	case serverMessage:
+		return "server"
+	case serverStream:
+		return "server-stream"
+	default:
+		return "client"
+	}
+}
+
+// ourLimit is our endpoints' read limit unless a row sets its own: section 9
+// sends messages of 16 MiB.
+const ourLimit = 64 << 20
+
+// echo is the application on our side: it sends back every message it
+// reads, with its type, until a read or a write fails, and returns that
+// error.
+func echoLoop(c *websocket.Conn, stream bool) error {
+	defer c.Close()
+	for {
+		if stream {
+			typ, r, err := c.NextReader()
+			if err != nil {
+				return err
+			}
+			w, err := c.NextWriter(typ)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(w, r); err != nil {
+				return err
+			}
+			if err := w.Close(); err != nil {
+				return err
+			}
+			continue
+		}
+		typ, msg, err := c.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if err := c.WriteMessage(typ, msg); err != nil {
+			return err
+		}
+	}
+}
+
+// connect starts our side of row r on side s and returns the peer,
+// connected and past the handshake, and the channel on which our side
+// reports how its echo loop ended.
+func connect(t testing.TB, r row, s side, deadline time.Time) (*peer, <-chan error, error) {
+	limit := r.limit
+	if limit == 0 {
+		limit = ourLimit
+	}
+	result := make(chan error, 1)
+	if s == clientMessage {
+		ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			return nil, nil, err
+		}
+		t.Cleanup(func() { ln.Close() })
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		t.Cleanup(cancel)
+		d := &websocket.Dialer{ReadLimit: limit}
+		configureClientCompression(d, r)
+		go func() {
+			c, _, err := d.Dial(ctx, "ws://"+ln.Addr().String()+"/", nil)
+			if err != nil {
+				result <- fmt.Errorf("our Dial: %w", err)
+				return
+			}
+			result <- echoLoop(c, false)
+		}()
+		conn, br, _, err := rawServer(ln, deadline, r.answer)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := newPeer(conn, br, false)
+		if r.pmd != nil {
+			params, err := parsePMD(r.pmd.answer)
+			if err != nil {
+				return nil, nil, err
+			}
+			p.pmd = newPMDPeer(params, false)
+		}
+		return p, result, nil
+	}
+
+	up := &websocket.Upgrader{ReadLimit: limit}
+	configureServerCompression(up, r)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		c, err := up.Upgrade(w, req, nil)
+		if err != nil {
+			result <- fmt.Errorf("our Upgrade: %w", err)
+			return
+		}
+		result <- echoLoop(c, s == serverStream)
+	}))
+	t.Cleanup(srv.Close)
+	offer := ""
+	if r.pmd != nil {
+		offer = r.pmd.offer
+	}
+	conn, br, answer, err := rawClient(srv.Listener.Addr().String(), "/", offer, deadline)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := newPeer(conn, br, true)
+	if r.pmd != nil {
+		params, err := parsePMD(answer)
+		if err != nil {
+			conn.Close()
+			return nil, nil, fmt.Errorf("our server's answer to %q: %w", offer, err)
+		}
+		if err := r.pmd.check(params); err != nil {
+			conn.Close()
+			return nil, nil, fmt.Errorf("our server's answer to %q: %w", offer, err)
+		}
+		p.pmd = newPMDPeer(params, true)
+	}
+	return p, result, nil
+}
+
+// ourResult is how our side's echo loop must end: the error its read
+// returned.
+type ourResult struct {
+	kind resultKind
+	code int
+}
+
+type resultKind int
+
+const (
+	resUnchecked resultKind = iota
+	resClosed               // the peer closed with code: a *CloseError carrying it
+	resFailed               // our side failed with code: the matching sentinel
+	resAbnormal             // the TCP connection ended without a close frame
+)
+
+func peerClosed(code int) ourResult { return ourResult{resClosed, code} }
+func failedWith(code int) ourResult { return ourResult{resFailed, code} }
+func abnormal() ourResult           { return ourResult{resAbnormal, 1006} }
+
+// closeCodeOf returns the code of the *websocket.CloseError in err's
+// chain, or -1.
+func closeCodeOf(err error) int {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return int(ce.Code)
+	}
+	return -1
+}
+
+// check compares the error our side's read returned with the expectation.
+func (w ourResult) check(err error) error {
+	switch w.kind {
+	case resClosed:
+		if got := closeCodeOf(err); got != w.code {
+			return fmt.Errorf("our read returned %v (close code %d), want the peer's close %d", err, got, w.code)
+		}
+	case resAbnormal:
+		if got := closeCodeOf(err); got != 1006 {
+			return fmt.Errorf("our read returned %v (close code %d), want an abnormal closure (1006)", err, got)
+		}
+	case resFailed:
+		var sentinel error
+		switch w.code {
+		case 1002:
+			sentinel = websocket.ErrProtocol
+		case 1007:
+			sentinel = websocket.ErrInvalidUTF8
+		case 1009:
+			sentinel = websocket.ErrReadLimit
+		default:
+			return nil
+		}
+		if !errors.Is(err, sentinel) {
+			return fmt.Errorf("our read returned %v, want an error wrapping %v", err, sentinel)
+		}
+	}
+	return nil
+}
