@@ -83,10 +83,9 @@ func validKey(key string) bool {
 // acceptKey returns the Sec-WebSocket-Accept value that answers key.
 // RFC 6455 §4.2.2: base64 of the SHA-1 of the key followed by the GUID.
 func acceptKey(key string) string {
-	h := sha1.New()
-	h.Write([]byte(key))
-	h.Write([]byte(acceptGUID))
-	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+	var buf [24 + len(acceptGUID)]byte // a valid key is 24 bytes
+	sum := sha1.Sum(append(append(buf[:0], key...), acceptGUID...))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // headerHasToken reports whether any line of the header field name lists

@@ -176,3 +176,26 @@ func TestEndToEndContextEndsWithDial(t *testing.T) {
 	cancel()
 	talk(t, c, ended)
 }
+
+// BenchmarkDialUpgrade measures a whole opening handshake over loopback TCP,
+// both sides, and the close.
+func BenchmarkDialUpgrade(b *testing.B) {
+	srv := startHTTPServer(false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.ReadMessage() // until the client's close
+		c.CloseNow()
+	}))
+	defer srv.Close()
+	d := &Dialer{}
+	b.ReportAllocs()
+	for b.Loop() {
+		c, _, err := d.Dial(context.Background(), srv.URL, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}

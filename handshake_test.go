@@ -260,3 +260,20 @@ func FuzzTokenList(f *testing.F) {
 		assert.Equal(t, tokens, back)
 	})
 }
+
+func BenchmarkAcceptKey(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		acceptKey(sampleKey)
+	}
+}
+
+func BenchmarkParseExtensions(b *testing.B) {
+	v := []string{"permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseExtensions(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
