@@ -1,0 +1,215 @@
+package websocket
+
+import (
+	"errors"
+	"io"
+	"sync"
+)
+
+// encoderPool holds the compressors' big working state (about 370 KiB
+// each), so that only connections in the middle of sending a compressed
+// message hold one.
+var encoderPool = sync.Pool{New: func() any { return newEncoder() }}
+
+// deflater compresses the messages one connection sends, message by
+// message (RFC 7692 §7.2.1). Between messages it holds nothing but, with
+// context takeover, the last bytes it sent (at most one window, and at most
+// what the level re-hashes). It is not safe for concurrent use: the
+// connection's message lock serialises its messages.
+type deflater struct {
+	windowBits int
+	level      levelParams
+	takeover   bool
+	threshold  int
+	hist       []byte // history carried to the next message; nil without takeover
+
+	// While a streamed message is open:
+	enc *encoder
+	dst io.Writer
+	err error
+}
+
+// newDeflater returns the compressor for the direction dir.
+func newDeflater(dir deflateDirection, level, threshold int) *deflater {
+	lp := levelSettings(level)
+	return &deflater{
+		windowBits: dir.windowBits,
+		level:      lp,
+		takeover:   dir.takeover && lp.history > 0,
+		threshold:  threshold,
+	}
+}
+
+// worthCompressing reports whether a payload of n bytes should be
+// compressed; smaller ones go out uncompressed, without RSV1.
+func (d *deflater) worthCompressing(n int) bool { return n >= d.threshold }
+
+// histLimit is how much history this deflater keeps.
+func (d *deflater) histLimit() int { return min(1<<d.windowBits, d.level.history) }
+
+// begin borrows an encoder and starts a message.
+func (d *deflater) begin() *encoder {
+	e := encoderPool.Get().(*encoder)
+	var hist []byte
+	if d.takeover {
+		hist = d.hist
+	}
+	e.reset(d.windowBits, d.level, hist)
+	return e
+}
+
+// done keeps the history of the message just encoded and returns the
+// encoder to the pool.
+func (d *deflater) done(e *encoder) {
+	if d.takeover {
+		d.hist = setHistory(d.hist, e.history(), d.histLimit())
+	}
+	e.release()
+	encoderPool.Put(e)
+}
+
+// compress appends the compressed payload of the whole message msg to dst
+// and returns the extended slice: the DEFLATE data with the trailing
+// 00 00 ff ff removed (RFC 7692 §7.2.1), to be sent with RSV1 set on the
+// first frame. It must not be called while a streamed message is open.
+func (d *deflater) compress(dst, msg []byte) []byte {
+	e := d.begin()
+	own := e.bw.out
+	e.bw.out = dst
+	e.write(msg)
+	e.finish()
+	dst = e.bw.out
+	e.bw.out = own[:0]
+	d.done(e)
+	return dst
+}
+
+// beginMessage starts a streamed message whose compressed bytes go to w as
+// they are produced: by blocks of up to 16 KiB of input, and the rest at
+// endMessage. Until endMessage or abortMessage, d is an io.Writer of the
+// message's uncompressed bytes.
+func (d *deflater) beginMessage(w io.Writer) {
+	d.enc = d.begin()
+	d.enc.bw.out = d.enc.bw.out[:0]
+	d.dst = w
+	d.err = nil
+}
+
+// Write compresses p as the continuation of the open message. An error
+// comes from the destination writer and ends the message.
+func (d *deflater) Write(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	if d.enc == nil {
+		return 0, errNoMessage
+	}
+	d.enc.write(p)
+	if err := d.flush(); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// endMessage writes the end of the open message (its last block and the
+// sync marker, without the four octets RFC 7692 §7.2.1 removes) and keeps
+// the history for the next one.
+func (d *deflater) endMessage() error {
+	if d.err != nil {
+		return d.err
+	}
+	if d.enc == nil {
+		return errNoMessage
+	}
+	d.enc.finish()
+	if err := d.flush(); err != nil {
+		return err
+	}
+	d.done(d.enc)
+	d.enc, d.dst = nil, nil
+	return nil
+}
+
+// abortMessage gives the encoder back without finishing the message. With
+// context takeover, the peer's history no longer matches ours if part of
+// the message was sent: the connection must then be failed.
+func (d *deflater) abortMessage() {
+	if d.enc != nil {
+		d.enc.release()
+		encoderPool.Put(d.enc)
+		d.enc, d.dst = nil, nil
+	}
+}
+
+// flush hands the compressed bytes produced so far to the destination.
+func (d *deflater) flush() error {
+	out := d.enc.bw.out
+	if len(out) == 0 {
+		return nil
+	}
+	_, err := d.dst.Write(out)
+	d.enc.bw.out = out[:0]
+	if err != nil {
+		d.err = err
+		d.abortMessage()
+	}
+	return err
+}
+
+// addHistory records a message that was sent compressed by other means (a
+// prepared message compressed once for many connections, without context):
+// the peer's decompressor appends its bytes to its window, so with context
+// takeover ours must too.
+func (d *deflater) addHistory(msg []byte) {
+	if d.takeover {
+		d.hist = appendHistory(d.hist, msg, d.histLimit())
+	}
+}
+
+// compressMessage compresses msg on its own, with no history, for a window
+// of 2^windowBits bytes: the payload of a prepared message that any
+// connection whose negotiated window for our direction is at least that
+// large can send (with addHistory on those that keep context).
+func compressMessage(dst, msg []byte, windowBits, level int) []byte {
+	d := deflater{windowBits: windowBits, level: levelSettings(level)}
+	return d.compress(dst, msg)
+}
+
+// errNoMessage reports a write to a deflater with no message open: a bug in
+// the caller, not something the peer did.
+var errNoMessage = errors.New("websocket: compressor used outside a message")
+
+// setHistory replaces hist by h (at most limit bytes), reusing hist's
+// memory when it is large enough. It grows by doubling up to limit, so a
+// connection that sends few bytes keeps few.
+func setHistory(hist, h []byte, limit int) []byte {
+	if len(h) > limit {
+		h = h[len(h)-limit:]
+	}
+	if cap(hist) < len(h) {
+		hist = make([]byte, 0, min(limit, max(len(h), 2*cap(hist))))
+	}
+	hist = hist[:len(h)]
+	copy(hist, h)
+	return hist
+}
+
+// appendHistory returns the last limit bytes of hist followed by p, in
+// hist's memory when it is large enough.
+func appendHistory(hist, p []byte, limit int) []byte {
+	if len(p) >= limit {
+		return setHistory(hist, p, limit)
+	}
+	keep := min(len(hist), limit-len(p))
+	total := keep + len(p)
+	if cap(hist) < total {
+		grown := make([]byte, total, min(limit, max(total, 2*cap(hist))))
+		copy(grown, hist[len(hist)-keep:])
+		copy(grown[keep:], p)
+		return grown
+	}
+	copy(hist, hist[len(hist)-keep:])
+	hist = hist[:total]
+	copy(hist[keep:], p)
+	return hist
+}
