@@ -13,6 +13,10 @@ import (
 // the smallest buffer makes NextWriter send one-byte fragments.
 const minWriteBufferSize = maxFrameHeaderSize + 1
 
+// maxMaskChunk is the largest scratch buffer a client borrows to mask a
+// large WriteMessage payload on its way out.
+const maxMaskChunk = 64 << 10
+
 var (
 	errNotDataType    = errors.New("websocket: message type is not text or binary")
 	errNotControlType = errors.New("websocket: message type is not close, ping or pong")
@@ -150,7 +154,9 @@ func (c *Conn) sendFrame(h *frameHeader, payload []byte) (int64, error) {
 		w.bufs = nil
 		return k, err
 	}
-	p := getBuffer(c.writeBufferSize)
+	// Masking needs a copy. Large payloads get a larger scratch buffer, for
+	// the duration of this frame only, to save syscalls.
+	p := getBuffer(max(c.writeBufferSize, min(maxFrameHeaderSize+len(payload), maxMaskChunk)))
 	defer putBuffer(p)
 	b := *p
 	off := putFrameHeader(b, h)
