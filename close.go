@@ -186,7 +186,7 @@ func (c *Conn) writeClose(payload []byte, deadline time.Time) error {
 	if err := c.acquireUntil(c.frameSem, deadline); err != nil {
 		return err
 	}
-	defer release(c.frameSem)
+	defer c.releaseFrame()
 	restore := c.borrowWriteDeadline(deadline)
 	defer restore()
 	err := c.writeFrameLocked(context.Background(), true, OpClose, payload)

@@ -69,6 +69,9 @@ type Conn struct {
 	pongHandler  func(appData string) error
 	closeHandler func(code StatusCode, text string) error
 	pings        []*pingWaiter
+	pongPayload  [maxControlPayload]byte // the pong to send, see queuePong
+	pongLen      int
+	pongQueued   atomic.Bool
 
 	// Deadlines as the user set them, restored after a context or a
 	// WriteControl deadline has borrowed the transport's deadline.

@@ -1,9 +1,12 @@
 package websocket
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"sync"
 	"testing"
 	"time"
 )
@@ -158,5 +161,76 @@ func TestWriteContext(t *testing.T) {
 	}
 	if err := w.Close(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Close of the writer after CloseNow: %v", err)
+	}
+}
+
+// TestBothSidesWritingWithPings has each side stream large fragmented
+// messages to the other while sending pings between fragments. Readers
+// answer pings without waiting for the frame lock, so neither side can end
+// up blocked answering a ping while its writer waits for the other's
+// reader.
+func TestBothSidesWritingWithPings(t *testing.T) {
+	client, server := connPair(t, func(cfg *connConfig) { cfg.writeBufferSize = 2048 })
+	const messages, size = 8, 1 << 20
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for _, c := range []*Conn{client, server} {
+		wg.Go(func() { // writer
+			for i := range messages {
+				w, err := c.NextWriter(BinaryMessage)
+				if err != nil {
+					errs <- err
+					return
+				}
+				msg := pattern(i, size)
+				for j := 0; j < size; j += 64 << 10 {
+					if _, err := w.Write(msg[j : j+64<<10]); err != nil {
+						errs <- err
+						return
+					}
+					if err := c.WriteControl(PingMessage, []byte("hi"), time.Time{}); err != nil {
+						errs <- err
+						return
+					}
+				}
+				if err := w.Close(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+		wg.Go(func() { // reader
+			for i := range messages {
+				_, b, err := c.ReadMessage()
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(b, pattern(i, size)) {
+					errs <- fmt.Errorf("message %d damaged", i)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case err := <-errs:
+		t.Fatal(err)
+	case <-time.After(testTimeout):
+		client.CloseNow()
+		server.CloseNow()
+		<-done
+		t.Fatal("both sides blocked")
+	}
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
 	}
 }

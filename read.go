@@ -354,9 +354,8 @@ func (c *Conn) handleControl(op Opcode, payload []byte) error {
 	switch op {
 	case OpPing:
 		if ping == nil {
-			// RFC 6455 §5.5.2: a pong carries the ping's payload. A failed
-			// write ends the connection on its own; the next read sees it.
-			c.writeControl(context.Background(), OpPong, payload)
+			// RFC 6455 §5.5.2: a pong carries the ping's payload.
+			c.queuePong(payload)
 			return nil
 		}
 		err = ping(string(payload))

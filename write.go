@@ -32,6 +32,7 @@ type writeState struct {
 	small [256]byte
 	vec   [2][]byte
 	bufs  net.Buffers
+	pong  [maxControlPayload]byte // the queued pong's payload, copied out
 }
 
 // release gives back a semaphore taken with acquire.
@@ -104,7 +105,7 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op Opcode, payload []by
 	if err := c.acquire(ctx, c.frameSem); err != nil {
 		return err
 	}
-	defer release(c.frameSem)
+	defer c.releaseFrame()
 	if c.closeSent.Load() {
 		return ErrClosed
 	}
@@ -182,7 +183,7 @@ func (c *Conn) writeControl(ctx context.Context, op Opcode, payload []byte) erro
 	if err := c.acquire(ctx, c.frameSem); err != nil {
 		return err
 	}
-	defer release(c.frameSem)
+	defer c.releaseFrame()
 	if c.closeSent.Load() {
 		return ErrClosed
 	}
@@ -243,7 +244,7 @@ func (c *Conn) WriteControl(typ MessageType, data []byte, deadline time.Time) er
 	if err := c.acquireUntil(c.frameSem, deadline); err != nil {
 		return err
 	}
-	defer release(c.frameSem)
+	defer c.releaseFrame()
 	if c.closeSent.Load() {
 		return ErrClosed
 	}
@@ -369,7 +370,7 @@ func (c *Conn) writeRaw(ctx context.Context, frame []byte) error {
 	if err := c.acquire(ctx, c.frameSem); err != nil {
 		return err
 	}
-	defer release(c.frameSem)
+	defer c.releaseFrame()
 	if c.closeSent.Load() {
 		return ErrClosed
 	}
