@@ -80,8 +80,23 @@ type pmdPeer struct {
 
 func newPMDPeer(params pmdParams, client bool) *pmdPeer {
 	p := &pmdPeer{params: params, client: client}
-	p.fw, _ = flate.NewWriter(&p.out, flate.BestSpeed)
+	// compress/flate always looks back up to 32 KiB. When the handshake
+	// gave the peer a smaller window (RFC 7692 §7.1.2), it codes without
+	// back-references at all, which every window allows.
+	level := flate.BestSpeed
+	if bits := p.ownWindowBits(); bits != 0 && bits < 15 {
+		level = flate.HuffmanOnly
+	}
+	p.fw, _ = flate.NewWriter(&p.out, level)
 	return p
+}
+
+// ownWindowBits is the window the peer's compressor may use; 0 means 15.
+func (p *pmdPeer) ownWindowBits() int {
+	if p.client {
+		return p.params.clientMaxWindowBits
+	}
+	return p.params.serverMaxWindowBits
 }
 
 // ownNoContextTakeover reports whether the peer must compress each message
@@ -102,9 +117,7 @@ func (p *pmdPeer) ourNoContextTakeover() bool {
 
 // compress turns f, a whole message, into its compressed frame: RFC 7692
 // §7.2.1, a sync-flushed DEFLATE block without its 00 00 ff ff tail, RSV1
-// set. Go's flate keeps a 32 KiB window, so rows that negotiate a smaller
-// window for the peer keep their messages shorter than it, or take no
-// context over.
+// set.
 func (p *pmdPeer) compress(f frame) frame {
 	if p == nil {
 		panic("conformance: a row sends a compressed frame without negotiating permessage-deflate")
@@ -147,4 +160,20 @@ func (p *pmdPeer) decompress(b []byte) ([]byte, error) {
 		p.hist = bytes.Clone(p.hist[len(p.hist)-32<<10:])
 	}
 	return out, nil
+}
+
+// deflateAlone compresses b on its own, as a message sent without context
+// takeover: for rows that cut a compressed message into frames by hand.
+// final ends it with a BFINAL block (RFC 7692 §7.2.3.5) instead of an empty
+// stored block.
+func deflateAlone(b []byte, final bool) []byte {
+	var out bytes.Buffer
+	fw, _ := flate.NewWriter(&out, flate.BestSpeed)
+	_, _ = fw.Write(b)
+	if final {
+		_ = fw.Close()
+		return out.Bytes()
+	}
+	_ = fw.Flush()
+	return bytes.TrimSuffix(out.Bytes(), []byte{0, 0, 0xff, 0xff})
 }

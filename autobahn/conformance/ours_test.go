@@ -100,15 +100,21 @@ func connect(t testing.TB, r row, s side, deadline time.Time) (*peer, <-chan err
 			}
 			result <- echoLoop(c, false)
 		}()
-		conn, br, _, err := rawServer(ln, deadline, r.answer)
+		var answer string
+		conn, br, _, err := rawServer(ln, deadline, func(offer string) (string, error) {
+			a, err := r.answer(offer)
+			answer = a
+			return a, err
+		})
 		if err != nil {
 			return nil, nil, err
 		}
 		p := newPeer(conn, br, false)
-		if r.pmd != nil {
-			params, err := parsePMD(r.pmd.answer)
+		if answer != "" {
+			params, err := parsePMD(answer)
 			if err != nil {
-				return nil, nil, err
+				conn.Close()
+				return nil, nil, fmt.Errorf("the row's answer: %w", err)
 			}
 			p.pmd = newPMDPeer(params, false)
 		}
@@ -135,7 +141,13 @@ func connect(t testing.TB, r row, s side, deadline time.Time) (*peer, <-chan err
 		return nil, nil, err
 	}
 	p := newPeer(conn, br, true)
-	if r.pmd != nil {
+	switch {
+	case r.pmd != nil && r.pmd.declined:
+		if answer != "" {
+			conn.Close()
+			return nil, nil, fmt.Errorf("our server, compression off, accepted %q with %q", offer, answer)
+		}
+	case r.pmd != nil:
 		params, err := parsePMD(answer)
 		if err != nil {
 			conn.Close()

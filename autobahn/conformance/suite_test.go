@@ -27,12 +27,19 @@ type row struct {
 const defaultRowTimeout = 10 * time.Second
 
 // pmdCase is the permessage-deflate negotiation of a row: the offer the
-// peer makes to our server, and the answer it gives to our client's offer.
+// peer makes to our server, the answer it gives to our client's offer, and
+// how our side is configured.
 type pmdCase struct {
-	offer  string
-	answer string
+	offer string // sent to our server; "" offers nothing
+	// answer builds the peer server's Sec-WebSocket-Extensions from our
+	// client's offer; nil answers without extensions.
+	answer func(offer string) (string, error)
+	// declined: our server must answer the offer without the extension,
+	// and our client must offer nothing.
+	declined bool
 	// want, when set, checks the parameters our server answered.
 	want func(pmdParams) error
+	ours ourCompression
 }
 
 func (c *pmdCase) check(p pmdParams) error {
@@ -44,13 +51,18 @@ func (c *pmdCase) check(p pmdParams) error {
 
 // answer is the peer server's reply to our client's extension offer.
 func (r row) answer(offer string) (string, error) {
-	if r.pmd == nil {
+	switch {
+	case r.pmd == nil || r.pmd.declined:
+		if offer != "" {
+			return "", fmt.Errorf("our client offered %q with compression off", offer)
+		}
+		return "", nil
+	case !strings.Contains(offer, "permessage-deflate"):
+		return "", fmt.Errorf("our client did not offer permessage-deflate: %q", offer)
+	case r.pmd.answer == nil:
 		return "", nil
 	}
-	if !strings.Contains(offer, "permessage-deflate") {
-		return "", fmt.Errorf("our client did not offer permessage-deflate: %q", offer)
-	}
-	return r.pmd.answer, nil
+	return r.pmd.answer(offer)
 }
 
 func (r row) runsOn(s side) bool { return r.sides == nil || slices.Contains(r.sides, s) }

@@ -83,3 +83,62 @@ func TestEchoed(t *testing.T) {
 		}
 	}
 }
+
+// TestPMDPeerRoundTrip checks the peer's permessage-deflate against itself:
+// what one direction compresses, with or without context takeover and with
+// a small window, the other side inflates.
+func TestPMDPeerRoundTrip(t *testing.T) {
+	for _, answer := range []string{
+		"permessage-deflate",
+		"permessage-deflate; client_no_context_takeover; server_no_context_takeover",
+		"permessage-deflate; client_max_window_bits=9",
+		"permessage-deflate; server_max_window_bits=8; client_no_context_takeover",
+	} {
+		params, err := parsePMD(answer)
+		if err != nil {
+			t.Fatalf("%q: %v", answer, err)
+		}
+		for _, client := range []bool{true, false} {
+			sender, receiver := newPMDPeer(params, client), newPMDPeer(params, !client)
+			for i, f := range compressedMessages(3000) {
+				if !f.deflate {
+					continue
+				}
+				c := sender.compress(f)
+				if c.rsv != rsv1 {
+					t.Fatalf("%q message %d: RSV %#x", answer, i, c.rsv)
+				}
+				got, err := receiver.decompress(c.payload)
+				if err != nil || !bytes.Equal(got, f.payload) {
+					t.Fatalf("%q client=%v message %d: inflated %d bytes, %v; want %d bytes", answer, client, i, len(got), err, len(f.payload))
+				}
+			}
+		}
+	}
+	if got, err := newPMDPeer(pmdParams{}, true).decompress(deflateAlone([]byte("final"), true)); err != nil || string(got) != "final" {
+		t.Fatalf("BFINAL message inflated to %q, %v", got, err)
+	}
+}
+
+func TestParsePMD(t *testing.T) {
+	good := map[string]pmdParams{
+		"permessage-deflate": {},
+		"permessage-deflate; server_no_context_takeover; client_max_window_bits=10": {serverNoContextTakeover: true, clientMaxWindowBits: 10},
+		`permessage-deflate;server_max_window_bits="8"`:                            {serverMaxWindowBits: 8},
+	}
+	for s, want := range good {
+		if got, err := parsePMD(s); err != nil || got != want {
+			t.Errorf("parsePMD(%q) = %+v, %v; want %+v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{
+		"x-webkit-deflate-frame", "permessage-deflate, permessage-deflate", "permessage-deflate; client_max_window_bits",
+		"permessage-deflate; server_max_window_bits=7", "permessage-deflate; server_max_window_bits=16",
+		"permessage-deflate; server_no_context_takeover; server_no_context_takeover", "permessage-deflate; foo",
+		"permessage-deflate; server_no_context_takeover=1", "permessage-deflate; client_max_window_bits=09",
+	} {
+		if _, err := parsePMD(s); err == nil {
+			t.Errorf("parsePMD(%q) accepted an invalid answer", s)
+		}
+	}
+}
