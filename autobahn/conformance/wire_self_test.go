@@ -124,7 +124,7 @@ func TestParsePMD(t *testing.T) {
 	good := map[string]pmdParams{
 		"permessage-deflate": {},
 		"permessage-deflate; server_no_context_takeover; client_max_window_bits=10": {serverNoContextTakeover: true, clientMaxWindowBits: 10},
-		`permessage-deflate;server_max_window_bits="8"`:                            {serverMaxWindowBits: 8},
+		`permessage-deflate;server_max_window_bits="8"`:                             {serverMaxWindowBits: 8},
 	}
 	for s, want := range good {
 		if got, err := parsePMD(s); err != nil || got != want {
