@@ -1,0 +1,150 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+)
+
+// gobwasLib adapts github.com/gobwas/ws the way its documentation pairs the
+// pieces: a bufio.Reader over the connection (the hijacked one on the
+// server) for wsutil's readers, wsutil.WriteMessage and a wsutil.Writer for
+// writes, pre-compiled frames for broadcast. Text is checked as UTF-8, as
+// ours does. Compression (wsflate) is not wired in this adapter.
+type gobwasLib struct{}
+
+type gobwasConn struct {
+	conn  net.Conn
+	br    *bufio.Reader
+	state ws.State
+	rw    struct {
+		io.Reader
+		io.Writer
+	}
+	rd *wsutil.Reader
+	wr *wsutil.Writer
+}
+
+// gobwasWriter ends a message with Flush, the wsutil.Writer way.
+type gobwasWriter struct{ w *wsutil.Writer }
+
+func init() {
+	// The package-level switch that wsutil.ReadData obeys.
+	wsutil.SetCheckUTF8(true)
+	wsutil.SetMaxMessageSize(readLimit)
+}
+
+func (gobwasLib) Name() string { return "gobwas" }
+
+func (gobwasLib) Supports(c Compression) bool { return c == CompressionOff }
+
+func newGobwasConn(conn net.Conn, br *bufio.Reader, state ws.State) *gobwasConn {
+	c := &gobwasConn{conn: conn, br: br, state: state}
+	c.rw.Reader, c.rw.Writer = br, conn
+	c.rd = &wsutil.Reader{
+		Source:         br,
+		State:          state,
+		CheckUTF8:      true,
+		MaxMessageSize: readLimit,
+		OnIntermediate: wsutil.ControlFrameHandler(conn, state),
+	}
+	return c
+}
+
+func (gobwasLib) Upgrade(w http.ResponseWriter, r *http.Request, o Options) (Conn, error) {
+	if o.Compression != CompressionOff {
+		return nil, ErrUnsupported
+	}
+	conn, rw, _, err := ws.UpgradeHTTP(r, w)
+	if err != nil {
+		return nil, err
+	}
+	return newGobwasConn(conn, rw.Reader, ws.StateServerSide), nil
+}
+
+func (gobwasLib) Dial(ctx context.Context, url string, o Options) (Conn, error) {
+	if o.Compression != CompressionOff {
+		return nil, ErrUnsupported
+	}
+	d := ws.Dialer{}
+	if o.NetDial != nil {
+		d.NetDial = o.NetDial
+	}
+	conn, br, _, err := d.Dial(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if br == nil {
+		br = bufio.NewReaderSize(conn, 4096)
+	}
+	return newGobwasConn(conn, br, ws.StateClientSide), nil
+}
+
+func (gobwasLib) Prepare(typ MsgType, p []byte) (Prepared, error) {
+	return ws.CompileFrame(ws.NewFrame(gobwasOp(typ), true, p))
+}
+
+func gobwasOp(t MsgType) ws.OpCode {
+	if t == Text {
+		return ws.OpText
+	}
+	return ws.OpBinary
+}
+
+func fromGobwas(op ws.OpCode) MsgType {
+	if op == ws.OpText {
+		return Text
+	}
+	return Binary
+}
+
+func (c *gobwasConn) ReadMessage([]byte) (MsgType, []byte, error) {
+	p, op, err := wsutil.ReadData(&c.rw, c.state)
+	return fromGobwas(op), p, err
+}
+
+func (c *gobwasConn) WriteMessage(t MsgType, p []byte) error {
+	return wsutil.WriteMessage(c.conn, c.state, gobwasOp(t), p)
+}
+
+func (c *gobwasConn) NextReader() (MsgType, io.Reader, error) {
+	control := wsutil.ControlFrameHandler(c.conn, c.state)
+	for {
+		h, err := c.rd.NextFrame()
+		if err != nil {
+			return 0, nil, err
+		}
+		if h.OpCode.IsControl() {
+			if err := control(h, c.rd); err != nil {
+				return 0, nil, err
+			}
+			continue
+		}
+		return fromGobwas(h.OpCode), c.rd, nil
+	}
+}
+
+func (c *gobwasConn) NextWriter(t MsgType) (io.WriteCloser, error) {
+	if c.wr == nil {
+		c.wr = wsutil.NewWriter(c.conn, c.state, gobwasOp(t))
+	} else {
+		c.wr.Reset(c.conn, c.state, gobwasOp(t))
+	}
+	return gobwasWriter{c.wr}, nil
+}
+
+func (w gobwasWriter) Write(p []byte) (int, error) { return w.w.Write(p) }
+
+func (w gobwasWriter) Close() error { return w.w.Flush() }
+
+func (c *gobwasConn) WritePrepared(p Prepared) error {
+	_, err := c.conn.Write(p.([]byte))
+	return err
+}
+
+func (c *gobwasConn) Close() error { return c.conn.Close() }
