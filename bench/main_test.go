@@ -3,8 +3,8 @@ package bench
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"testing"
