@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"runtime"
@@ -46,6 +47,9 @@ func RunChild() int {
 	mux.HandleFunc("/ctl/mem", s.serveMem)
 	mux.HandleFunc("/ctl/active", s.serveActive)
 	mux.HandleFunc("/ctl/broadcast", s.serveBroadcast)
+	// Profiles of the server, for run.sh's profile step and by hand.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	fmt.Printf("ADDR %s\n", ln.Addr())
@@ -80,19 +84,25 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	defer c.Close()
 	s.addActive(1)
-	defer s.addActive(-1)
-	switch q.Get("mode") {
-	case "sink":
-		s.sink(lib.Name(), c)
-	default:
-		if q.Get("api") == "stream" {
+	// The connection gets a goroutine of its own and the handler returns,
+	// as gorilla's chat example does: net/http then lets go of its
+	// per-connection state (its 4 KiB reader and writer among it), which a
+	// handler that kept running would hold for the connection's life.
+	// Every library is served this same way.
+	mode, api := q.Get("mode"), q.Get("api")
+	go func() {
+		defer s.addActive(-1)
+		defer c.Close()
+		switch {
+		case mode == "sink":
+			s.sink(lib.Name(), c)
+		case api == "stream":
 			EchoStream(c)
-		} else {
+		default:
 			EchoWhole(c)
 		}
-	}
+	}()
 }
 
 // EchoWhole sends every message back with the whole-message calls until
@@ -416,6 +426,28 @@ func (c *Child) Mem() (MemStats, error) {
 func (c *Child) WaitActive(n int, timeout time.Duration) error {
 	_, err := c.get(fmt.Sprintf("/ctl/active?want=%d&timeout=%s", n, timeout))
 	return err
+}
+
+// Profile saves the server's profile name (heap, goroutine, allocs...)
+// with query (such as "gc=1" or "seconds=5") to path.
+func (c *Child) Profile(name, query, path string) error {
+	resp, err := c.http.Get("http://" + c.Addr + "/debug/pprof/" + name + "?" + query)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("bench: profile %s: %s", name, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // Broadcaster opens the control connection whose messages make the server
