@@ -249,3 +249,33 @@ func TestFormatCloseMessage(t *testing.T) {
 		t.Fatalf("Error() = %q", e.Error())
 	}
 }
+
+func TestCloseDuringFragmentedMessage(t *testing.T) {
+	client, server := connPair(t, func(cfg *connConfig) { cfg.writeBufferSize = 64 })
+	w, err := client.NextWriter(BinaryMessage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(pattern(1, 200)); err != nil { // three fragments go out
+		t.Fatal(err)
+	}
+	serverErr := make(chan error, 1)
+	go func() {
+		_, _, err := server.ReadMessage()
+		serverErr <- err
+	}()
+	// RFC 6455 §5.4: the close, a control frame, may come between
+	// fragments; the unfinished message is abandoned.
+	if err := client.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := <-serverErr; CloseStatus(err) != StatusNormalClosure {
+		t.Fatalf("server: %v", err)
+	}
+	if _, err := w.Write(pattern(2, 200)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Write after Close: %v", err)
+	}
+	if err := w.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("writer Close after Close: %v", err)
+	}
+}

@@ -342,7 +342,7 @@ func (w *messageWriter) flush(fin bool) error {
 	copy(frame, hb[:hn])
 	err := c.writeRaw(w.ctx, frame)
 	if err != nil {
-		if w.op == OpContinuation && !c.isClosed() {
+		if w.op == OpContinuation && !errors.Is(err, ErrClosed) {
 			// Fragments already sent cannot be finished: the stream would
 			// break RFC 6455 §5.4 for the next message.
 			c.fail(err, StatusInternalError)
