@@ -247,11 +247,12 @@ func (s failStep) String() string {
 
 func (failStep) terminal() {}
 
-// expectClose reads our side's close frame, which must carry one of codes,
-// answers it, and finishes. Pongs may precede it only when they answer
-// pings the row sent after the offending frame: then tolerant is false and
-// nothing may precede it.
-func expectClose(p *peer, codes []int, replyWithCode bool) error {
+// expectClose reads our side's close frame, which must carry one of codes
+// and be the next thing our side does (a message it was sending may be cut
+// short, nothing else may come first), and finishes. reply says the close
+// is our side's, so the peer answers it; otherwise the peer's own close went
+// out before.
+func expectClose(p *peer, codes []int, reply bool) error {
 	e, err := p.next()
 	if err != nil {
 		return fmt.Errorf("want close %v: %w", codes, err)
@@ -262,7 +263,7 @@ func expectClose(p *peer, codes []int, replyWithCode bool) error {
 	if !slices.Contains(codes, e.code) {
 		return fmt.Errorf("got close %d %q, want close %v", e.code, e.data, codes)
 	}
-	if replyWithCode {
+	if reply {
 		// RFC 6455 §5.5.1: the endpoint that receives a close answers it.
 		p.send(0, closeFrame(uint16(e.code), ""))
 	}
