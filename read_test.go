@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // pattern returns n bytes of printable ASCII that depend on seed, so that a
@@ -225,10 +228,10 @@ func TestReadLimit(t *testing.T) {
 	})
 }
 
-// expectTimeout checks that err is a deadline or a context expiring.
+// expectTimeout checks that err is a deadline expiring or a context ending.
 func expectTimeout(t *testing.T, err error) {
 	t.Helper()
-	if !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want a timeout", err)
 	}
 }
@@ -247,7 +250,7 @@ func TestReadResumesAfterTimeout(t *testing.T) {
 		},
 	}
 	for name, read := range readers {
-		for _, how := range []string{"deadline", "context"} {
+		for _, how := range []string{"deadline", "context", "cancel"} {
 			t.Run(name+"/"+how, func(t *testing.T) {
 				c, peer := serverWithRawClient(t, nil)
 				f := append(peer.frame(false, OpBinary, msg[:1000]), peer.frame(true, OpContinuation, msg[1000:])...)
@@ -265,10 +268,16 @@ func TestReadResumesAfterTimeout(t *testing.T) {
 					for range 100 {
 						var ctx context.Context = context.Background()
 						cancel := context.CancelFunc(func() {})
-						if how == "deadline" {
+						switch how {
+						case "deadline":
 							c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-						} else {
+						case "context":
 							ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+						default:
+							var stop context.CancelFunc
+							ctx, stop = context.WithCancel(context.Background())
+							timer := time.AfterFunc(20*time.Millisecond, stop)
+							cancel = func() { timer.Stop(); stop() }
 						}
 						dst, err = read(c, ctx, dst)
 						cancel()
@@ -365,5 +374,21 @@ func TestIdleConnReturnsReadBuffer(t *testing.T) {
 	}
 	if !c.reader.isSmall() || c.reader.pooled != nil {
 		t.Fatal("an idle Conn holds a pooled read buffer")
+	}
+}
+
+func TestHandshakeLeftoversComeFirst(t *testing.T) {
+	cn, sn := wstest.TCPPair(t)
+	f := encodeFrame(true, true, 0, OpText, []byte("first message, split"))
+	// The handshake's reader holds the first 9 bytes; the rest is on the wire.
+	br := bufio.NewReader(io.MultiReader(bytes.NewReader(f[:9]), sn))
+	if _, err := br.Peek(9); err != nil {
+		t.Fatal(err)
+	}
+	c := newConn(connConfig{netConn: sn, br: br})
+	t.Cleanup(func() { c.CloseNow() })
+	cn.Write(f[9:])
+	if _, b, err := c.ReadMessage(); err != nil || string(b) != "first message, split" {
+		t.Fatalf("got %q, %v", b, err)
 	}
 }
