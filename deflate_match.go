@@ -56,7 +56,10 @@ type levelParams struct {
 	// stride-th position. A match into the history is still found, up to
 	// stride-1 bytes late, and extending matches backwards recovers those
 	// bytes, so a sparse priming costs little ratio and saves most of the
-	// time of priming, which dominates small messages.
+	// time of priming, which dominates small messages. Levels 4 and up
+	// keep 28 KiB rather than 32: with the decompressor's 32 KiB, an idle
+	// connection with takeover both ways stays under 64 KiB, and 28 KiB is
+	// an exact allocation size class (31 KiB would round up to 32).
 	history int
 	stride  int
 }
@@ -67,12 +70,12 @@ var levels = [10]levelParams{
 	1: {chain: 1, nice: 32, skip: true, history: 4 << 10, stride: 4},
 	2: {chain: 4, nice: 64, insertAll: true, skip: true, history: 8 << 10, stride: 4},
 	3: {chain: 8, nice: 64, insertAll: true, skip: true, history: 16 << 10, stride: 4},
-	4: {chain: 16, nice: 128, lazy: 8, insertAll: true, history: 31 << 10, stride: 4},
-	5: {chain: 32, nice: 128, lazy: 16, insertAll: true, history: 31 << 10, stride: 2},
-	6: {chain: 64, nice: 128, lazy: 32, insertAll: true, history: 31 << 10, stride: 2},
-	7: {chain: 128, nice: maxMatch, lazy: 64, insertAll: true, history: 31 << 10, stride: 1},
-	8: {chain: 512, nice: maxMatch, lazy: 128, insertAll: true, history: 31 << 10, stride: 1},
-	9: {chain: 2048, nice: maxMatch, lazy: maxMatch, insertAll: true, history: 31 << 10, stride: 1},
+	4: {chain: 16, nice: 128, lazy: 8, insertAll: true, history: 28 << 10, stride: 4},
+	5: {chain: 32, nice: 128, lazy: 16, insertAll: true, history: 28 << 10, stride: 2},
+	6: {chain: 64, nice: 128, lazy: 32, insertAll: true, history: 28 << 10, stride: 2},
+	7: {chain: 128, nice: maxMatch, lazy: 64, insertAll: true, history: 28 << 10, stride: 1},
+	8: {chain: 512, nice: maxMatch, lazy: 128, insertAll: true, history: 28 << 10, stride: 1},
+	9: {chain: 2048, nice: maxMatch, lazy: maxMatch, insertAll: true, history: 28 << 10, stride: 1},
 }
 
 // levelSettings returns the settings of a level from 1 to 9, or of

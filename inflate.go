@@ -168,6 +168,7 @@ func newInflater(dir deflateDirection) *inflater {
 // yields (without the removed trailer) until io.EOF at the end of the
 // message's last frame. limit caps the decompressed size (< 0: no cap).
 func (f *inflater) beginMessage(src io.Reader, limit int64) {
+	f.release() // a message left open is abandoned
 	w := inflatePool.Get().(*inflateWork)
 	w.src.reset(src)
 	var dict []byte
