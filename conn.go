@@ -49,6 +49,16 @@ var ErrClosed = fmt.Errorf("websocket: connection closed: %w", net.ErrClosed)
 // goroutine at a time: concurrent calls are serialised, not interleaved, but
 // which caller gets which message is then unspecified. Setters for
 // deadlines, limits and handlers may be called at any time.
+//
+// Control frames arrive on the read side: pings are answered, pongs
+// matched to Ping calls and the peer's close handled only while some
+// goroutine reads. The keepalive of the Upgrader's and Dialer's
+// PingInterval therefore needs a reading goroutine too: without one, no
+// pong is seen and the connection fails after PingInterval + PongTimeout.
+//
+// Buffers: an idle Conn keeps about 1.5 KB, with no read or write buffer
+// of the configured sizes; those are borrowed from a pool while a message
+// is in flight.
 type Conn struct {
 	netConn      net.Conn
 	client       bool
@@ -221,7 +231,10 @@ func (c *Conn) SetReadLimit(n int64) {
 // answers with a pong carrying the same payload (RFC 6455 §5.5.2). A
 // handler that wants the peer to see a pong must send one (WriteControl).
 // An error it returns is returned by the read in progress and by every later
-// read. It may be called at any time.
+// read. Handlers run on the reading goroutine, so they must not call Close
+// (which would wait for that goroutine to read the peer's close, until the
+// close timeout); CloseNow, or returning an error, is fine. It may be called
+// at any time.
 func (c *Conn) SetPingHandler(h func(appData string) error) {
 	c.mu.Lock()
 	c.pingHandler = h
@@ -231,7 +244,8 @@ func (c *Conn) SetPingHandler(h func(appData string) error) {
 // SetPongHandler sets the function called, from the reading goroutine, for
 // each pong received. nil restores the default, which does nothing.
 // Pongs answering Ping are matched before the handler runs. An error it
-// returns is returned by the read in progress and by every later read.
+// returns is returned by the read in progress and by every later read. As
+// for SetPingHandler, the handler must not call Close.
 func (c *Conn) SetPongHandler(h func(appData string) error) {
 	c.mu.Lock()
 	c.pongHandler = h
