@@ -40,6 +40,8 @@ var features = []feature{
 	{name: "close-theirs", run: checkTheirClose},
 	{name: "subprotocol", offerProtocols: true, run: checkSubprotocol},
 	{name: "invalid-utf8", run: checkInvalidUTF8},
+	{name: "reserved-opcode", run: checkReservedOpcode},
+	{name: "wrong-masking", applies: func(p protoPeer) bool { return p.strictMasking }, run: checkWrongMasking},
 	{name: "compression", applies: func(p protoPeer) bool { return p.deflate }, compress: true, run: checkCompression},
 }
 
@@ -137,8 +139,10 @@ func checkTheirClose(s *session) {
 	if err := s.conn.Close(); err != nil {
 		s.t.Errorf("Close after the peer's close: %v", err)
 	}
-	if ev := s.peer.waitEvent(s.t, "close", s.path); ev.Code != 4002 && ev.Code != 1000 {
-		s.t.Errorf("the peer's close ended with %d, want our echo of 4002 (or 1000)", ev.Code)
+	ev := s.peer.waitEvent(s.t, "close", s.path)
+	if ev.Code != 4002 {
+		// RFC 6455 §5.5.1: the answer typically echoes the code received.
+		s.t.Errorf("the peer's close ended with %d, want our echo of 4002", ev.Code)
 	}
 }
 
@@ -187,13 +191,33 @@ var invalidUTF8 = []byte("valid so far \xc0\xaf then not")
 // checkInvalidUTF8 writes, under the library, a text frame that is not
 // UTF-8; the peer must fail the connection with 1007 (RFC 6455 §8.1).
 func checkInvalidUTF8(s *session) {
-	frame := rawFrame(0x81, invalidUTF8, s.client)
+	s.expectPeerFails(rawFrame(0x81, invalidUTF8, s.client), websocket.StatusInvalidFramePayloadData)
+}
+
+// checkReservedOpcode writes, under the library, a frame with the reserved
+// non-control opcode 0x3; the peer must fail the connection with 1002
+// (RFC 6455 §5.2: an unknown opcode fails the connection).
+func checkReservedOpcode(s *session) {
+	s.expectPeerFails(rawFrame(0x83, []byte("?"), s.client), websocket.StatusProtocolError)
+}
+
+// checkWrongMasking writes, under the library, a frame masked the wrong
+// way for its direction: unmasked from a client, masked from a server. The
+// peer must fail the connection with 1002 (RFC 6455 §5.1).
+func checkWrongMasking(s *session) {
+	s.expectPeerFails(rawFrame(0x81, []byte("wrong mask"), !s.client), websocket.StatusProtocolError)
+}
+
+// expectPeerFails writes frame under the library and checks that the peer
+// answers with a close frame carrying code.
+func (s *session) expectPeerFails(frame []byte, code websocket.StatusCode) {
+	s.t.Helper()
 	if _, err := s.conn.UnderlyingConn().Write(frame); err != nil {
 		s.t.Fatalf("raw write: %v", err)
 	}
 	m := s.next()
-	if got := websocket.CloseStatus(m.err); got != websocket.StatusInvalidFramePayloadData {
-		s.t.Fatalf("after invalid UTF-8 the read returned %v %q, %v; want close 1007", m.typ, truncate(m.data), m.err)
+	if got := websocket.CloseStatus(m.err); got != code {
+		s.t.Fatalf("after the bad frame the read returned %v %q, %v; want close %d", m.typ, truncate(m.data), m.err, code)
 	}
 }
 

@@ -14,13 +14,19 @@ type protoPeer struct {
 	client    string // script of the client role
 	deflate   bool   // speaks permessage-deflate
 	fragments bool   // its API can send a fragmented message
+	// strictMasking: it fails a frame masked the wrong way for its
+	// direction with 1002, as RFC 6455 §5.1 asks.
+	strictMasking bool
 }
 
 var protoPeers = []protoPeer{
-	{name: "ws", server: "ws-server.js", client: "ws-client.js", deflate: true, fragments: true},
-	// faye-websocket sends every message as one frame.
+	{name: "ws", server: "ws-server.js", client: "ws-client.js", deflate: true, fragments: true, strictMasking: true},
+	// faye-websocket sends every message as one frame. On masking it is
+	// not strict: its server closes an unmasked client frame with 1003
+	// rather than 1002, and its client accepts masked server frames.
 	{name: "faye-websocket", server: "faye-server.js", client: "faye-client.js", deflate: true},
-	// websocket (WebSocket-Node) has no permessage-deflate.
+	// websocket (WebSocket-Node) has no permessage-deflate, and accepts
+	// frames masked the wrong way in both roles.
 	{name: "websocket", server: "websocket-server.js", client: "websocket-client.js", fragments: true},
 }
 

@@ -37,7 +37,7 @@ func requireNode(t *testing.T) (node, dir string) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ws", "package.json")); err != nil {
-		missingPeer(t, "the Node fixture's packages", "run: cd internal/interop/node && npm ci")
+		missingPeer(t, "the Node fixture (internal/interop/node/node_modules)", "run: cd internal/interop/node && npm ci")
 	}
 	return node, dir
 }
