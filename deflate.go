@@ -14,8 +14,11 @@ var encoderPool = sync.Pool{New: func() any { return newEncoder() }}
 // deflater compresses the messages one connection sends, message by
 // message (RFC 7692 §7.2.1). Between messages it holds nothing but, with
 // context takeover, the last bytes it sent (at most one window, and at most
-// what the level re-hashes). It is not safe for concurrent use: the
-// connection's message lock serialises its messages.
+// what the level re-hashes). A message sent uncompressed (below the
+// threshold, or with compression turned off for it) simply bypasses the
+// deflater: RFC 7692 §7.2.2 continues the window from "the last compressed
+// message", so it must not enter the history and does not. It is not safe
+// for concurrent use: the connection's message lock serialises messages.
 type deflater struct {
 	windowBits int
 	level      levelParams

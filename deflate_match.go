@@ -47,6 +47,7 @@ const (
 type levelParams struct {
 	chain     int  // hash chain candidates examined per position; 0 disables matching
 	nice      int  // a match this long ends the search
+	good      int  // a match this long quarters the remaining chain budget; 0 never
 	lazy      int  // shorter matches are compared with the one a byte later; 0 is greedy
 	insertAll bool // hash every position inside a match, not only its start
 	skip      bool // search less often after long runs of literals
@@ -70,11 +71,11 @@ var levels = [10]levelParams{
 	1: {chain: 1, nice: 32, skip: true, history: 4 << 10, stride: 4},
 	2: {chain: 4, nice: 64, insertAll: true, skip: true, history: 8 << 10, stride: 4},
 	3: {chain: 8, nice: 64, insertAll: true, skip: true, history: 16 << 10, stride: 4},
-	4: {chain: 16, nice: 128, lazy: 8, insertAll: true, history: 28 << 10, stride: 4},
-	5: {chain: 32, nice: 128, lazy: 16, insertAll: true, history: 28 << 10, stride: 2},
-	6: {chain: 64, nice: 128, lazy: 32, insertAll: true, history: 28 << 10, stride: 2},
-	7: {chain: 128, nice: maxMatch, lazy: 64, insertAll: true, history: 28 << 10, stride: 1},
-	8: {chain: 512, nice: maxMatch, lazy: 128, insertAll: true, history: 28 << 10, stride: 1},
+	4: {chain: 16, nice: 128, good: 16, lazy: 8, insertAll: true, history: 28 << 10, stride: 4},
+	5: {chain: 32, nice: 128, good: 16, lazy: 16, insertAll: true, history: 28 << 10, stride: 2},
+	6: {chain: 64, nice: 128, good: 16, lazy: 32, insertAll: true, history: 28 << 10, stride: 2},
+	7: {chain: 128, nice: maxMatch, good: 32, lazy: 64, insertAll: true, history: 28 << 10, stride: 1},
+	8: {chain: 512, nice: maxMatch, good: 64, lazy: 128, insertAll: true, history: 28 << 10, stride: 1},
 	9: {chain: 2048, nice: maxMatch, lazy: maxMatch, insertAll: true, history: 28 << 10, stride: 1},
 }
 
@@ -280,11 +281,15 @@ func (e *encoder) findMatch(i, end int) (length, dist int) {
 	best := minMatch - 1
 	cur := win[i : i+maxLen]
 	first := binary.LittleEndian.Uint32(cur)
-	for tries := e.lp.chain; tries > 0 && cand >= low; tries-- {
+	tries := e.lp.chain
+	for ; tries > 0 && cand >= low; tries-- {
 		ci := int(cand - e.base)
 		if ci < i && win[ci+best] == cur[best] && binary.LittleEndian.Uint32(win[ci:]) == first {
 			l := matchLen(win[ci:], cur)
 			if l > best {
+				if best < e.lp.good && l >= e.lp.good {
+					tries >>= 2 // good enough: look less hard for a better one
+				}
 				best, dist = l, int(abs-cand)
 				if l >= e.lp.nice || l == maxLen {
 					break

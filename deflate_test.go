@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"compress/flate"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -408,4 +409,79 @@ func bytes2freq(b []byte) []uint32 {
 		f[i] = uint32(c)
 	}
 	return f
+}
+
+// failWriter accepts n bytes, then fails.
+type failWriter struct{ n int }
+
+var errFailWriter = errors.New("write failed")
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		return 0, errFailWriter
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// TestDeflateStreamWriteError checks that a failing destination ends the
+// streamed message with its error, returns the encoder, and leaves the
+// deflater usable for a new message.
+func TestDeflateStreamWriteError(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 17))
+	d := newDeflater(deflateDirection{windowBits: 15}, DefaultCompressionLevel, 0)
+	d.beginMessage(&failWriter{n: 10})
+	var err error
+	for range 10 {
+		if _, err = d.Write(randomBytes(rng, 20000)); err != nil {
+			break
+		}
+	}
+	if err != errFailWriter {
+		t.Fatalf("write: %v, want the destination's error", err)
+	}
+	if d.enc != nil {
+		t.Fatal("encoder kept after a failed write")
+	}
+	if err := d.endMessage(); err != errFailWriter {
+		t.Fatalf("end: %v, want the destination's error", err)
+	}
+	if _, err := d.Write([]byte("x")); err != errFailWriter {
+		t.Fatalf("write after failure: %v", err)
+	}
+	// A new message starts clean.
+	msg := jsonLike(rng, 3000)
+	p := streamCompress(d, msg, rng)
+	got, err := inflateMessage(newInflater(deflateDirection{windowBits: 15}), bytes.NewReader(p), -1, 100)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("next message: %v", err)
+	}
+	// Outside a message, writes are refused.
+	if _, err := d.Write([]byte("x")); err != errNoMessage {
+		t.Fatalf("write outside a message: %v", err)
+	}
+	if err := d.endMessage(); err != errNoMessage {
+		t.Fatalf("end outside a message: %v", err)
+	}
+}
+
+// TestDeflateThreshold checks the size below which messages go out
+// uncompressed.
+func TestDeflateThreshold(t *testing.T) {
+	for _, tt := range []struct {
+		opts CompressionOptions
+		n    int
+		want bool
+	}{
+		{CompressionOptions{}, DefaultCompressionThreshold - 1, false},
+		{CompressionOptions{}, DefaultCompressionThreshold, true},
+		{CompressionOptions{Threshold: 10}, 9, false},
+		{CompressionOptions{Threshold: 10}, 10, true},
+		{CompressionOptions{Threshold: -1}, 0, true},
+	} {
+		d := newDeflater(deflateDirection{windowBits: 15}, tt.opts.level(), tt.opts.threshold())
+		if got := d.worthCompressing(tt.n); got != tt.want {
+			t.Errorf("threshold %d, %d bytes: %v", tt.opts.Threshold, tt.n, got)
+		}
+	}
 }

@@ -187,9 +187,15 @@ func (f *inflater) beginMessage(src io.Reader, limit int64) {
 // the message has ended (with the last bytes or on a later call), a
 // *protocolError for close code 1009 when the message would exceed the
 // limit, one for 1007 when the payload is not valid DEFLATE data, and any
-// error of src as it is. After an error other than io.EOF the message is
-// lost and, with context takeover, so is the shared history: the
-// connection must be failed. The bytes beyond the limit are never returned.
+// error of src as it is. The bytes beyond the limit are never returned.
+//
+// After an error other than io.EOF the message is lost and, with context
+// takeover, so is the shared history: the connection must be failed. That
+// includes a timeout from src: compress/flate keeps the first error of its
+// source, so a read deadline that expires inside a compressed message
+// cannot be resumed the way an uncompressed read can. A caller that needs
+// resumable reads can gather the compressed payload first and decompress
+// it from memory.
 func (f *inflater) Read(p []byte) (int, error) {
 	if f.err != nil {
 		return 0, f.err
