@@ -3,10 +3,12 @@ package interop
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,12 +60,18 @@ func TestChromium(t *testing.T) {
 	offered := make(chan string, 2)  // Sec-WebSocket-Extensions of each handshake
 	pageClose := make(chan error, 1) // what our read returned when the page closed
 	results := make(chan []byte, 1)  // the page's report
+	// The WebSocket handlers may still run when the test fails early; they
+	// end once the browser is killed, and the test waits for them.
+	var handlers sync.WaitGroup
+	t.Cleanup(handlers.Wait)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, "testdata/browser.html")
 	})
 	mux.HandleFunc("GET /ws/echo", func(w http.ResponseWriter, r *http.Request) {
-		offered <- r.Header.Get("Sec-WebSocket-Extensions")
+		handlers.Add(1)
+		defer handlers.Done()
+		trySend(offered, r.Header.Get("Sec-WebSocket-Extensions"))
 		conn, err := u.Upgrade(w, r, nil)
 		if err != nil {
 			t.Errorf("upgrade: %v", err)
@@ -73,17 +81,19 @@ func TestChromium(t *testing.T) {
 		for {
 			typ, data, err := conn.ReadMessage()
 			if err != nil {
-				pageClose <- err
+				trySend(pageClose, err)
 				return
 			}
 			if err := conn.WriteMessage(typ, data); err != nil {
-				pageClose <- err
+				trySend(pageClose, err)
 				return
 			}
 		}
 	})
 	mux.HandleFunc("GET /ws/close", func(w http.ResponseWriter, r *http.Request) {
-		offered <- r.Header.Get("Sec-WebSocket-Extensions")
+		handlers.Add(1)
+		defer handlers.Done()
+		trySend(offered, r.Header.Get("Sec-WebSocket-Extensions"))
 		conn, err := u.Upgrade(w, r, nil)
 		if err != nil {
 			t.Errorf("upgrade: %v", err)
@@ -99,14 +109,10 @@ func TestChromium(t *testing.T) {
 		}
 	})
 	mux.HandleFunc("POST /results", func(w http.ResponseWriter, r *http.Request) {
-		var body []byte
-		buf := make([]byte, 4096)
-		for len(body) < 1<<20 {
-			n, err := r.Body.Read(buf)
-			body = append(body, buf[:n]...)
-			if err != nil {
-				break
-			}
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			t.Errorf("reading the results: %v", err)
+			return
 		}
 		select {
 		case results <- body:
@@ -217,4 +223,13 @@ func startChromium(t *testing.T, chromium, url string) {
 			t.Logf("chromium output:\n%s", logs)
 		}
 	})
+}
+
+// trySend sends v on ch unless ch is full: a handler never blocks on a
+// test that stopped listening.
+func trySend[T any](ch chan T, v T) {
+	select {
+	case ch <- v:
+	default:
+	}
 }
