@@ -128,11 +128,15 @@ func (o *CompressionOptions) threshold() int {
 }
 
 // windowBits returns the effective window cap, 8–15.
-func (o *CompressionOptions) windowBits() int {
-	if o.WindowBits < minWindowBits || o.WindowBits > maxWindowBits {
+func (o *CompressionOptions) windowBits() int { return validWindowBits(o.WindowBits) }
+
+// validWindowBits returns bits, or 15 when bits is outside 8–15: a
+// direction configured without a window uses the largest.
+func validWindowBits(bits int) int {
+	if bits < minWindowBits || bits > maxWindowBits {
 		return maxWindowBits
 	}
-	return o.WindowBits
+	return bits
 }
 
 // deflateExtensionName is the extension token of RFC 7692 §7.

@@ -36,7 +36,7 @@ type deflater struct {
 func newDeflater(dir deflateDirection, level, threshold int) *deflater {
 	lp := levelSettings(level)
 	return &deflater{
-		windowBits: dir.windowBits,
+		windowBits: validWindowBits(dir.windowBits),
 		level:      lp,
 		takeover:   dir.takeover && lp.history > 0,
 		threshold:  threshold,
@@ -174,7 +174,7 @@ func (d *deflater) addHistory(msg []byte) {
 // connection whose negotiated window for our direction is at least that
 // large can send (with addHistory on those that keep context).
 func compressMessage(dst, msg []byte, windowBits, level int) []byte {
-	d := deflater{windowBits: windowBits, level: levelSettings(level)}
+	d := deflater{windowBits: validWindowBits(windowBits), level: levelSettings(level)}
 	return d.compress(dst, msg)
 }
 

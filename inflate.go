@@ -160,7 +160,7 @@ type inflater struct {
 func newInflater(dir deflateDirection) *inflater {
 	return &inflater{
 		takeover: dir.takeover,
-		histSize: 1 << min(max(dir.windowBits, 9), maxWindowBits),
+		histSize: 1 << max(validWindowBits(dir.windowBits), 9),
 	}
 }
 
