@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+	"golang.org/x/net/http2"
 )
 
 // Dialer opens WebSocket connections: the client side of the opening
@@ -39,8 +40,8 @@ type Dialer struct {
 
 	// TLSClientConfig configures TLS for wss:// servers. Nil means the
 	// defaults. Dial uses a copy with ServerName set to the URL's host when
-	// empty, and with NextProtos set to "http/1.1": the upgrade exists only
-	// in HTTP/1.1.
+	// empty, and with NextProtos set to "http/1.1", or to "h2" and
+	// "http/1.1" when HTTP2 lets it try HTTP/2.
 	TLSClientConfig *tls.Config
 
 	// ProxyTLSConfig configures TLS to an https:// proxy. Nil means
@@ -89,6 +90,20 @@ type Dialer struct {
 	// (zero means PingInterval). CloseTimeout bounds how long Close waits for
 	// the peer's close frame; zero means the default.
 	PingInterval, PongTimeout, CloseTimeout time.Duration
+
+	// HTTP2 chooses between WebSockets over HTTP/1.1 (RFC 6455) and over
+	// HTTP/2 (RFC 8441). The zero value, HTTP2Auto, uses HTTP/2 for wss://
+	// URLs when the server allows it; see HTTP2Mode.
+	HTTP2 HTTP2Mode
+
+	// HTTP2Transport, when set, carries the WebSockets this Dialer opens
+	// over HTTP/2: they share its pooled connections with each other and
+	// with the requests made through it (by an http.Client whose Transport
+	// it is, say). Its own settings then dial and secure those connections;
+	// NetDialContext, NetDialTLSContext, TLSClientConfig and Proxy serve
+	// only the HTTP/1.1 dials. Nil means that each WebSocket over HTTP/2
+	// gets a connection of its own, closed with it.
+	HTTP2Transport *http2.Transport
 }
 
 // DefaultDialer is the Dialer used by Dial: it takes the proxy from the
@@ -157,6 +172,10 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 		}
 	}
 
+	if d.HTTP2Transport != nil && d.useHTTP2Transport(req.URL) {
+		return d.dialViaTransport(ctx, req, offered, urlStr, header) // dial_h2.go
+	}
+
 	first, hasTLS, err := d.firstHop(ctx, req.URL, proxyURL)
 	if err != nil {
 		return connConfig{}, nil, dialError(ctx, req.URL, err)
@@ -173,11 +192,46 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 			first.Close()
 		}
 	}()
-	conn, err := d.tunnel(ctx, first, hasTLS, req.URL, proxyURL)
+	conn, err := d.tunnel(ctx, first, hasTLS, req.URL, proxyURL, d.nextProtos(req.URL, proxyURL))
 	if err != nil {
 		return connConfig{}, nil, dialError(ctx, req.URL, err)
 	}
 
+	var cfg connConfig
+	var resp *http.Response
+	useHTTP2, err := d.chooseHTTP2(conn, req.URL)
+	switch {
+	case err != nil:
+		return connConfig{}, nil, dialError(ctx, req.URL, err)
+	case useHTTP2:
+		cfg, resp, err = d.handshakeHTTP2(ctx, conn, req, offered) // dial_h2.go
+		if errors.Is(err, errNoExtendedConnect) && d.HTTP2 == HTTP2Auto {
+			// The server speaks HTTP/2 but not WebSockets over it: start
+			// again on a connection that offers only HTTP/1.1.
+			first.Close()
+			rememberNoExtendedConnect(req.URL, proxyURL)
+			return d.withHTTP2(HTTP2Never).dial(ctx, urlStr, header)
+		}
+	default:
+		cfg, resp, err = d.handshakeHTTP1(ctx, conn, req, offered)
+	}
+	if err != nil {
+		return connConfig{}, resp, err
+	}
+	if !stop() {
+		cfg.netConn.Close()
+		return connConfig{}, resp, dialError(ctx, req.URL, ctx.Err())
+	}
+	if err := first.SetDeadline(time.Time{}); err != nil {
+		cfg.netConn.Close()
+		return connConfig{}, resp, dialError(ctx, req.URL, err)
+	}
+	ok = true
+	return cfg, resp, nil
+}
+
+// handshakeHTTP1 runs the opening handshake of RFC 6455 §4.1 over conn.
+func (d *Dialer) handshakeHTTP1(ctx context.Context, conn net.Conn, req *http.Request, offered []string) (connConfig, *http.Response, error) {
 	limit := &handshakeReader{r: conn, n: maxResponseHeaderBytes}
 	// The Conn copies out what this reader holds past the answer and then
 	// reads the transport itself, so its size matters only here.
@@ -206,19 +260,19 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 		}
 		return connConfig{}, resp, err
 	}
-	if !stop() {
-		return connConfig{}, resp, dialError(ctx, req.URL, ctx.Err())
-	}
-	if err := first.SetDeadline(time.Time{}); err != nil {
-		return connConfig{}, resp, dialError(ctx, req.URL, err)
-	}
 	// From here on the Conn reads through br without the handshake's bound.
 	limit.n = -1
 	resp.Body = http.NoBody
-	ok = true
+	// br holds what the server sent after its answer.
+	return d.connConfig(conn, br, subprotocol), resp, nil
+}
+
+// connConfig returns the settings of a client connection over netConn with
+// the negotiated subprotocol. br may be nil.
+func (d *Dialer) connConfig(netConn net.Conn, br *bufio.Reader, subprotocol string) connConfig {
 	return connConfig{
-		netConn:         conn,
-		br:              br, // holds what the server sent after its answer
+		netConn:         netConn,
+		br:              br,
 		client:          true,
 		subprotocol:     subprotocol,
 		readLimit:       d.ReadLimit,
@@ -227,7 +281,7 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 		pingInterval:    d.PingInterval,
 		pongTimeout:     d.PongTimeout,
 		closeTimeout:    d.CloseTimeout,
-	}, resp, nil
+	}
 }
 
 // dialError wraps err for the caller, naming the context's error instead of
@@ -386,8 +440,7 @@ func appendRequest(b []byte, req *http.Request, key string) []byte {
 
 // checkResponse applies the client's checks of RFC 6455 §4.1 to the server's
 // answer and returns the chosen subprotocol. key is the Sec-WebSocket-Key
-// sent; offered lists the subprotocols offered. No extension is offered yet,
-// so any Sec-WebSocket-Extensions in the answer fails the handshake.
+// sent; offered lists the subprotocols offered.
 func checkResponse(resp *http.Response, key string, offered []string) (string, error) {
 	fail := func(format string, args ...any) (string, error) {
 		return "", &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
@@ -405,6 +458,17 @@ func checkResponse(resp *http.Response, key string, offered []string) (string, e
 	}
 	if accept := resp.Header.Values(headerAccept); len(accept) != 1 || accept[0] != acceptKey(key) {
 		return fail("Sec-WebSocket-Accept %q does not answer the key", accept)
+	}
+	return checkNegotiated(resp, offered)
+}
+
+// checkNegotiated checks what the server chose in its answer, over HTTP/1.1
+// or HTTP/2 alike (RFC 8441 §5 keeps the rules of RFC 6455 for these header
+// fields), and returns the chosen subprotocol. No extension is offered yet,
+// so any Sec-WebSocket-Extensions in the answer fails the handshake.
+func checkNegotiated(resp *http.Response, offered []string) (string, error) {
+	fail := func(format string, args ...any) (string, error) {
+		return "", &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
 	}
 	// RFC 6455 §4.1: an extension the client did not offer fails the
 	// connection.

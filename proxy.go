@@ -50,15 +50,16 @@ func (d *Dialer) firstHop(ctx context.Context, target *url.URL, proxyURL *url.UR
 
 // tunnel turns the first hop into a connection to target that speaks HTTP:
 // TLS to an https proxy and CONNECT through an http or https proxy, then TLS
-// to a wss server.
-func (d *Dialer) tunnel(ctx context.Context, conn net.Conn, hasTLS bool, target, proxyURL *url.URL) (net.Conn, error) {
+// to a wss server, offering the application protocols nextProtos by ALPN.
+func (d *Dialer) tunnel(ctx context.Context, conn net.Conn, hasTLS bool, target, proxyURL *url.URL, nextProtos []string) (net.Conn, error) {
 	if proxyURL != nil && (proxyURL.Scheme == "http" || proxyURL.Scheme == "https") {
 		if proxyURL.Scheme == "https" {
 			cfg := d.ProxyTLSConfig
 			if cfg == nil {
 				cfg = d.TLSClientConfig
 			}
-			tc, err := tlsHandshake(ctx, conn, cfg, proxyURL.Hostname())
+			// The CONNECT request to the proxy is HTTP/1.1.
+			tc, err := tlsHandshake(ctx, conn, cfg, proxyURL.Hostname(), []string{"http/1.1"})
 			if err != nil {
 				return nil, fmt.Errorf("TLS to proxy %s: %w", proxyURL.Host, err)
 			}
@@ -69,7 +70,7 @@ func (d *Dialer) tunnel(ctx context.Context, conn net.Conn, hasTLS bool, target,
 		}
 	}
 	if target.Scheme == "https" && !hasTLS {
-		tc, err := tlsHandshake(ctx, conn, d.TLSClientConfig, target.Hostname())
+		tc, err := tlsHandshake(ctx, conn, d.TLSClientConfig, target.Hostname(), nextProtos)
 		if err != nil {
 			return nil, err
 		}
@@ -106,8 +107,9 @@ func connectThrough(conn net.Conn, proxyURL *url.URL, addr string) error {
 	return nil
 }
 
-// tlsHandshake runs a TLS client handshake over conn with a copy of base.
-func tlsHandshake(ctx context.Context, conn net.Conn, base *tls.Config, serverName string) (*tls.Conn, error) {
+// tlsHandshake runs a TLS client handshake over conn with a copy of base,
+// offering nextProtos by ALPN.
+func tlsHandshake(ctx context.Context, conn net.Conn, base *tls.Config, serverName string, nextProtos []string) (*tls.Conn, error) {
 	var cfg *tls.Config
 	if base != nil {
 		cfg = base.Clone()
@@ -117,9 +119,10 @@ func tlsHandshake(ctx context.Context, conn net.Conn, base *tls.Config, serverNa
 	if cfg.ServerName == "" {
 		cfg.ServerName = serverName
 	}
-	// The upgrade exists only in HTTP/1.1; a server that picked h2 by ALPN
-	// could not answer it.
-	cfg.NextProtos = []string{"http/1.1"}
+	// The upgrade exists only in HTTP/1.1, so a server that picked h2 by
+	// ALPN could not answer it: h2 is offered only when the Dialer can use
+	// it (RFC 8441, dial_h2.go).
+	cfg.NextProtos = nextProtos
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return nil, err

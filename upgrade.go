@@ -1,9 +1,11 @@
 package websocket
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -87,11 +89,20 @@ type Upgrader struct {
 // u.Subprotocols is empty, as a single token that the client offered: that is
 // then the chosen subprotocol. Upgrade, Connection and Sec-WebSocket-Accept in
 // responseHeader are ignored. A responseHeader that breaks these rules, or a
-// ResponseWriter that cannot be hijacked (HTTP/2), is answered with
+// ResponseWriter that cannot be hijacked, is answered with
 // 500 Internal Server Error.
 //
 // Bytes the client sent after its handshake are kept: they are the first
 // bytes the connection reads.
+//
+// Over HTTP/2 (RFC 8441), the request must be an extended CONNECT with the
+// :protocol "websocket": another method is refused with 405 (with
+// Allow: CONNECT), a CONNECT without that :protocol with 400. Upgrade then
+// answers 200, without Sec-WebSocket-Accept, and the connection runs over
+// the request's stream, which the handler owns: the handler must not
+// return before it is done with the connection, which is closed when it
+// does. Such requests arrive only when the server allows extended CONNECT;
+// see ExtendedConnectEnabled.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (*Conn, error) {
 	cfg, err := u.upgrade(w, r, responseHeader)
 	if err != nil {
@@ -103,6 +114,9 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 // upgrade is Upgrade up to the construction of the Conn, so that tests can
 // inspect what the handshake hands over.
 func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (connConfig, error) {
+	if r.ProtoMajor == 2 {
+		return u.upgradeHTTP2(w, r, responseHeader) // RFC 8441, upgrade_h2.go
+	}
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
 		return connConfig{}, u.refuse(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not GET")
@@ -116,33 +130,19 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 	if !headerHasToken(r.Header, "Upgrade", "websocket") {
 		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, `the Upgrade header does not contain "websocket"`)
 	}
-	// RFC 6455 §4.2.2: a version we do not speak is answered with 426 and
-	// the versions we do.
-	if v := r.Header.Values(headerVersion); len(v) != 1 || v[0] != supportedVersion {
-		w.Header().Set(headerVersion, supportedVersion)
-		return connConfig{}, u.refuse(w, r, http.StatusUpgradeRequired, "Sec-WebSocket-Version is not 13")
+	if err := u.checkVersion(w, r); err != nil {
+		return connConfig{}, err
 	}
 	// RFC 6455 §11.3.1: the key appears exactly once.
 	keys := r.Header.Values(headerKey)
 	if len(keys) != 1 || !validKey(keys[0]) {
 		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, "Sec-WebSocket-Key is missing, repeated or not 16 bytes in base64")
 	}
-	checkOrigin := u.CheckOrigin
-	if checkOrigin == nil {
-		checkOrigin = sameOrigin
-	}
-	if !checkOrigin(r) {
-		return connConfig{}, u.refuse(w, r, http.StatusForbidden, "origin not allowed")
-	}
-	offered, err := parseTokenList(r.Header.Values(headerProtocol))
+	n, err := u.negotiate(w, r, responseHeader)
 	if err != nil {
-		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, "Sec-WebSocket-Protocol: "+err.Error())
+		return connConfig{}, err
 	}
-	subprotocol, err := u.chooseSubprotocol(offered, responseHeader)
-	if err != nil {
-		return connConfig{}, u.refuse(w, r, http.StatusInternalServerError, err.Error())
-	}
-	answer, err := appendSwitchingProtocols(nil, keys[0], subprotocol, responseHeader)
+	answer, err := appendSwitchingProtocols(nil, keys[0], n.subprotocol, responseHeader)
 	if err != nil {
 		return connConfig{}, u.refuse(w, r, http.StatusInternalServerError, err.Error())
 	}
@@ -163,18 +163,66 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 		netConn.Close()
 		return connConfig{}, fmt.Errorf("websocket: clearing the handshake deadlines: %w", err)
 	}
+	// brw.Reader holds what the client sent after its request.
+	return u.connConfig(netConn, brw.Reader, n), nil
+}
+
+// negotiated is what the server chose during a handshake, over HTTP/1.1 or
+// HTTP/2 alike.
+type negotiated struct {
+	subprotocol string // "" for none
+}
+
+// checkVersion refuses a request for a protocol version other than 13.
+// RFC 6455 §4.2.2: it is answered with 426 and the versions we do speak.
+// RFC 8441 §5 keeps this rule for HTTP/2.
+func (u *Upgrader) checkVersion(w http.ResponseWriter, r *http.Request) error {
+	if v := r.Header.Values(headerVersion); len(v) != 1 || v[0] != supportedVersion {
+		w.Header().Set(headerVersion, supportedVersion)
+		return u.refuse(w, r, http.StatusUpgradeRequired, "Sec-WebSocket-Version is not 13")
+	}
+	return nil
+}
+
+// negotiate runs the checks and choices the HTTP/1.1 and HTTP/2 handshakes
+// share: the origin, the subprotocol. RFC 8441 §5: Origin,
+// Sec-WebSocket-Protocol and Sec-WebSocket-Extensions mean over HTTP/2
+// what they mean over HTTP/1.1. A refusal has been answered when it returns
+// an error.
+func (u *Upgrader) negotiate(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (negotiated, error) {
+	checkOrigin := u.CheckOrigin
+	if checkOrigin == nil {
+		checkOrigin = sameOrigin
+	}
+	if !checkOrigin(r) {
+		return negotiated{}, u.refuse(w, r, http.StatusForbidden, "origin not allowed")
+	}
+	offered, err := parseTokenList(r.Header.Values(headerProtocol))
+	if err != nil {
+		return negotiated{}, u.refuse(w, r, http.StatusBadRequest, "Sec-WebSocket-Protocol: "+err.Error())
+	}
+	subprotocol, err := u.chooseSubprotocol(offered, responseHeader)
+	if err != nil {
+		return negotiated{}, u.refuse(w, r, http.StatusInternalServerError, err.Error())
+	}
+	return negotiated{subprotocol: subprotocol}, nil
+}
+
+// connConfig returns the settings of a server connection over netConn with
+// what n chose. br may be nil.
+func (u *Upgrader) connConfig(netConn net.Conn, br *bufio.Reader, n negotiated) connConfig {
 	return connConfig{
 		netConn:         netConn,
-		br:              brw.Reader, // holds what the client sent after its request
+		br:              br,
 		client:          false,
-		subprotocol:     subprotocol,
+		subprotocol:     n.subprotocol,
 		readLimit:       u.ReadLimit,
 		readBufferSize:  u.ReadBufferSize,
 		writeBufferSize: u.WriteBufferSize,
 		pingInterval:    u.PingInterval,
 		pongTimeout:     u.PongTimeout,
 		closeTimeout:    u.CloseTimeout,
-	}, nil
+	}
 }
 
 // refuse answers a handshake that cannot succeed and returns the error that
@@ -254,10 +302,15 @@ func appendSwitchingProtocols(b []byte, key, subprotocol string, extra http.Head
 	return append(b, "\r\n"...), nil
 }
 
-// IsWebSocketUpgrade reports whether r asks for a WebSocket upgrade: its
-// Connection header contains "upgrade" and its Upgrade header "websocket".
-// It does not validate the rest of the handshake; Upgrade does.
+// IsWebSocketUpgrade reports whether r asks for a WebSocket: over HTTP/1.1
+// its Connection header contains "upgrade" and its Upgrade header
+// "websocket"; over HTTP/2 it is an extended CONNECT with the :protocol
+// "websocket" (RFC 8441 §5). It does not validate the rest of the
+// handshake; Upgrade does.
 func IsWebSocketUpgrade(r *http.Request) bool {
+	if r.ProtoMajor == 2 {
+		return isExtendedConnect(r)
+	}
 	return headerHasToken(r.Header, "Connection", "upgrade") &&
 		headerHasToken(r.Header, "Upgrade", "websocket")
 }
