@@ -20,15 +20,18 @@ var memAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
 // server side its reads replay a byte stream forever (pre-encoded frames)
 // and its writes vanish. On the client side it answers the handshake
 // request written to it with a valid 101, then its writes vanish and its
-// reads wait for Close.
+// reads wait for Close. Reads and writes may come from two goroutines;
+// writes from one at a time.
 type memConn struct {
 	replay []byte // server: the stream read in a loop
 	pos    int
 
 	client   bool
-	request  []byte // client: handshake bytes written so far
-	answer   []byte // client: handshake answer not yet read
-	answered bool
+	request  []byte        // client: handshake bytes written so far
+	answered bool          // client: the whole request was written
+	ready    chan struct{} // client: closed when answer is set
+	mu       sync.Mutex    // guards answer: read and written by different goroutines
+	answer   []byte        // client: handshake answer not yet read
 
 	written int64  // bytes written after the handshake
 	keep    bool   // tests: keep what is written after the handshake
@@ -46,14 +49,22 @@ func newReplayConn(stream []byte) *memConn {
 
 // newSinkConn returns the client side of memConn.
 func newSinkConn() *memConn {
-	return &memConn{client: true, closed: make(chan struct{})}
+	return &memConn{client: true, ready: make(chan struct{}), closed: make(chan struct{})}
 }
 
 func (c *memConn) Read(p []byte) (int, error) {
 	if c.client {
-		if len(c.answer) > 0 {
-			n := copy(p, c.answer)
-			c.answer = c.answer[n:]
+		// An HTTP client may read before it writes the request.
+		select {
+		case <-c.ready:
+		case <-c.closed:
+			return 0, net.ErrClosed
+		}
+		c.mu.Lock()
+		n := copy(p, c.answer)
+		c.answer = c.answer[n:]
+		c.mu.Unlock()
+		if n > 0 {
 			return n, nil
 		}
 		<-c.closed
@@ -82,7 +93,10 @@ func (c *memConn) Write(p []byte) (int, error) {
 		c.request = append(c.request, p...)
 		if i := bytes.Index(c.request, []byte("\r\n\r\n")); i >= 0 {
 			c.answered = true
+			c.mu.Lock()
 			c.answer = handshakeAnswer(c.request[:i+4])
+			c.mu.Unlock()
+			close(c.ready)
 			rest := c.request[i+4:]
 			c.written += int64(len(rest))
 			if c.keep {
