@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# run.sh [quick|full]: runs every workload of bench/ and prints one table per
+# workload and metric (a column per library, the tcp floor, the ratios ours /
+# best peer and ours / tcp), after the machine it ran on.
+#
+#   quick  about 2 minutes: short runs, one count, 1,000 idle connections
+#   full   about 10 minutes on 2 cores: three counts, 10,000 idle connections
+#
+# Raw `go test -bench` output, benchstat-ready, goes to out/raw-MODE.txt and a
+# benchstat summary with a column per library to out/benchstat-MODE.txt.
+# BENCH_LIB_DIR=/path measures a copy of the library there (say, a
+# `git archive` of a commit) instead of the working tree at ../.
+set -euo pipefail
+mode=${1:-quick}
+cd "$(dirname "$0")"
+out=out
+mkdir -p "$out"
+
+case $mode in
+quick)
+	count=1 codec=20ms echo=100ms conns=300ms broadcast=300ms compress=300ms idle=1000 ;;
+full)
+	count=3 codec=100ms echo=500ms conns=1s broadcast=1s compress=1s idle=10000 ;;
+*)
+	echo "usage: $0 [quick|full]" >&2
+	exit 2 ;;
+esac
+
+modflag=()
+if [ -n "${BENCH_LIB_DIR:-}" ]; then
+	sed "s#=> \.\./#=> ${BENCH_LIB_DIR}#" go.mod >"$out/lib.mod"
+	cp go.sum "$out/lib.sum"
+	modflag=(-modfile="$out/lib.mod")
+fi
+
+bin=$out/bench.test
+go test "${modflag[@]}" -c -o "$bin" .
+
+raw=$out/raw-$mode.txt
+{
+	echo "# bench/run.sh $mode, $(date -u +%Y-%m-%dT%H:%MZ)"
+	echo "# $(uname -a)"
+	echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# $(go version)"
+	echo "# library: $(git -C .. rev-parse --short HEAD 2>/dev/null || echo unknown)${BENCH_LIB_DIR:+ (copy at $BENCH_LIB_DIR)}"
+} >"$raw"
+cat "$raw"
+
+# run PATTERN BENCHTIME [ENV...]: one invocation of the test binary.
+run() {
+	local pattern=$1 benchtime=$2
+	shift 2
+	echo "== $pattern ($benchtime × $count)" >&2
+	env "$@" "$bin" -test.run='^$' -test.bench="$pattern" -test.benchtime="$benchtime" \
+		-test.count="$count" -test.timeout=30m | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' | tee -a "$raw" >/dev/null
+}
+
+run '^BenchmarkCodecRead$' "$codec"
+run '^BenchmarkCodecWrite$' "$codec"
+run '^BenchmarkEcho$' "$echo"
+run '^BenchmarkConns$' "$conns"
+run '^BenchmarkBroadcast$' "$broadcast"
+run '^BenchmarkCompress$' "$compress"
+count=1 run '^BenchmarkIdle$' 1x BENCH_IDLE_CONNS=$idle
+
+echo
+go run "${modflag[@]}" ./cmd/table <"$raw"
+go tool "${modflag[@]}" benchstat -col /lib "$raw" >"$out/benchstat-$mode.txt" 2>&1 || true
+echo "raw output: bench/$raw (benchstat-ready); benchstat -col /lib: bench/$out/benchstat-$mode.txt"
