@@ -138,10 +138,20 @@
 // (TLS to the proxy, then CONNECT), socks5:// and socks5h://, with
 // credentials from the proxy URL. DefaultDialer, used by Dial, takes them
 // from HTTP_PROXY, HTTPS_PROXY and NO_PROXY, which never apply to loopback
-// addresses. A server behind a reverse proxy needs the proxy to forward the
-// Upgrade and Connection headers over HTTP/1.1: the upgrade exists only in
-// HTTP/1.1, and Upgrade answers a request it cannot hijack, such as an
-// HTTP/2 one, with 500.
+// addresses. A server behind a reverse proxy needs the proxy to pass the
+// handshake through: over HTTP/1.1 the Upgrade and Connection headers, over
+// HTTP/2 the extended CONNECT.
+//
+// # HTTP/2
+//
+// WebSockets also run over HTTP/2 streams (RFC 8441). Upgrade accepts an
+// extended CONNECT as well as an HTTP/1.1 upgrade; the Go HTTP/2 servers
+// allow extended CONNECT only when the process starts with
+// GODEBUG=http2xconnect=1, or imports the http2xconnect package, which sets
+// it (see ExtendedConnectEnabled). A handler whose connection runs over
+// HTTP/2 must not return before it is done with the connection. Dialer.HTTP2
+// chooses HTTP/1.1, HTTP/2, or (the default, as browsers do) HTTP/2 for
+// wss:// servers that allow it and HTTP/1.1 otherwise.
 //
 // # Buffers
 //
