@@ -2,16 +2,21 @@ package websocket
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	// The HTTP/2 servers of this test binary allow extended CONNECT.
 	_ "github.com/rfc6455/websocket/http2xconnect"
 	"github.com/rfc6455/websocket/internal/wstest"
+	"golang.org/x/net/http2"
 )
 
 // h2Request is how a request reached a test handler.
@@ -43,8 +48,9 @@ type h2TestServer struct {
 // (useTLS) or unencrypted with prior knowledge, besides HTTP/1.1. serve
 // runs in the handler and should return when the Conn fails; nil means an
 // echo loop. The server is closed, after the handlers returned, when the
-// test ends.
-func startH2Server(t *testing.T, useTLS bool, up *Upgrader, serve func(c *Conn)) *h2TestServer {
+// test ends. configure, when given, adjusts the http.Server before it
+// starts.
+func startH2Server(t *testing.T, useTLS bool, up *Upgrader, serve func(c *Conn), configure ...func(*http.Server)) *h2TestServer {
 	t.Helper()
 	if up == nil {
 		up = &Upgrader{}
@@ -72,11 +78,11 @@ func startH2Server(t *testing.T, useTLS bool, up *Upgrader, serve func(c *Conn))
 	})
 	s.dialer = &Dialer{HandshakeTimeout: testTimeout, HTTP2: HTTP2Always}
 	if useTLS {
-		s.Server = wstest.H2Server(t, h)
+		s.Server = wstest.H2Server(t, h, configure...)
 		s.dialer.TLSClientConfig = wstest.TLSConfigFor(s.Server)
 		s.url = "wss" + strings.TrimPrefix(s.Server.URL, "https")
 	} else {
-		s.Server = wstest.H2CServer(t, h)
+		s.Server = wstest.H2CServer(t, h, configure...)
 		s.url = "ws" + strings.TrimPrefix(s.Server.URL, "http")
 	}
 	// Runs before the server's own cleanup, which waits for its handlers.
@@ -156,4 +162,140 @@ func echoStreaming(c *Conn) {
 			return
 		}
 	}
+}
+
+// noXConnectServer is a TLS server on loopback that speaks HTTP/2 without
+// allowing extended CONNECT, as net/http does by default: a connection on
+// which the client picks h2 by ALPN gets SETTINGS without
+// SETTINGS_ENABLE_CONNECT_PROTOCOL and nothing more; one on which it picks
+// HTTP/1.1 is served by an http.Server whose handler upgrades and echoes.
+type noXConnectServer struct {
+	url    string // wss:// URL
+	tls    *tls.Config
+	h2     atomic.Int32 // connections that chose h2
+	http1  atomic.Int32 // connections that chose HTTP/1.1
+	served atomic.Int32 // WebSockets upgraded (over HTTP/1.1)
+}
+
+func startNoXConnectServer(t *testing.T) *noXConnectServer {
+	t.Helper()
+	s := &noXConnectServer{}
+	cert := httptest.NewUnstartedServer(nil) // for its test certificate
+	cert.StartTLS()
+	certs := cert.TLS.Certificates
+	s.tls = wstest.TLSConfigFor(cert)
+	cert.Close()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.url = "wss://" + ln.Addr().String()
+	http1 := &chanListener{conns: make(chan net.Conn), done: make(chan struct{}), addr: ln.Addr()}
+	var wg sync.WaitGroup
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		s.served.Add(1)
+		defer c.CloseNow()
+		echoMessages(c)
+	})}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		srv.Serve(http1)
+	}()
+	var open sync.WaitGroup
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			open.Add(1)
+			go func() {
+				defer open.Done()
+				tc := tls.Server(conn, &tls.Config{Certificates: certs, NextProtos: []string{"h2", "http/1.1"}})
+				tc.SetDeadline(time.Now().Add(testTimeout))
+				if err := tc.Handshake(); err != nil {
+					conn.Close()
+					return
+				}
+				if tc.ConnectionState().NegotiatedProtocol != "h2" {
+					s.http1.Add(1)
+					tc.SetDeadline(time.Time{})
+					select {
+					case http1.conns <- tc:
+					case <-http1.done:
+						tc.Close()
+					}
+					return
+				}
+				s.h2.Add(1)
+				defer tc.Close()
+				preface := make([]byte, len(http2.ClientPreface))
+				if _, err := io.ReadFull(tc, preface); err != nil {
+					return
+				}
+				// A server's SETTINGS as net/http sends them when
+				// GODEBUG lacks http2xconnect=1.
+				fr := http2.NewFramer(tc, tc)
+				fr.WriteSettings(http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: 250},
+					http2.Setting{ID: http2.SettingMaxFrameSize, Val: 1 << 20})
+				io.Copy(io.Discard, tc) // until the client gives up
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		srv.Close()
+		open.Wait()
+		wg.Wait()
+	})
+	return s
+}
+
+// dialer returns a Dialer in mode m that trusts the server.
+func (s *noXConnectServer) dialer(m HTTP2Mode) *Dialer {
+	return &Dialer{HandshakeTimeout: testTimeout, TLSClientConfig: s.tls, HTTP2: m}
+}
+
+// chanListener is a net.Listener whose connections come from a channel.
+type chanListener struct {
+	conns     chan net.Conn
+	done      chan struct{}
+	closeOnce sync.Once
+	addr      net.Addr
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return l.addr }
+
+// forgetRefusals empties the memory of servers that refused WebSockets
+// over HTTP/2, so that a test starts from nothing.
+func forgetRefusals(t *testing.T) {
+	t.Helper()
+	reset := func() {
+		refusals.Lock()
+		refusals.until = make(map[string]time.Time)
+		refusals.Unlock()
+	}
+	reset()
+	t.Cleanup(reset)
 }

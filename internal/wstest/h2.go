@@ -26,10 +26,14 @@ import (
 
 // H2Server starts an HTTPS server on 127.0.0.1 that speaks HTTP/2, with a
 // test certificate, and closes it when the test ends. Its Client trusts the
-// certificate.
-func H2Server(tb testing.TB, h http.Handler) *httptest.Server {
+// certificate. configure, when given, adjusts the http.Server before it
+// starts.
+func H2Server(tb testing.TB, h http.Handler, configure ...func(*http.Server)) *httptest.Server {
 	tb.Helper()
 	s := httptest.NewUnstartedServer(h)
+	for _, f := range configure {
+		f(s.Config)
+	}
 	s.EnableHTTP2 = true
 	s.StartTLS()
 	tb.Cleanup(s.Close)
@@ -38,10 +42,14 @@ func H2Server(tb testing.TB, h http.Handler) *httptest.Server {
 
 // H2CServer starts an HTTP server on 127.0.0.1 that speaks HTTP/1.1 and
 // unencrypted HTTP/2 with prior knowledge (h2c, RFC 9113 §3.3), and closes
-// it when the test ends.
-func H2CServer(tb testing.TB, h http.Handler) *httptest.Server {
+// it when the test ends. configure, when given, adjusts the http.Server
+// before it starts.
+func H2CServer(tb testing.TB, h http.Handler, configure ...func(*http.Server)) *httptest.Server {
 	tb.Helper()
 	s := httptest.NewUnstartedServer(h)
+	for _, f := range configure {
+		f(s.Config)
+	}
 	s.Config.Protocols = new(http.Protocols)
 	s.Config.Protocols.SetHTTP1(true)
 	s.Config.Protocols.SetUnencryptedHTTP2(true)
