@@ -1,8 +1,8 @@
 // Command report judges Autobahn|Testsuite results: it reads index.json in
 // each directory named on the command line, prints a summary per agent, and
 // exits 1 listing every case whose behavior or behaviorClose is not OK
-// (INFORMATIONAL, which the suite gives to cases it does not judge, counts
-// as OK). It exits 2 when a directory has no readable index or no cases.
+// (INFORMATIONAL counts as OK on the three cases the suite does not judge,
+// 7.1.6, 7.13.1 and 7.13.2). It exits 2 when a directory has no readable index or no cases.
 //
 //	go run ./autobahn/report autobahn/reports/servers autobahn/reports/clients
 package main

@@ -29,13 +29,14 @@ func TestReportListsEveryFailure(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, out)
 	}
-	if !strings.Contains(out, "4 cases not OK:") {
+	if !strings.Contains(out, "5 cases not OK:") {
 		t.Errorf("output lacks the failure count:\n%s", out)
 	}
 	// In agent order, then in the suite's numeric case order.
 	want := []string{
 		"rfc6455-plain 2.10: behavior FAILED, behaviorClose UNCLEAN",
 		"rfc6455-stream 6.4.2: behavior NON-STRICT, behaviorClose OK",
+		"rfc6455-stream 6.4.3: behavior INFORMATIONAL, behaviorClose OK",
 		"rfc6455-stream 7.3.1: behavior OK, behaviorClose WRONG CODE",
 		"rfc6455-stream 12.1.1: behavior UNIMPLEMENTED, behaviorClose UNIMPLEMENTED",
 	}
@@ -72,9 +73,13 @@ func TestPassing(t *testing.T) {
 		"NON-STRICT": false, "FAILED": false, "WRONG CODE": false, "UNCLEAN": false,
 		"FAILED BY CLIENT": false, "UNIMPLEMENTED": false, "": false, "ok": false,
 	} {
-		if got := passing(v); got != want {
-			t.Errorf("passing(%q) = %v, want %v", v, got, want)
+		if got := passing("7.13.1", v); got != want {
+			t.Errorf("passing(7.13.1, %q) = %v, want %v", v, got, want)
 		}
+	}
+	// INFORMATIONAL passes only where the suite defines the case so.
+	if passing("6.4.1", "INFORMATIONAL") {
+		t.Error("INFORMATIONAL passed on 6.4.1, a judged case")
 	}
 }
 
