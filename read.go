@@ -615,7 +615,7 @@ func (c *Conn) ReadMessageContext(ctx context.Context) (MessageType, []byte, err
 		if r.resume {
 			r.partial = buf
 		}
-		return typ, nil, readContextErr(ctx, err)
+		return 0, nil, readContextErr(ctx, err)
 	}
 	return typ, buf, nil
 }

@@ -194,8 +194,9 @@ func (c *Conn) writeControl(ctx context.Context, op Opcode, payload []byte) erro
 // control types (CloseMessage, PingMessage, PongMessage) are sent as with
 // WriteControl. It may be called from many goroutines at once; each message
 // goes out whole, never interleaved with another. data is not modified and
-// may be reused when it returns. After a close frame was sent it returns
-// ErrClosed.
+// may be reused when it returns. Text is sent as given: invalid UTF-8 makes
+// the peer fail the connection with 1007. After a close frame was sent it
+// returns ErrClosed.
 func (c *Conn) WriteMessage(typ MessageType, data []byte) error {
 	return c.WriteMessageContext(context.Background(), typ, data)
 }
