@@ -57,8 +57,10 @@ func benchConns(b *testing.B, ch *Child, lib Library, n, size int) {
 	b.SetBytes(int64(size))
 	cpu0 := serverCPU(b, ch)
 	b.ResetTimer()
+	wait := profileServer(b, ch, profileName(b))
 	run(int64(b.N))
 	b.StopTimer()
+	wait()
 	if err := failed.Load(); err != nil {
 		b.Fatal(*err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +40,11 @@ func child(tb testing.TB) *Child {
 		tb.Fatal(childErr)
 	}
 	return theChild
+}
+
+// profileName turns a benchmark name into a file name.
+func profileName(tb testing.TB) string {
+	return strings.NewReplacer("/", "_", "=", "-").Replace(tb.Name())
 }
 
 // wsLibraries is every library but the tcp floor.
@@ -124,6 +131,24 @@ func serverCPU(tb testing.TB, ch *Child) time.Duration {
 		tb.Fatal(err)
 	}
 	return d
+}
+
+// profileServer, when BENCH_PROFILE_DIR is set, records a 2-second CPU
+// profile of the server in that directory, starting now; the returned
+// function waits for it. It is how run.sh's numbers get explained.
+func profileServer(tb testing.TB, ch *Child, name string) func() {
+	dir := os.Getenv("BENCH_PROFILE_DIR")
+	if dir == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := ch.Profile("profile", "seconds=2", filepath.Join(dir, name+"-cpu.prof")); err != nil {
+			tb.Log(err)
+		}
+	}()
+	return func() { <-done }
 }
 
 // readStream reads a whole message through the streaming API into buf's
