@@ -181,16 +181,16 @@ func (d *Dialer) extendedConnect(ctx context.Context, rt http.RoundTripper, req 
 	// The stream outlives the dial, so it must not end with ctx: it gets a
 	// context of its own that ctx cancels only until the answer is in.
 	streamCtx, cancelStream := context.WithCancel(context.WithoutCancel(ctx))
-	pr, pw := io.Pipe()
+	reqBody := h2stream.NewBody()
 	abandon := func() {
 		cancelStream()
-		pw.Close()
+		reqBody.Abort(errHandshakeOver)
 		if release != nil {
 			release()
 		}
 	}
 	stop := context.AfterFunc(ctx, cancelStream)
-	resp, err := rt.RoundTrip(newExtendedConnect(req, pr).WithContext(streamCtx))
+	resp, err := rt.RoundTrip(newExtendedConnect(req, reqBody).WithContext(streamCtx))
 	ctxEnded := !stop()
 	if err != nil {
 		abandon()
@@ -228,19 +228,21 @@ func (d *Dialer) extendedConnect(ctx context.Context, rt http.RoundTripper, req 
 	body := resp.Body
 	local, remote := addrs()
 	stream := h2stream.New(h2stream.Config{
-		// Closing the request body ends our side (END_STREAM); cancelling
-		// the stream's context resets what is left of it and keeps the
-		// response body's Close from waiting for the server.
+		// Ending the request body ends our side (END_STREAM) once what was
+		// written is out, which it is: a write returns only then.
+		// Cancelling the stream's context resets what is left of the
+		// stream and keeps the response body's Close from waiting for
+		// the server.
 		In: closerFunc{body, func() error {
-			pw.Close()
+			reqBody.CloseWrite()
 			cancelStream()
 			return body.Close()
 		}},
-		Out: pw,
-		// Closing the pipe makes a write blocked on flow control return;
+		Out: reqBody,
+		// Aborting the body makes a write blocked on flow control return;
 		// the transport then resets the stream.
 		Abort: func() {
-			pw.CloseWithError(h2stream.ErrAborted)
+			reqBody.Abort(h2stream.ErrAborted)
 			cancelStream()
 		},
 		Finish: func() error {
@@ -279,6 +281,9 @@ func newExtendedConnect(req *http.Request, body io.ReadCloser) *http.Request {
 		Body:       body,
 	}
 }
+
+// errHandshakeOver ends the request body of a handshake that failed.
+var errHandshakeOver = errors.New("websocket: the handshake failed")
 
 // closerFunc is an io.ReadCloser whose Close is close.
 type closerFunc struct {

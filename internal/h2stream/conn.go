@@ -62,9 +62,11 @@ type Config struct {
 	// ends its side when its handler returns.
 	Finish func() error
 
-	// Context, when set, is the stream's life: when it ends (on the server,
-	// the request's context ends when the handler returns) Conn closes
-	// without touching Out again.
+	// Context, when set, bounds the use of Out: once it ends (on the
+	// server, the request's context ends when the handler returns or the
+	// client resets the stream) writes fail without touching Out, Flush or
+	// Abort again. Reads go on until In ends, which it does soon after,
+	// so that bytes the peer sent before the end are not lost.
 	Context context.Context
 
 	// Local and Remote are the addresses LocalAddr and RemoteAddr report;
@@ -79,7 +81,8 @@ var (
 	ErrAborted = errors.New("h2stream: the stream was reset during a write")
 
 	// ErrStreamEnded is returned by writes after the stream's context
-	// ended (on the server: the handler returned).
+	// ended (on the server: the handler returned, or the client reset the
+	// stream).
 	ErrStreamEnded = errors.New("h2stream: the HTTP/2 stream has ended")
 )
 
@@ -129,7 +132,7 @@ func New(cfg Config) *Conn {
 	c.rdl = newDeadline(nil)
 	c.wdl = newDeadline(c.writeDeadlinePassed)
 	if cfg.Context != nil {
-		c.stopWatch = context.AfterFunc(cfg.Context, c.streamEnded)
+		c.stopWatch = context.AfterFunc(cfg.Context, c.writesEnded)
 	}
 	go c.pump()
 	return c
@@ -213,6 +216,10 @@ func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.smu.Lock()
+	if c.broken == nil && c.cfg.Context != nil && c.cfg.Context.Err() != nil {
+		// The context ended and writesEnded has yet to run.
+		c.broken = ErrStreamEnded
+	}
 	switch {
 	case c.broken != nil:
 		err := c.broken
@@ -276,36 +283,35 @@ func (c *Conn) writeDeadlinePassed() {
 	}
 }
 
-// streamEnded closes the Conn when the stream's context ends, without
-// touching Out: on the server it is no longer ours to use.
-func (c *Conn) streamEnded() {
+// writesEnded stops writes when the stream's context ends: on the server,
+// Out is no longer ours to use. A write in progress then is the caller's
+// race with the handler's return, which Upgrade's documentation forbids.
+func (c *Conn) writesEnded() {
 	c.smu.Lock()
 	if c.broken == nil {
 		c.broken = ErrStreamEnded
 	}
 	c.smu.Unlock()
-	c.close(false)
 }
 
 // Close ends the stream: a write in progress is aborted, a blocked Read
 // returns net.ErrClosed, and our side of the stream ends (Config.Finish).
 // Later calls return net.ErrClosed.
 func (c *Conn) Close() error {
-	if !c.close(true) {
+	if !c.close() {
 		return net.ErrClosed
 	}
 	return c.closeErr
 }
 
-// close closes the Conn once and reports whether this call did. abort says
-// whether a write in progress may be aborted through Out's stream.
-func (c *Conn) close(abort bool) bool {
+// close closes the Conn once and reports whether this call did.
+func (c *Conn) close() bool {
 	did := false
 	c.closeOnce.Do(func() {
 		did = true
 		c.smu.Lock()
 		close(c.closed)
-		abort = abort && c.writing && c.broken == nil
+		abort := c.writing && c.broken == nil
 		if c.broken == nil {
 			c.broken = net.ErrClosed
 		}

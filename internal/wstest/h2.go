@@ -115,14 +115,14 @@ func H2Dial(ctx context.Context, rawURL string, tlsConfig *tls.Config, header ht
 		h.Set("Sec-WebSocket-Version", "13")
 	}
 	streamCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	pr, pw := io.Pipe()
-	req := &http.Request{Method: http.MethodConnect, URL: u, Host: u.Host, Header: h, Body: pr}
+	reqBody := h2stream.NewBody()
+	req := &http.Request{Method: http.MethodConnect, URL: u, Host: u.Host, Header: h, Body: reqBody}
 	stop := context.AfterFunc(ctx, cancel)
 	resp, err := cc.RoundTrip(req.WithContext(streamCtx))
 	stop()
 	fail := func(err error) (net.Conn, *http.Response, error) {
 		cancel()
-		pw.Close()
+		reqBody.Abort(err)
 		cc.Close()
 		return nil, resp, err
 	}
@@ -137,13 +137,13 @@ func H2Dial(ctx context.Context, rawURL string, tlsConfig *tls.Config, header ht
 	resp.Body = http.NoBody
 	return h2stream.New(h2stream.Config{
 		In: readCloser{body, func() error {
-			pw.Close()
+			reqBody.CloseWrite()
 			cancel()
 			return body.Close()
 		}},
-		Out: pw,
+		Out: reqBody,
 		Abort: func() {
-			pw.CloseWithError(h2stream.ErrAborted)
+			reqBody.Abort(h2stream.ErrAborted)
 			cancel()
 		},
 		Finish: cc.Close,

@@ -1,0 +1,242 @@
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rfc6455/websocket/internal/wstest"
+)
+
+// This file runs raw-wire rows over HTTP/2: a peer writes frames, legal and
+// not, straight onto the stream of an extended CONNECT, against our server
+// and against our client, and checks the answer, the close code, and how
+// our side's read ended. They are the rows of the HTTP/1.1 conformance
+// suite that matter to the transport; the frame rules above the transport
+// do not change with it.
+
+// h2Row is one exchange: send writes the peer's frames; want is the close
+// code our side must send (and its read must end with), or 0 when check
+// examines the answer itself.
+type h2Row struct {
+	name  string
+	limit int64 // our side's read limit; 0 means the default
+	send  func(p *rawPeer)
+	want  StatusCode
+	check func(t *testing.T, p *rawPeer)
+}
+
+var h2Rows = []h2Row{
+	{name: "text echo", send: func(p *rawPeer) {
+		p.writeFrame(true, OpText, []byte("Hello, HTTP/2"))
+	}, check: func(t *testing.T, p *rawPeer) {
+		expectFrame(t, p, OpText, "Hello, HTTP/2")
+		p.writeFrame(true, OpClose, closePayload(1000, ""))
+		p.expectClose(StatusNormalClosure)
+	}},
+	{name: "fragments around a ping", send: func(p *rawPeer) {
+		p.writeFrame(false, OpText, []byte("frag"))
+		p.writeFrame(true, OpPing, []byte("between"))
+		p.writeFrame(true, OpContinuation, []byte("ments"))
+	}, check: func(t *testing.T, p *rawPeer) {
+		expectFrame(t, p, OpPong, "between")
+		expectFrame(t, p, OpText, "fragments")
+		p.writeFrame(true, OpClose, closePayload(1000, ""))
+		p.expectClose(StatusNormalClosure)
+	}},
+	{name: "close reason echoed", send: func(p *rawPeer) {
+		p.writeFrame(true, OpClose, closePayload(4000, "bye"))
+	}, want: 4000},
+	{name: "reserved opcode", send: func(p *rawPeer) {
+		p.writeFrame(true, Opcode(3), nil)
+	}, want: StatusProtocolError},
+	{name: "RSV1 without an extension", send: func(p *rawPeer) {
+		p.write(encodeFrame(p.client, true, rsv1Bit, OpText, []byte("x")))
+	}, want: StatusProtocolError},
+	{name: "ping of 126 bytes", send: func(p *rawPeer) {
+		p.writeFrame(true, OpPing, make([]byte, 126))
+	}, want: StatusProtocolError},
+	{name: "fragmented ping", send: func(p *rawPeer) {
+		p.writeFrame(false, OpPing, []byte("a"))
+	}, want: StatusProtocolError},
+	{name: "continuation first", send: func(p *rawPeer) {
+		p.writeFrame(true, OpContinuation, []byte("orphan"))
+	}, want: StatusProtocolError},
+	{name: "wrong masking", send: func(p *rawPeer) {
+		// A client must mask and a server must not (RFC 6455 §5.1).
+		p.write(encodeFrame(!p.client, true, 0, OpText, []byte("x")))
+	}, want: StatusProtocolError},
+	{name: "close code 1005 on the wire", send: func(p *rawPeer) {
+		p.writeFrame(true, OpClose, closePayload(1005, ""))
+	}, want: StatusProtocolError},
+	{name: "invalid UTF-8", send: func(p *rawPeer) {
+		p.writeFrame(true, OpText, []byte("ok\xff"))
+	}, want: StatusInvalidFramePayloadData},
+	{name: "over the read limit", limit: 100, send: func(p *rawPeer) {
+		p.writeFrame(true, OpBinary, make([]byte, 101))
+	}, want: StatusMessageTooBig},
+}
+
+// expectFrame reads one frame and checks its opcode and payload.
+func expectFrame(t *testing.T, p *rawPeer, op Opcode, payload string) {
+	t.Helper()
+	h, b, err := p.readFrame()
+	if err != nil {
+		t.Fatalf("waiting for %v %q: %v", op, payload, err)
+	}
+	if h.opcode != op || string(b) != payload || !h.fin {
+		t.Fatalf("got %v %q (fin %v), want %v %q", h.opcode, b, h.fin, op, payload)
+	}
+}
+
+// expectStreamEnd reads until the stream ends, which must happen before
+// testTimeout: our side closes its transport after the close handshake or
+// a failure.
+func expectStreamEnd(t *testing.T, p *rawPeer) {
+	t.Helper()
+	p.conn.SetReadDeadline(time.Now().Add(testTimeout))
+	var b [512]byte
+	for range 1000 {
+		_, err := p.br.Read(b[:])
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatal("our side did not end the stream")
+		}
+		return
+	}
+	t.Fatal("our side keeps sending")
+}
+
+// checkOurEnd checks how our side's read ended for a row that wants code.
+func checkOurEnd(t *testing.T, err error, code StatusCode) {
+	t.Helper()
+	var want error
+	switch code {
+	case StatusProtocolError:
+		want = ErrProtocol
+	case StatusInvalidFramePayloadData:
+		want = ErrInvalidUTF8
+	case StatusMessageTooBig:
+		want = ErrReadLimit
+	default:
+		if CloseStatus(err) != code {
+			t.Fatalf("our read ended with %v, want the peer's close %d", err, code)
+		}
+		return
+	}
+	if !errors.Is(err, want) {
+		t.Fatalf("our read ended with %v, want %v", err, want)
+	}
+}
+
+func TestHTTP2RawWireServer(t *testing.T) {
+	for _, tr := range h2Transports {
+		for _, row := range h2Rows {
+			t.Run(tr.name+"/"+row.name, func(t *testing.T) {
+				ended := make(chan error, 1)
+				s := startH2Server(t, tr.useTLS, &Upgrader{ReadLimit: row.limit}, func(c *Conn) {
+					ended <- echoUntilError(c)
+				})
+				ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+				defer cancel()
+				u := "https" + strings.TrimPrefix(s.url, "wss")
+				if !tr.useTLS {
+					u = "http" + strings.TrimPrefix(s.url, "ws")
+				}
+				conn, _, err := wstest.H2Dial(ctx, u, s.dialer.TLSClientConfig, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				p := &rawPeer{t: t, conn: conn, br: bufio.NewReader(conn), client: true, in: &countingConn{Conn: conn}}
+				runH2Row(t, row, p, ended)
+			})
+		}
+	}
+}
+
+func TestHTTP2RawWireClient(t *testing.T) {
+	for _, tr := range h2Transports {
+		for _, row := range h2Rows {
+			t.Run(tr.name+"/"+row.name, func(t *testing.T) {
+				accepted := make(chan net.Conn, 1)
+				done := make(chan struct{})
+				defer close(done)
+				h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					conn, err := wstest.H2Accept(w, r, nil)
+					if err != nil {
+						return
+					}
+					defer conn.Close()
+					accepted <- conn
+					<-done // the stream lives as long as the handler
+				})
+				var srv interface{ Close() }
+				d := &Dialer{HandshakeTimeout: testTimeout, HTTP2: HTTP2Always, ReadLimit: row.limit}
+				var u string
+				if tr.useTLS {
+					s := wstest.H2Server(t, h)
+					srv, u = s, "wss"+strings.TrimPrefix(s.URL, "https")
+					d.TLSClientConfig = wstest.TLSConfigFor(s)
+				} else {
+					s := wstest.H2CServer(t, h)
+					srv, u = s, "ws"+strings.TrimPrefix(s.URL, "http")
+				}
+				_ = srv
+				c, _ := dialWith(t, d, u)
+				ended := make(chan error, 1)
+				go func() { ended <- echoUntilError(c) }()
+				conn := <-accepted
+				p := &rawPeer{t: t, conn: conn, br: bufio.NewReader(conn), client: false, in: &countingConn{Conn: conn}}
+				runH2Row(t, row, p, ended)
+			})
+		}
+	}
+}
+
+// runH2Row plays row through p and checks both ends; ended reports how our
+// side's echo loop ended.
+func runH2Row(t *testing.T, row h2Row, p *rawPeer, ended <-chan error) {
+	t.Helper()
+	row.send(p)
+	if row.check != nil {
+		row.check(t, p)
+	} else {
+		p.expectClose(row.want)
+	}
+	expectStreamEnd(t, p)
+	select {
+	case err := <-ended:
+		want := row.want
+		if row.check != nil {
+			want = StatusNormalClosure
+		}
+		checkOurEnd(t, err, want)
+	case <-time.After(testTimeout):
+		t.Fatal("our side's read did not end")
+	}
+}
+
+// echoUntilError echoes messages until a read or write fails, and returns
+// that error.
+func echoUntilError(c *Conn) error {
+	for range 1 << 20 {
+		typ, msg, err := c.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if err := c.WriteMessage(typ, bytes.Clone(msg)); err != nil {
+			return err
+		}
+	}
+	return errors.New("too many messages")
+}
