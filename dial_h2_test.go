@@ -436,3 +436,23 @@ func (ct *countingTransport) dialCount() int {
 	defer ct.mu.Unlock()
 	return ct.dials
 }
+
+// TestDialHTTP2ThroughProxy opens a WebSocket over HTTP/2 through an HTTPS
+// CONNECT proxy: TLS to the proxy, CONNECT, then TLS with ALPN h2 to the
+// server inside the tunnel.
+func TestDialHTTP2ThroughProxy(t *testing.T) {
+	s := startH2Server(t, true, nil, nil)
+	p, proxySrv, proxyURL := startConnectProxy(t, true, nil, nil)
+	d := *s.dialer
+	d.HTTP2 = HTTP2Auto
+	d.Proxy = http.ProxyURL(proxyURL)
+	d.ProxyTLSConfig = tlsConfigFor(proxySrv)
+	c, _ := dialWith(t, &d, s.url)
+	echoOnce(t, c, "through the proxy")
+	if used := p.used(); len(used) != 1 || used[0] != s.Listener.Addr().String() {
+		t.Fatalf("proxy tunnels %v, want one to %v", used, s.Listener.Addr())
+	}
+	if seen := s.seen(); len(seen) != 1 || !seen[0].isWebSocketOverHTTP2() {
+		t.Fatalf("server saw %+v, want one WebSocket over HTTP/2", seen)
+	}
+}

@@ -50,7 +50,7 @@ type h2TestServer struct {
 // echo loop. The server is closed, after the handlers returned, when the
 // test ends. configure, when given, adjusts the http.Server before it
 // starts.
-func startH2Server(t *testing.T, useTLS bool, up *Upgrader, serve func(c *Conn), configure ...func(*http.Server)) *h2TestServer {
+func startH2Server(t testing.TB, useTLS bool, up *Upgrader, serve func(c *Conn), configure ...func(*http.Server)) *h2TestServer {
 	t.Helper()
 	if up == nil {
 		up = &Upgrader{}
@@ -109,14 +109,14 @@ func (s *h2TestServer) upgradeErrors() []error {
 
 // dial opens a WebSocket to the server's path with the server's Dialer and
 // closes it when the test ends.
-func (s *h2TestServer) dial(t *testing.T, path string) (*Conn, *http.Response) {
+func (s *h2TestServer) dial(t testing.TB, path string) (*Conn, *http.Response) {
 	t.Helper()
 	return dialWith(t, s.dialer, s.url+path)
 }
 
 // dialWith dials u with d under testTimeout and drops the Conn when the
 // test ends.
-func dialWith(t *testing.T, d *Dialer, u string) (*Conn, *http.Response) {
+func dialWith(t testing.TB, d *Dialer, u string) (*Conn, *http.Response) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
