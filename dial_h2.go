@@ -107,9 +107,10 @@ func (d *Dialer) chooseHTTP2(conn net.Conn, target *url.URL) (bool, error) {
 func (d *Dialer) handshakeHTTP2(ctx context.Context, conn net.Conn, req *http.Request, offered []string) (connConfig, *http.Response, error) {
 	sniffer := newSettingsSniffer(conn)
 	// DisableCompression keeps Accept-Encoding out of the request;
-	// AllowHTTP permits the prior-knowledge h2c of ws:// URLs. The
-	// connection is closed when the stream ends (release below).
-	t := &http2.Transport{DisableCompression: true, AllowHTTP: true}
+	// AllowHTTP permits the prior-knowledge h2c of ws:// URLs; the answer's
+	// header fields are bounded as over HTTP/1.1. The connection is closed
+	// when the stream ends (release below).
+	t := &http2.Transport{DisableCompression: true, AllowHTTP: true, MaxHeaderListSize: maxResponseHeaderBytes}
 	cc, err := t.NewClientConn(sniffer)
 	if err != nil {
 		return connConfig{}, nil, dialError(ctx, req.URL, fmt.Errorf("starting HTTP/2: %w", err))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -247,5 +248,35 @@ func TestIsWebSocketUpgradeHTTP2(t *testing.T) {
 	resp.Body.Close()
 	if <-got {
 		t.Error("IsWebSocketUpgrade is true for a GET over HTTP/2")
+	}
+}
+
+// TestUpgradeHTTP2XNetServer runs the server side on golang.org/x/net's
+// HTTP/2 server (http2.ConfigureServer) instead of net/http's bundled one.
+func TestUpgradeHTTP2XNetServer(t *testing.T) {
+	served := make(chan h2Request, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served <- h2Request{r.Method, r.ProtoMajor, r.Header.Get(":protocol")}
+		c, err := (&Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		echoMessages(c)
+	}))
+	if err := http2.ConfigureServer(srv.Config, &http2.Server{}); err != nil {
+		t.Fatal(err)
+	}
+	srv.TLS = srv.Config.TLSConfig
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	d := &Dialer{HandshakeTimeout: testTimeout, TLSClientConfig: wstest.TLSConfigFor(srv), HTTP2: HTTP2Always}
+	c, _ := dialWith(t, d, "wss"+strings.TrimPrefix(srv.URL, "https"))
+	echoOnce(t, c, "x/net server")
+	if r := <-served; !r.isWebSocketOverHTTP2() {
+		t.Fatalf("server saw %+v, want an extended CONNECT over HTTP/2", r)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
 	}
 }
