@@ -21,7 +21,7 @@ import (
 )
 
 // Dialer opens WebSocket connections: the client side of the opening
-// handshake of RFC 6455 §4.1.
+// handshake of RFC 6455 §4.1, or of RFC 8441 §5 over HTTP/2 (see HTTP2).
 //
 // A Dialer is configured once and may then be used by many goroutines at the
 // same time; Dial may be called concurrently as long as the fields are not

@@ -16,7 +16,7 @@ import (
 )
 
 // Upgrader turns HTTP requests into WebSocket connections: the server side of
-// the opening handshake of RFC 6455 §4.2.
+// the opening handshake of RFC 6455 §4.2, or of RFC 8441 §5 over HTTP/2.
 //
 // An Upgrader is configured once and then used by many handlers at the same
 // time; Upgrade may be called concurrently as long as the fields are not
