@@ -46,6 +46,13 @@ var extendedConnect = strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1")
 // alike, and so does any http.Server that speaks HTTP/2: over TLS (the
 // default of ListenAndServeTLS and ServeTLS), or unencrypted with
 // prior knowledge when Server.Protocols enables UnencryptedHTTP2.
+//
+// Over HTTP/2 a WebSocket is a stream of a shared connection, served by a
+// handler that runs as long as the WebSocket does. So the server's
+// MaxConcurrentStreams (HTTP2Config; at least 100 by default) bounds the
+// WebSockets and requests a client may have open at once on one
+// connection, and Server.Shutdown waits for those handlers: close the
+// WebSockets from a function given to Server.RegisterOnShutdown.
 func ExtendedConnectEnabled() bool { return extendedConnect }
 
 // isExtendedConnect reports whether r is an extended CONNECT for a
