@@ -104,6 +104,7 @@ type Conn struct {
 
 	smu     sync.Mutex // guards the write state below
 	writing bool       // a write is in Out or Flush
+	aborted bool       // Abort was called for the write in progress
 	broken  error      // writes fail with it from now on
 
 	closed    chan struct{}
@@ -240,14 +241,15 @@ func (c *Conn) Write(p []byte) (int, error) {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	c.writing = false
-	if c.broken != nil {
+	if c.aborted {
 		// Aborted meanwhile, by the deadline or by Close.
+		c.aborted = false
 		if isClosed(c.closed) {
 			return n, net.ErrClosed
 		}
 		return n, fmt.Errorf("h2stream: write deadline passed during a write: %w", os.ErrDeadlineExceeded)
 	}
-	if err != nil {
+	if err != nil && c.broken == nil {
 		c.broken = err
 	}
 	return n, err
@@ -275,7 +277,7 @@ func (c *Conn) writeDeadlinePassed() {
 	c.smu.Lock()
 	abort := c.writing && c.broken == nil
 	if abort {
-		c.broken = ErrAborted
+		c.broken, c.aborted = ErrAborted, true
 	}
 	c.smu.Unlock()
 	if abort && c.cfg.Abort != nil {
@@ -312,6 +314,7 @@ func (c *Conn) close() bool {
 		c.smu.Lock()
 		close(c.closed)
 		abort := c.writing && c.broken == nil
+		c.aborted = c.aborted || abort
 		if c.broken == nil {
 			c.broken = net.ErrClosed
 		}
