@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,7 +159,7 @@ func TestHTTP2RawWireServer(t *testing.T) {
 				}
 				defer conn.Close()
 				p := &rawPeer{t: t, conn: conn, br: bufio.NewReader(conn), client: true, in: &countingConn{Conn: conn}}
-				runH2Row(t, row, p, ended)
+				runH2Row(t, row, p, ended, nil)
 			})
 		}
 	}
@@ -170,7 +171,9 @@ func TestHTTP2RawWireClient(t *testing.T) {
 			t.Run(tr.name+"/"+row.name, func(t *testing.T) {
 				accepted := make(chan net.Conn, 1)
 				done := make(chan struct{})
-				defer close(done)
+				var endOnce sync.Once
+				end := func() { endOnce.Do(func() { close(done) }) }
+				defer end()
 				h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					conn, err := wstest.H2Accept(w, r, nil)
 					if err != nil {
@@ -180,38 +183,40 @@ func TestHTTP2RawWireClient(t *testing.T) {
 					accepted <- conn
 					<-done // the stream lives as long as the handler
 				})
-				var srv interface{ Close() }
 				d := &Dialer{HandshakeTimeout: testTimeout, HTTP2: HTTP2Always, ReadLimit: row.limit}
 				var u string
 				if tr.useTLS {
 					s := wstest.H2Server(t, h)
-					srv, u = s, "wss"+strings.TrimPrefix(s.URL, "https")
+					u = "wss" + strings.TrimPrefix(s.URL, "https")
 					d.TLSClientConfig = wstest.TLSConfigFor(s)
 				} else {
-					s := wstest.H2CServer(t, h)
-					srv, u = s, "ws"+strings.TrimPrefix(s.URL, "http")
+					u = "ws" + strings.TrimPrefix(wstest.H2CServer(t, h).URL, "http")
 				}
-				_ = srv
 				c, _ := dialWith(t, d, u)
 				ended := make(chan error, 1)
 				go func() { ended <- echoUntilError(c) }()
 				conn := <-accepted
 				p := &rawPeer{t: t, conn: conn, br: bufio.NewReader(conn), client: false, in: &countingConn{Conn: conn}}
-				runH2Row(t, row, p, ended)
+				runH2Row(t, row, p, ended, end)
 			})
 		}
 	}
 }
 
 // runH2Row plays row through p and checks both ends; ended reports how our
-// side's echo loop ended.
-func runH2Row(t *testing.T, row h2Row, p *rawPeer, ended <-chan error) {
+// side's echo loop ended. end, set when the peer is the server, ends the
+// peer's side of the stream after the close handshake, as a server closes
+// the TCP connection first (RFC 6455 §7.1.1).
+func runH2Row(t *testing.T, row h2Row, p *rawPeer, ended <-chan error, end func()) {
 	t.Helper()
 	row.send(p)
 	if row.check != nil {
 		row.check(t, p)
 	} else {
 		p.expectClose(row.want)
+	}
+	if end != nil {
+		end()
 	}
 	expectStreamEnd(t, p)
 	select {
