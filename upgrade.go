@@ -22,8 +22,16 @@ import (
 // time; Upgrade may be called concurrently as long as the fields are not
 // changed meanwhile.
 //
-// The server handshake timeout is the http.Server's: ReadHeaderTimeout (or
-// ReadTimeout) bounds how long a client may take to send its request. The
+// The server handshake timeout is the http.Server's: Upgrade runs only once
+// net/http has read the whole request, so a client that sends its request
+// slowly (one byte a second, say) or never finishes it is cut off by the
+// server, not by the Upgrader. Set http.Server.ReadHeaderTimeout (or
+// ReadTimeout) to bound it, for example
+//
+//	srv := &http.Server{Addr: ":8080", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+//
+// A server with neither (the zero http.Server, http.ListenAndServe) lets
+// such a client hold its connection open for as long as it likes. The
 // deadlines the server set do not outlive the handshake: the connection
 // returned has none.
 type Upgrader struct {
@@ -42,6 +50,16 @@ type Upgrader struct {
 	// compared case-insensitively, with a missing port standing for the
 	// default port of the scheme. RFC 6455 §10.2: browsers send Origin so
 	// that servers can refuse pages of other sites.
+	//
+	// Returning true for an origin lets any page served from it open a
+	// WebSocket to this server from a visitor's browser, and the browser
+	// sends that visitor's cookies and HTTP authentication with the
+	// handshake: the page then reads and writes the connection as the
+	// visitor (cross-site WebSocket hijacking). A CheckOrigin that returns
+	// true for every request opens this to every site on the web; allow only
+	// the origins you trust, or authenticate connections by something a
+	// browser does not attach on its own, such as a token in the first
+	// message.
 	CheckOrigin func(r *http.Request) bool
 
 	// Error, when set, writes the HTTP answer of a refused handshake instead
