@@ -1,0 +1,7 @@
+package leakcheck
+
+import "testing"
+
+// TestMain fails the run when a test leaves goroutines behind, with the
+// package's own check.
+func TestMain(m *testing.M) { Main(m) }
