@@ -1,0 +1,381 @@
+package websocket
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Hostile peers once the connection is open: floods of pings, a peer that
+// never reads, a peer that vanishes.
+
+// smallSocketBuffer is the kernel buffer size the tests below ask for on
+// both ends of a connection whose writer must block soon.
+const smallSocketBuffer = 16 << 10
+
+// shrinkBuffers makes the kernel buffers of conn small.
+func shrinkBuffers(conn net.Conn) error {
+	tc, ok := conn.(*net.TCPConn)
+	if !ok {
+		return fmt.Errorf("transport is %T, not TCP", conn)
+	}
+	if err := tc.SetReadBuffer(smallSocketBuffer); err != nil {
+		return err
+	}
+	return tc.SetWriteBuffer(smallSocketBuffer)
+}
+
+// pingFlood returns n masked ping frames, back to back, each with a
+// 125-byte payload that starts with its index, big-endian.
+func pingFlood(n int) []byte {
+	var out []byte
+	payload := make([]byte, maxControlPayload)
+	for i := range n {
+		binary.BigEndian.PutUint64(payload, uint64(i))
+		out = append(out, encodeFrame(true, true, 0, OpPing, payload)...)
+	}
+	return out
+}
+
+// nextFrame reads one frame from the Conn, unmasked, into buf, grown as
+// needed, so that reading many frames does not allocate.
+func (p *rawPeer) nextFrame(buf []byte) (frameHeader, []byte, error) {
+	var h frameHeader
+	if err := readFrameHeader(p.br, headerRules{fromClient: !p.client}, &h); err != nil {
+		return h, buf, err
+	}
+	if int64(cap(buf)) < h.length {
+		buf = make([]byte, h.length)
+	}
+	buf = buf[:h.length]
+	if _, err := io.ReadFull(p.br, buf); err != nil {
+		return h, buf, err
+	}
+	if h.masked {
+		maskBytes(h.key, 0, buf)
+	}
+	return h, buf, nil
+}
+
+// TestHostilePingFlood sends pings as fast as the socket takes them. The
+// Conn must answer them, allocate nothing per ping, and, while its peer
+// does not read, keep reading and hold at most one pong (RFC 6455 §5.5.3
+// lets it answer only the latest), not a backlog.
+func TestHostilePingFlood(t *testing.T) {
+	const pings = 20000
+	flood := pingFlood(pings)
+	lastPing := binary.BigEndian.AppendUint64(nil, pings-1)
+
+	t.Run("peer reading", func(t *testing.T) {
+		results := make(chan readResult, 1)
+		addr := startHostileServer(t, &Upgrader{}, nil, func(c *Conn) {
+			readUntilError(c, results)
+		})
+		peer := dialRaw(t, addr)
+		start, alloc0 := time.Now(), totalAlloc()
+		sent := make(chan error, 1)
+		go func() {
+			_, err := peer.conn.Write(flood)
+			if err == nil {
+				_, err = peer.conn.Write(peer.frame(true, OpClose, closePayload(1000, "")))
+			}
+			sent <- err
+		}()
+		pongs, next := 0, uint64(0)
+		var buf []byte
+		for {
+			h, b, err := peer.nextFrame(buf)
+			if err != nil {
+				t.Fatalf("after %d pongs: %v", pongs, err)
+			}
+			buf = b
+			if h.opcode == OpClose {
+				break
+			}
+			if h.opcode != OpPong || len(b) != maxControlPayload {
+				t.Fatalf("got %v frame of %d bytes, want a pong of 125", h.opcode, len(b))
+			}
+			seq := binary.BigEndian.Uint64(b)
+			if seq < next || seq >= pings {
+				t.Fatalf("pong %d after pong %d", seq, next-1)
+			}
+			next = seq + 1
+			pongs++
+		}
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		r := waitRead(t, results)
+		if CloseStatus(r.err) != StatusNormalClosure {
+			t.Fatalf("server read: %v, want the peer's close", r.err)
+		}
+		t.Logf("%d pings, %d pongs", pings, pongs)
+		if next != pings {
+			t.Errorf("last pong answered ping %d, want %d", next-1, pings-1)
+		}
+		// The peer's flood was built before; the server may allocate a
+		// little for the close and the pooled buffer, not per ping.
+		checkBounds(t, start, r.at, alloc0, 64<<10)
+	})
+
+	t.Run("peer not reading", func(t *testing.T) {
+		big := make([]byte, 4<<20)
+		endRead := make(chan time.Time, 1)
+		addr := startHostileServer(t, &Upgrader{}, nil, func(c *Conn) {
+			// A small send buffer makes the big message block soon; it
+			// then holds the frame lock until the peer reads it, and
+			// pongs meanwhile can only be queued.
+			tc := c.UnderlyingConn().(*net.TCPConn)
+			if err := tc.SetWriteBuffer(smallSocketBuffer); err != nil {
+				t.Error(err)
+				return
+			}
+			bigDone := make(chan error, 1)
+			go func() { bigDone <- c.WriteMessage(BinaryMessage, big) }()
+			typ, msg, err := c.ReadMessage()
+			if err != nil || typ != TextMessage || string(msg) != "end" {
+				t.Errorf("server read %v %q %v, want the text end", typ, msg, err)
+				c.CloseNow()
+				<-bigDone
+				return
+			}
+			endRead <- time.Now()
+			// Only to drain the big message quickly: the peer reads now.
+			tc.SetWriteBuffer(4 << 20)
+			if err := <-bigDone; err != nil {
+				t.Errorf("server write: %v", err)
+			}
+			c.WriteMessage(TextMessage, []byte("bye"))
+			c.Close()
+		})
+		peer := dialRaw(t, addr)
+		// Once the big message's header is here, its writer holds the
+		// frame lock.
+		var h frameHeader
+		if err := readFrameHeader(peer.br, headerRules{}, &h); err != nil || h.opcode != OpBinary || h.length != int64(len(big)) {
+			t.Fatalf("first frame %+v, %v; want the big message", h, err)
+		}
+		start, alloc0 := time.Now(), totalAlloc()
+		peer.write(flood)
+		peer.writeFrame(true, OpText, []byte("end"))
+		var at time.Time
+		select {
+		case at = <-endRead:
+		case <-time.After(testTimeout):
+			t.Fatal("the server stopped reading while its pongs could not go out")
+		}
+		checkBounds(t, start, at, alloc0, 64<<10)
+		// Now read: the big message, then one pong, for the last ping,
+		// then the rest.
+		if _, err := io.CopyN(io.Discard, peer.br, h.length); err != nil {
+			t.Fatal(err)
+		}
+		var pongs [][]byte
+		for range 10 {
+			h, b, err := peer.readFrame()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.opcode == OpPong {
+				pongs = append(pongs, b)
+				continue
+			}
+			if h.opcode != OpText || string(b) != "bye" {
+				t.Fatalf("got %v %q, want pongs then the text bye", h.opcode, b)
+			}
+			break
+		}
+		if len(pongs) != 1 || !bytes.HasPrefix(pongs[0], lastPing) {
+			t.Fatalf("%d pongs queued behind the message (%q...), want one for the last ping", len(pongs), pongs)
+		}
+		peer.expectClose(StatusNormalClosure)
+	})
+}
+
+// TestHostileNeverReads writes to a peer that never reads. A write must
+// block, not buffer, and fail at its deadline or when its context ends;
+// writers queued behind it give up the same way, and nothing is held for
+// them.
+func TestHostileNeverReads(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	big := make([]byte, 8<<20)
+	chunk := make([]byte, 64<<10)
+	cases := []struct {
+		name  string
+		write func(c *Conn) error
+	}{
+		{"WriteMessage and a deadline", func(c *Conn) error {
+			c.SetWriteDeadline(time.Now().Add(wait))
+			return c.WriteMessage(BinaryMessage, big)
+		}},
+		{"WriteMessageContext", func(c *Conn) error {
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			return c.WriteMessageContext(ctx, BinaryMessage, big)
+		}},
+		{"NextWriter streaming", func(c *Conn) error {
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			w, err := c.NextWriterContext(ctx, BinaryMessage)
+			if err != nil {
+				return err
+			}
+			for range 1 << 12 { // 256 MiB: far more than any buffer
+				if _, err := w.Write(chunk); err != nil {
+					return err
+				}
+			}
+			return w.Close()
+		}},
+		{"100 writers queued", func(c *Conn) error {
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			errs := make(chan error, 100)
+			var wg sync.WaitGroup
+			for range 100 {
+				wg.Go(func() { errs <- c.WriteMessageContext(ctx, BinaryMessage, chunk) })
+			}
+			wg.Wait()
+			close(errs)
+			var first error
+			for err := range errs {
+				if err == nil {
+					continue // went out before the buffers filled
+				}
+				if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrClosed) {
+					return err
+				}
+				if first == nil || errors.Is(err, context.DeadlineExceeded) {
+					first = err
+				}
+			}
+			return first
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			results := make(chan readResult, 1)
+			addr := startHostileServer(t, &Upgrader{}, nil, func(c *Conn) {
+				if err := shrinkBuffers(c.UnderlyingConn()); err != nil {
+					results <- readResult{err, time.Now()}
+					return
+				}
+				err := tc.write(c)
+				results <- readResult{err, time.Now()}
+				// The failed write left part of a frame on the wire.
+				if werr := c.WriteMessage(TextMessage, nil); werr == nil {
+					t.Error("a write after the failed one succeeded")
+				}
+			})
+			goroutines0 := runtime.NumGoroutine()
+			peer := dialRaw(t, addr)
+			if err := shrinkBuffers(peer.conn); err != nil {
+				t.Fatal(err)
+			}
+			start, alloc0 := time.Now(), totalAlloc()
+			r := waitRead(t, results)
+			if !errors.Is(r.err, os.ErrDeadlineExceeded) && !errors.Is(r.err, context.DeadlineExceeded) {
+				t.Fatalf("write: %v, want a deadline error", r.err)
+			}
+			if took := r.at.Sub(start); took < wait/2 {
+				t.Errorf("failed after %v, before its deadline of %v", took, wait)
+			}
+			checkBounds(t, start, r.at, alloc0, 1<<20)
+			peer.conn.Close()
+			if !pollUntil(hostileBound, func() bool { return runtime.NumGoroutine() <= goroutines0 }) {
+				t.Errorf("%d goroutines, %d before the connection", runtime.NumGoroutine(), goroutines0)
+			}
+		})
+	}
+}
+
+// TestHostileVanishedPeer plays a peer that goes away without a close
+// frame: silently (as behind a dead link, which keepalive must detect),
+// with a FIN, or with a reset. Reads must fail promptly with the right
+// error, and no goroutine of the connection may stay behind.
+func TestHostileVanishedPeer(t *testing.T) {
+	const interval, timeout = 50 * time.Millisecond, 100 * time.Millisecond
+	keepalive := &Upgrader{PingInterval: interval, PongTimeout: timeout, CloseTimeout: 200 * time.Millisecond}
+	cases := []struct {
+		name    string
+		up      *Upgrader
+		vanish  func(p *rawPeer) // nil: stay connected and silent
+		wantErr error
+		within  time.Duration // how long detecting it may take, before slack
+	}{
+		{"silent, keepalive", keepalive, nil, ErrKeepAliveTimeout, interval + timeout},
+		{"FIN", &Upgrader{}, func(p *rawPeer) { p.conn.Close() }, io.ErrUnexpectedEOF, 0},
+		{"reset", &Upgrader{}, func(p *rawPeer) {
+			p.conn.(*net.TCPConn).SetLinger(0)
+			p.conn.Close()
+		}, nil, 0},
+		{"FIN mid-message, keepalive", keepalive, func(p *rawPeer) {
+			p.writeFrame(false, OpText, []byte("half a mess"))
+			p.conn.Close()
+		}, io.ErrUnexpectedEOF, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			results := make(chan readResult, 1)
+			addr := startHostileServer(t, tc.up, nil, func(c *Conn) { readUntilError(c, results) })
+			goroutines0 := runtime.NumGoroutine()
+			// Before the dial: keepalive starts with the Conn.
+			start := time.Now()
+			peer := dialRaw(t, addr)
+			if tc.vanish != nil {
+				tc.vanish(peer)
+			}
+			r := waitRead(t, results)
+			took := r.at.Sub(start)
+			t.Logf("read failed after %v: %v", took.Round(time.Millisecond), r.err)
+			if tc.wantErr != nil && !errors.Is(r.err, tc.wantErr) {
+				t.Errorf("read: %v, want %v", r.err, tc.wantErr)
+			}
+			if tc.wantErr == nil && r.err == nil {
+				t.Error("read: no error")
+			}
+			if tc.wantErr == io.ErrUnexpectedEOF && CloseStatus(r.err) != StatusAbnormalClosure {
+				t.Errorf("read: %v, want close code 1006", r.err)
+			}
+			if took < tc.within || took > tc.within+2*time.Second {
+				t.Errorf("read failed after %v, want about %v", took, tc.within)
+			}
+			if tc.vanish == nil {
+				// The silent peer finds the close frame when it looks.
+				peer.expectClose(StatusInternalError)
+			}
+			peer.conn.Close()
+			if !pollUntil(hostileBound, func() bool { return runtime.NumGoroutine() <= goroutines0 }) {
+				t.Errorf("%d goroutines, %d before the connection", runtime.NumGoroutine(), goroutines0)
+			}
+		})
+	}
+	t.Run("silent server, client keepalive", func(t *testing.T) {
+		goroutines0 := runtime.NumGoroutine()
+		peer, dial := rawServer(t)
+		start := time.Now()
+		c := dial(&Dialer{PingInterval: interval, PongTimeout: timeout, CloseTimeout: 200 * time.Millisecond})
+		_, _, err := c.ReadMessage()
+		took := time.Since(start)
+		if !errors.Is(err, ErrKeepAliveTimeout) {
+			t.Fatalf("read: %v, want ErrKeepAliveTimeout", err)
+		}
+		if took < interval+timeout || took > interval+timeout+2*time.Second {
+			t.Errorf("read failed after %v, want about %v", took, interval+timeout)
+		}
+		peer.expectClose(StatusInternalError)
+		peer.conn.Close()
+		if !pollUntil(hostileBound, func() bool { return runtime.NumGoroutine() <= goroutines0 }) {
+			t.Errorf("%d goroutines, %d before the connection", runtime.NumGoroutine(), goroutines0)
+		}
+	})
+}
