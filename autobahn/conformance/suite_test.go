@@ -2,13 +2,13 @@ package conformance
 
 import (
 	"fmt"
-	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/leakcheck"
 )
 
 // row is one case of the suite: what the peer sends and what our side must
@@ -176,47 +176,4 @@ func TestRowCount(t *testing.T) {
 
 // TestMain fails the run when goroutines outlive the tests: every
 // connection of ours must end with its row.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := checkGoroutines(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// checkGoroutines waits up to 5 s for goroutines other than the test
-// runner's to end, then reports those left.
-func checkGoroutines() error {
-	var stacks string
-	for i := 0; i < 500; i++ {
-		buf := make([]byte, 1<<20)
-		stacks = string(buf[:runtime.Stack(buf, true)])
-		if leaked(stacks) == 0 {
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return fmt.Errorf("%d goroutines leaked:\n%s", leaked(stacks), stacks)
-}
-
-// leaked counts the goroutines in a stack dump that are not the test
-// runner's own.
-func leaked(stacks string) int {
-	n := 0
-	for _, g := range strings.Split(stacks, "\n\n") {
-		switch {
-		case strings.Contains(g, "testing.(*M).Run"),
-			strings.Contains(g, "testing.Main("),
-			strings.Contains(g, "runtime.goexit") && strings.Contains(g, "os/signal"),
-			strings.Contains(g, "checkGoroutines"):
-			continue
-		}
-		if strings.TrimSpace(g) != "" {
-			n++
-		}
-	}
-	return n
-}
+func TestMain(m *testing.M) { leakcheck.Main(m) }
