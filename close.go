@@ -222,6 +222,7 @@ func (c *Conn) receivedClose(payload []byte) error {
 	c.reader.err = result
 	c.setEndErr(result)
 	c.reader.releaseBuffer()
+	c.reader.releaseZbuf()
 	c.closeTransport()
 	return result
 }

@@ -100,6 +100,14 @@ type Conn struct {
 	frameSem        chan struct{} // frame lock: one frame on the wire at a time
 	writeBufferSize int
 	writer          writeState // owned by whoever holds frameSem
+
+	// permessage-deflate (RFC 7692), nil when not negotiated. deflate is
+	// used under msgSem, inflate by whoever holds readSem.
+	deflate        *deflater
+	inflate        *inflater
+	compressOff    atomic.Bool  // EnableWriteCompression(false)
+	compressLevel  atomic.Int32 // SetCompressionLevel; applied when a message starts
+	compressNowLvl int          // level deflate uses now; guarded by msgSem
 }
 
 // connConfig is everything a handshake (upgrade.go, dial.go) hands to newConn:
@@ -118,6 +126,8 @@ type connConfig struct {
 	pingInterval time.Duration // keepalive: ping this often; 0 disables
 	pongTimeout  time.Duration // keepalive: fail when no pong within this; 0 means pingInterval
 	closeTimeout time.Duration // how long Close waits for the peer's close; 0 means the default
+
+	deflate *deflateConfig // permessage-deflate as negotiated; nil when not
 }
 
 // newConn returns a connection that speaks over cfg.netConn. It starts the
@@ -152,6 +162,14 @@ func newConn(cfg connConfig) *Conn {
 	}
 	c.writeBufferSize = max(c.writeBufferSize, minWriteBufferSize)
 	c.reader.init(cfg)
+	if d := cfg.deflate; d != nil {
+		// RFC 7692 §6: the extension gives RSV1 its meaning.
+		c.rules.allowedRSV = rsv1Bit
+		c.deflate = newDeflater(d.write, d.level, d.threshold)
+		c.inflate = newInflater(d.read)
+		c.compressNowLvl = d.level
+		c.compressLevel.Store(int32(d.level))
+	}
 	if cfg.pingInterval > 0 {
 		timeout := cfg.pongTimeout
 		if timeout <= 0 {
@@ -316,6 +334,8 @@ func (c *Conn) fail(err error, code StatusCode) {
 		reason = pe.msg
 	} else if errors.Is(err, ErrKeepAliveTimeout) {
 		reason = "keepalive timeout"
+	} else if errors.Is(err, errInflateInterrupted) {
+		reason = "read interrupted inside a compressed message"
 	}
 	if len(reason) > maxCloseReason {
 		reason = reason[:maxCloseReason]

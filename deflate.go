@@ -22,7 +22,8 @@ var encoderPool = sync.Pool{New: func() any { return newEncoder() }}
 type deflater struct {
 	windowBits int
 	level      levelParams
-	takeover   bool
+	takeover   bool // history is kept: negotiated, and the level has some
+	negotiated bool // context takeover was negotiated for this direction
 	threshold  int
 	hist       []byte // history carried to the next message; nil without takeover
 
@@ -39,7 +40,22 @@ func newDeflater(dir deflateDirection, level, threshold int) *deflater {
 		windowBits: validWindowBits(dir.windowBits),
 		level:      lp,
 		takeover:   dir.takeover && lp.history > 0,
+		negotiated: dir.takeover,
 		threshold:  threshold,
+	}
+}
+
+// setLevel switches to another compression level (1–9, or -2) between
+// messages. The history is trimmed to what the new level keeps; a level
+// that keeps none (Huffman-only) drops it, which is always allowed: a
+// compressor need not refer back (RFC 7692 §7.2.1).
+func (d *deflater) setLevel(level int) {
+	d.level = levelSettings(level)
+	d.takeover = d.negotiated && d.level.history > 0
+	if !d.takeover {
+		d.hist = nil
+	} else if limit := d.histLimit(); len(d.hist) > limit {
+		d.hist = d.hist[len(d.hist)-limit:]
 	}
 }
 
@@ -76,6 +92,17 @@ func (d *deflater) done(e *encoder) {
 // 00 00 ff ff removed (RFC 7692 §7.2.1), to be sent with RSV1 set on the
 // first frame. It must not be called while a streamed message is open.
 func (d *deflater) compress(dst, msg []byte) []byte {
+	dst = d.encode(dst, msg)
+	d.addHistory(msg)
+	return dst
+}
+
+// encode is compress without recording msg in the history: a connection
+// records it with addHistory once the message is on the wire, so that a
+// write that failed before sending anything leaves both sides' history as
+// it was. The history it would have kept is the same: the last bytes of
+// the old history followed by msg.
+func (d *deflater) encode(dst, msg []byte) []byte {
 	e := d.begin()
 	own := e.bw.out
 	e.bw.out = dst
@@ -83,7 +110,8 @@ func (d *deflater) compress(dst, msg []byte) []byte {
 	e.finish()
 	dst = e.bw.out
 	e.bw.out = own[:0]
-	d.done(e)
+	e.release()
+	encoderPool.Put(e)
 	return dst
 }
 
@@ -99,7 +127,9 @@ func (d *deflater) beginMessage(w io.Writer) {
 }
 
 // Write compresses p as the continuation of the open message. An error
-// comes from the destination writer and ends the message.
+// comes from the destination writer and ends the message. p is copied into
+// the encoder before any output reaches the destination, so p may lie in a
+// buffer the destination writes to.
 func (d *deflater) Write(p []byte) (int, error) {
 	if d.err != nil {
 		return 0, d.err

@@ -96,6 +96,11 @@ type Dialer struct {
 	// URLs when the server allows it; see HTTP2Mode.
 	HTTP2 HTTP2Mode
 
+	// Compression configures permessage-deflate (RFC 7692); the zero value
+	// offers nothing. See CompressionOptions for the memory each mode keeps
+	// per connection.
+	Compression CompressionOptions
+
 	// HTTP2Transport, when set, carries the WebSockets this Dialer opens
 	// over HTTP/2: they share its pooled connections with each other and
 	// with the requests made through it (by an http.Client whose Transport
@@ -173,7 +178,7 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 	}
 
 	if d.HTTP2Transport != nil && d.useHTTP2Transport(req.URL) {
-		return d.dialViaTransport(ctx, req, offered, urlStr, header) // dial_h2.go
+		return d.withExtensions(d.dialViaTransport(ctx, req, offered, urlStr, header)) // dial_h2.go
 	}
 
 	first, hasTLS, err := d.firstHop(ctx, req.URL, proxyURL)
@@ -214,6 +219,9 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 		}
 	default:
 		cfg, resp, err = d.handshakeHTTP1(ctx, conn, req, offered)
+	}
+	if err == nil {
+		cfg, resp, err = d.withExtensions(cfg, resp, nil) // compress_handshake.go
 	}
 	if err != nil {
 		return connConfig{}, resp, err
@@ -356,6 +364,13 @@ func (d *Dialer) newRequest(urlStr string, header http.Header) (*http.Request, [
 			return nil, nil, fmt.Errorf("websocket: the %s header is set by the handshake, not by the caller", name)
 		}
 	}
+	offer, err := d.compressionOffer() // compress_handshake.go
+	if err != nil {
+		return nil, nil, fmt.Errorf("websocket: %w", err)
+	}
+	if offer != "" {
+		h.Set(headerExtensions, offer)
+	}
 	for name, values := range h {
 		if !httpguts.ValidHeaderFieldName(name) {
 			return nil, nil, fmt.Errorf("websocket: invalid header field name %q", name)
@@ -464,20 +479,27 @@ func checkResponse(resp *http.Response, key string, offered []string) (string, e
 
 // checkNegotiated checks what the server chose in its answer, over HTTP/1.1
 // or HTTP/2 alike (RFC 8441 §5 keeps the rules of RFC 6455 for these header
-// fields), and returns the chosen subprotocol. No extension is offered yet,
-// so any Sec-WebSocket-Extensions in the answer fails the handshake.
+// fields), and returns the chosen subprotocol. Of the extensions it checks
+// that each was offered; their parameters are checked once the handshake
+// is otherwise done, by acceptExtensions (compress_handshake.go).
 func checkNegotiated(resp *http.Response, offered []string) (string, error) {
 	fail := func(format string, args ...any) (string, error) {
 		return "", &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
 	}
 	// RFC 6455 §4.1: an extension the client did not offer fails the
-	// connection.
+	// connection. The request (resp.Request) holds the offer.
 	exts, err := parseExtensions(resp.Header.Values(headerExtensions))
 	if err != nil {
 		return fail("%v", err)
 	}
-	if len(exts) > 0 {
-		return fail("the server accepted extension %q, which was not offered", exts[0].name)
+	var ours []extensionOffer
+	if resp.Request != nil {
+		ours, _ = parseExtensions(resp.Request.Header.Values(headerExtensions))
+	}
+	for _, e := range exts {
+		if !slices.ContainsFunc(ours, func(o extensionOffer) bool { return strings.EqualFold(o.name, e.name) }) {
+			return fail("the server accepted extension %q, which was not offered", e.name)
+		}
 	}
 	// RFC 6455 §4.1: a subprotocol the client did not offer fails the
 	// connection; the server names at most one.

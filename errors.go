@@ -8,11 +8,26 @@ import "errors"
 var (
 	// ErrProtocol is wrapped by violations of RFC 6455 framing rules (close code 1002).
 	ErrProtocol = errors.New("websocket: protocol error")
-	// ErrInvalidUTF8 is wrapped when a text message or close reason is not valid UTF-8 (close code 1007).
-	ErrInvalidUTF8 = errors.New("websocket: invalid UTF-8")
-	// ErrReadLimit is wrapped when a message is larger than the read limit (close code 1009).
+	// ErrInvalidPayload is wrapped when a message's data is not consistent
+	// with its type (close code 1007, RFC 6455 §7.4.1): text that is not
+	// UTF-8, or a compressed message that is not a valid DEFLATE stream.
+	ErrInvalidPayload = errors.New("websocket: invalid payload data")
+	// ErrInvalidUTF8 is wrapped when a text message or close reason is not
+	// valid UTF-8 (close code 1007). It wraps ErrInvalidPayload.
+	ErrInvalidUTF8 error = &categoryError{"websocket: invalid UTF-8", ErrInvalidPayload}
+	// ErrReadLimit is wrapped when a message is larger than the read limit,
+	// before or after decompression (close code 1009).
 	ErrReadLimit = errors.New("websocket: read limit exceeded")
 )
+
+// categoryError is a sentinel that belongs to a broader category.
+type categoryError struct {
+	msg    string
+	parent error
+}
+
+func (e *categoryError) Error() string { return e.msg }
+func (e *categoryError) Unwrap() error { return e.parent }
 
 // protocolError is a violation by the peer. It carries the close code the
 // connection sends before it fails, and unwraps to its category sentinel.
@@ -23,12 +38,15 @@ type protocolError struct {
 
 func (e *protocolError) Error() string { return "websocket: " + e.msg }
 
-// Unwrap returns the category sentinel that matches the close code.
+// Unwrap returns the category sentinel that matches the close code. Corrupt
+// compressed data is the one 1007 error that is not about UTF-8.
 func (e *protocolError) Unwrap() error {
-	switch e.code {
-	case StatusInvalidFramePayloadData:
+	switch {
+	case e == errInflateCorrupt:
+		return ErrInvalidPayload
+	case e.code == StatusInvalidFramePayloadData:
 		return ErrInvalidUTF8
-	case StatusMessageTooBig:
+	case e.code == StatusMessageTooBig:
 		return ErrReadLimit
 	default:
 		return ErrProtocol

@@ -38,8 +38,25 @@ func (c *Conn) lockRead(ctx context.Context) error {
 func (c *Conn) unlockRead() { <-c.readSem }
 
 // readPayload reads from the message in progress, across its frames, and
-// returns io.EOF after its last byte.
+// returns io.EOF after its last byte. A compressed message is inflated.
 func (c *Conn) readPayload(p []byte) (int, error) {
+	r := &c.reader
+	if r.err != nil {
+		return 0, r.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if r.compressed {
+		return c.readInflated(p)
+	}
+	return c.readRaw(p)
+}
+
+// readRaw reads payload bytes as they are on the wire (unmasked), across
+// the frames of the message in progress, and returns io.EOF after its last
+// frame.
+func (c *Conn) readRaw(p []byte) (int, error) {
 	r := &c.reader
 	if r.err != nil {
 		return 0, r.err
@@ -63,6 +80,15 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 // discardMessage reads and drops the rest of the message in progress,
 // still checking its text.
 func (c *Conn) discardMessage() error {
+	if c.reader.compressed {
+		return c.discardCompressed()
+	}
+	return c.discardRaw()
+}
+
+// discardRaw reads and drops the rest of the frames of the message in
+// progress; uncompressed text is still checked.
+func (c *Conn) discardRaw() error {
 	r := &c.reader
 	for !r.eof {
 		if r.state != inDataFrame {
@@ -95,7 +121,7 @@ func (c *Conn) nextMessage() error {
 	}
 	r.resume = false
 	r.partial = nil
-	if r.open && !r.eof {
+	if r.open && !r.done() {
 		if err := c.discardMessage(); err != nil {
 			return err
 		}
@@ -122,6 +148,9 @@ func (c *Conn) appendMessage(dst []byte) (MessageType, []byte, error) {
 		}
 	}
 	r.resume = false
+	if r.compressed {
+		return c.appendInflated(dst)
+	}
 	for {
 		if r.state == inDataFrame {
 			if free := int64(cap(dst) - len(dst)); free < r.frameLeft {

@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -72,9 +73,20 @@ type readState struct {
 	eof          bool
 	msgType      MessageType
 	frames       int
-	msgLen       int64
+	msgLen       int64 // payload bytes on the wire so far
 	maxFragments int
 	utf8         utf8Validator
+
+	// A compressed message (RSV1 on its first frame, RFC 7692 §6) is
+	// decompressed in one of two ways, which zmode records: whole-message
+	// reads collect the compressed payload in zbuf first and inflate it from
+	// memory, so that a timeout while collecting can be resumed; streamed
+	// reads (NextReader) inflate straight from the frames.
+	compressed bool
+	zmode      inflateMode
+	zbuf       *[]byte // collected compressed payload, borrowed from the pool
+	zlen       int
+	zsrc       bytes.Reader // zbuf[:zlen] as the inflater reads it
 
 	seq     uint64 // counts messages handed out, to retire stale readers
 	resume  bool   // an Append/ReadMessage stopped on a timeout mid-message
@@ -244,15 +256,26 @@ func (c *Conn) readHeader() (bool, error) {
 		r.msgLen = 0
 		r.eof = false
 		r.utf8.reset()
+		r.compressed = h.rsv&rsv1Bit != 0
+		r.zmode = inflateIdle
 	}
 	r.active = !h.fin
 	r.frames++
 	if r.maxFragments > 0 && r.frames > r.maxFragments {
 		return false, c.failRead(errTooManyFragments)
 	}
-	// Checked before any payload is read or memory reserved for it.
-	if limit := c.readLimit.Load(); limit > 0 && h.length > limit-r.msgLen {
-		return false, c.failRead(errMessageTooBig)
+	// Checked before any payload is read or memory reserved for it. The
+	// limit is on the decompressed size (the inflater checks it); the
+	// compressed payload gets a little slack for incompressible data, and a
+	// bound all the same, since it could otherwise be a stream of empty
+	// blocks that inflates to nothing, forever.
+	if limit := c.readLimit.Load(); limit > 0 {
+		if r.compressed {
+			limit = compressedLimit(limit)
+		}
+		if h.length > limit-r.msgLen {
+			return false, c.failRead(errMessageTooBig)
+		}
 	}
 	r.msgLen += h.length
 	r.state = inDataFrame
@@ -276,8 +299,9 @@ func (c *Conn) endDataFrame() error {
 		// Between messages an idle Conn keeps only the small buffer.
 		r.releaseBuffer()
 	}
-	// RFC 6455 §8.1: a text message ending inside a UTF-8 sequence is invalid.
-	if r.msgType == TextMessage && !r.utf8.done() {
+	// RFC 6455 §8.1: a text message ending inside a UTF-8 sequence is
+	// invalid. A compressed message is checked as it is inflated.
+	if r.msgType == TextMessage && !r.compressed && !r.utf8.done() {
 		return c.failRead(errBadText)
 	}
 	return nil
@@ -292,7 +316,7 @@ func (c *Conn) consumed(b []byte) error {
 	}
 	r.frameLeft -= int64(len(b))
 	// RFC 6455 §8.1: fail as soon as the text can no longer be valid.
-	if r.msgType == TextMessage && r.utf8.feed(b) >= 0 {
+	if r.msgType == TextMessage && !r.compressed && r.utf8.feed(b) >= 0 {
 		return c.failRead(errBadText)
 	}
 	if r.frameLeft == 0 {

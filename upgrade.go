@@ -84,8 +84,10 @@ type Upgrader struct {
 	// the peer's close frame; zero means the default.
 	PingInterval, PongTimeout, CloseTimeout time.Duration
 
-	// The compression options of RFC 7692 (permessage-deflate) will be added
-	// here; until then the server accepts no extension.
+	// Compression configures permessage-deflate (RFC 7692); the zero value
+	// declines it. See CompressionOptions for the memory each mode keeps
+	// per connection.
+	Compression CompressionOptions
 }
 
 // Upgrade validates the opening handshake of r, answers it with
@@ -160,7 +162,7 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 	if err != nil {
 		return connConfig{}, err
 	}
-	answer, err := appendSwitchingProtocols(nil, keys[0], n.subprotocol, responseHeader)
+	answer, err := appendSwitchingProtocols(nil, keys[0], n, responseHeader)
 	if err != nil {
 		return connConfig{}, u.refuse(w, r, http.StatusInternalServerError, err.Error())
 	}
@@ -188,7 +190,9 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 // negotiated is what the server chose during a handshake, over HTTP/1.1 or
 // HTTP/2 alike.
 type negotiated struct {
-	subprotocol string // "" for none
+	subprotocol string         // "" for none
+	extensions  string         // the answer's Sec-WebSocket-Extensions; "" for none
+	deflate     *deflateConfig // permessage-deflate accepted; nil when not
 }
 
 // checkVersion refuses a request for a protocol version other than 13.
@@ -203,7 +207,7 @@ func (u *Upgrader) checkVersion(w http.ResponseWriter, r *http.Request) error {
 }
 
 // negotiate runs the checks and choices the HTTP/1.1 and HTTP/2 handshakes
-// share: the origin, the subprotocol. RFC 8441 §5: Origin,
+// share: the origin, the subprotocol, the extensions. RFC 8441 §5: Origin,
 // Sec-WebSocket-Protocol and Sec-WebSocket-Extensions mean over HTTP/2
 // what they mean over HTTP/1.1. A refusal has been answered when it returns
 // an error.
@@ -223,7 +227,11 @@ func (u *Upgrader) negotiate(w http.ResponseWriter, r *http.Request, responseHea
 	if err != nil {
 		return negotiated{}, u.refuse(w, r, http.StatusInternalServerError, err.Error())
 	}
-	return negotiated{subprotocol: subprotocol}, nil
+	extensions, deflate, err := u.negotiateCompression(r.Header) // compress_handshake.go
+	if err != nil {
+		return negotiated{}, u.refuse(w, r, http.StatusInternalServerError, err.Error())
+	}
+	return negotiated{subprotocol: subprotocol, extensions: extensions, deflate: deflate}, nil
 }
 
 // connConfig returns the settings of a server connection over netConn with
@@ -240,6 +248,7 @@ func (u *Upgrader) connConfig(netConn net.Conn, br *bufio.Reader, n negotiated) 
 		pingInterval:    u.PingInterval,
 		pongTimeout:     u.PongTimeout,
 		closeTimeout:    u.CloseTimeout,
+		deflate:         n.deflate,
 	}
 }
 
@@ -287,15 +296,21 @@ func (u *Upgrader) chooseSubprotocol(offered []string, responseHeader http.Heade
 	return "", nil
 }
 
-// appendSwitchingProtocols appends the 101 answer of RFC 6455 §4.2.2 to b.
-// Fields of extra are checked so that no value can split the answer.
-func appendSwitchingProtocols(b []byte, key, subprotocol string, extra http.Header) ([]byte, error) {
+// appendSwitchingProtocols appends the 101 answer of RFC 6455 §4.2.2 to b,
+// with what n chose. Fields of extra are checked so that no value can split
+// the answer.
+func appendSwitchingProtocols(b []byte, key string, n negotiated, extra http.Header) ([]byte, error) {
 	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	b = append(b, acceptKey(key)...)
 	b = append(b, "\r\n"...)
-	if subprotocol != "" {
+	if n.subprotocol != "" {
 		b = append(b, "Sec-WebSocket-Protocol: "...)
-		b = append(b, subprotocol...)
+		b = append(b, n.subprotocol...)
+		b = append(b, "\r\n"...)
+	}
+	if n.extensions != "" {
+		b = append(b, "Sec-WebSocket-Extensions: "...)
+		b = append(b, n.extensions...)
 		b = append(b, "\r\n"...)
 	}
 	for _, name := range slices.Sorted(maps.Keys(extra)) {

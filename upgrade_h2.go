@@ -154,6 +154,9 @@ func http2Answer(n negotiated, responseHeader http.Header) (http.Header, error) 
 	if n.subprotocol != "" {
 		answer.Set(headerProtocol, n.subprotocol)
 	}
+	if n.extensions != "" {
+		answer.Set(headerExtensions, n.extensions)
+	}
 	return answer, nil
 }
 

@@ -3,7 +3,6 @@ package websocket
 import (
 	"context"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"net"
 	"time"
@@ -100,8 +99,9 @@ func (c *Conn) writeFailed(ctx context.Context, partial bool, err error) error {
 	return readContextErr(ctx, err)
 }
 
-// writeFrame writes one frame under the frame lock.
-func (c *Conn) writeFrame(ctx context.Context, fin bool, op Opcode, payload []byte) error {
+// writeFrame writes one frame under the frame lock. rsv is rsv1Bit for
+// the first frame of a compressed message, else 0.
+func (c *Conn) writeFrame(ctx context.Context, fin bool, rsv byte, op Opcode, payload []byte) error {
 	if err := c.acquire(ctx, c.frameSem); err != nil {
 		return err
 	}
@@ -109,15 +109,21 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op Opcode, payload []by
 	if c.closeSent.Load() {
 		return ErrClosed
 	}
-	return c.writeFrameLocked(ctx, fin, op, payload)
+	return c.writeFrameRSVLocked(ctx, fin, rsv, op, payload)
 }
 
-// writeFrameLocked writes one frame; the caller holds the frame lock. A
+// writeFrameLocked writes one frame without RSV bits; the caller holds the
+// frame lock.
+func (c *Conn) writeFrameLocked(ctx context.Context, fin bool, op Opcode, payload []byte) error {
+	return c.writeFrameRSVLocked(ctx, fin, 0, op, payload)
+}
+
+// writeFrameRSVLocked writes one frame; the caller holds the frame lock. A
 // client masks with a fresh key per frame (RFC 6455 §5.3); the key need not
 // be cryptographic, only unpredictable to the page, so the runtime's fast
 // ChaCha8 source serves.
-func (c *Conn) writeFrameLocked(ctx context.Context, fin bool, op Opcode, payload []byte) error {
-	h := frameHeader{fin: fin, opcode: op, length: int64(len(payload)), masked: c.client}
+func (c *Conn) writeFrameRSVLocked(ctx context.Context, fin bool, rsv byte, op Opcode, payload []byte) error {
+	h := frameHeader{fin: fin, rsv: rsv, opcode: op, length: int64(len(payload)), masked: c.client}
 	if c.client {
 		h.key = rand.Uint32()
 	}
@@ -190,8 +196,10 @@ func (c *Conn) writeControl(ctx context.Context, op Opcode, payload []byte) erro
 	return c.writeFrameLocked(ctx, true, op, payload)
 }
 
-// WriteMessage sends data as one message of type typ, in one frame. The
-// control types (CloseMessage, PingMessage, PongMessage) are sent as with
+// WriteMessage sends data as one message of type typ, in one frame,
+// compressed when permessage-deflate was negotiated, compression is enabled
+// (EnableWriteCompression) and data is at least the compression threshold
+// long. The control types (CloseMessage, PingMessage, PongMessage) are sent as with
 // WriteControl. It may be called from many goroutines at once; each message
 // goes out whole, never interleaved with another. data is not modified and
 // may be reused when it returns. Text is sent as given: invalid UTF-8 makes
@@ -216,7 +224,12 @@ func (c *Conn) WriteMessageContext(ctx context.Context, typ MessageType, data []
 	if err := c.acquire(ctx, c.msgSem); err != nil {
 		return err
 	}
-	err := c.writeFrame(ctx, true, Opcode(typ), data)
+	var err error
+	if d := c.messageDeflater(len(data)); d != nil {
+		err = c.writeCompressed(ctx, d, Opcode(typ), data)
+	} else {
+		err = c.writeFrame(ctx, true, 0, Opcode(typ), data)
+	}
 	release(c.msgSem)
 	return err
 }
@@ -252,118 +265,6 @@ func (c *Conn) WriteControl(typ MessageType, data []byte, deadline time.Time) er
 	restore := c.borrowWriteDeadline(deadline)
 	defer restore()
 	return c.writeFrameLocked(context.Background(), true, op, data)
-}
-
-// NextWriter starts a message of type typ and returns a writer for its
-// payload. Each time the writer's buffer (the write buffer size) fills, it
-// sends a fragment; Close sends the last one, with FIN. Until Close, the
-// message holds the Conn's message lock: other goroutines' messages wait
-// (their control frames do not), and the same goroutine must not start
-// another message. The writer is for one goroutine; it must be closed.
-func (c *Conn) NextWriter(typ MessageType) (io.WriteCloser, error) {
-	return c.NextWriterContext(context.Background(), typ)
-}
-
-// NextWriterContext is NextWriter whose waits (for the message lock, for
-// each fragment's turn on the wire) give up when ctx ends. If ctx ends
-// during a write, the connection fails.
-func (c *Conn) NextWriterContext(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
-	if typ != TextMessage && typ != BinaryMessage {
-		return nil, errNotDataType
-	}
-	if err := c.acquire(ctx, c.msgSem); err != nil {
-		return nil, err
-	}
-	if c.closeSent.Load() {
-		release(c.msgSem)
-		return nil, ErrClosed
-	}
-	return &messageWriter{c: c, ctx: ctx, op: Opcode(typ), buf: getBuffer(c.writeBufferSize)}, nil
-}
-
-// messageWriter is the io.WriteCloser NextWriter returns. Its buffer keeps
-// maxFrameHeaderSize bytes free at the front, where the header goes when
-// the fragment is sent.
-type messageWriter struct {
-	c   *Conn
-	ctx context.Context
-	op  Opcode  // opcode of the next fragment: the message's, then continuation
-	buf *[]byte // borrowed until the writer is done; nil after
-	n   int     // payload bytes buffered
-	err error   // sticky; errWriterClosed after Close
-}
-
-// Write buffers p, sending a fragment each time the buffer fills.
-func (w *messageWriter) Write(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
-	}
-	total := 0
-	for len(p) > 0 {
-		b := *w.buf
-		if maxFrameHeaderSize+w.n == len(b) {
-			if err := w.flush(false); err != nil {
-				return total, err
-			}
-		}
-		k := copy(b[maxFrameHeaderSize+w.n:], p)
-		w.n += k
-		total += k
-		p = p[k:]
-	}
-	return total, nil
-}
-
-// Close sends the last fragment and ends the message. Closing twice
-// returns an error.
-func (w *messageWriter) Close() error {
-	if w.err != nil {
-		return w.err
-	}
-	err := w.flush(true)
-	if err == nil {
-		w.finish(errWriterClosed)
-	}
-	return err
-}
-
-// flush sends the buffered payload as one fragment.
-func (w *messageWriter) flush(fin bool) error {
-	c := w.c
-	b := *w.buf
-	payload := b[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
-	h := frameHeader{fin: fin, opcode: w.op, length: int64(w.n), masked: c.client}
-	if c.client {
-		h.key = rand.Uint32()
-		maskBytes(h.key, 0, payload)
-	}
-	var hb [maxFrameHeaderSize]byte
-	hn := putFrameHeader(hb[:], &h)
-	frame := b[maxFrameHeaderSize-hn : maxFrameHeaderSize+w.n]
-	copy(frame, hb[:hn])
-	err := c.writeRaw(w.ctx, frame)
-	if err != nil {
-		if w.op == OpContinuation && !errors.Is(err, ErrClosed) {
-			// Fragments already sent cannot be finished: the stream would
-			// break RFC 6455 §5.4 for the next message.
-			c.fail(err, StatusInternalError)
-		}
-		w.finish(err)
-		return err
-	}
-	w.op = OpContinuation
-	w.n = 0
-	return nil
-}
-
-// finish returns the buffer and the message lock, once.
-func (w *messageWriter) finish(err error) {
-	w.err = err
-	if w.buf != nil {
-		putBuffer(w.buf)
-		w.buf = nil
-		release(w.c.msgSem)
-	}
 }
 
 // writeRaw writes an encoded frame under the frame lock.
