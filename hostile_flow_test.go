@@ -201,6 +201,45 @@ func TestHostilePingFlood(t *testing.T) {
 	})
 }
 
+// TestHostilePingFloodNeverReading floods pings at a Conn and never reads
+// its pongs. Once the socket is full, answering blocks, and so does reading:
+// the flood is held back by TCP, not buffered. Keepalive then ends the
+// connection, since no pong, and no byte, arrives in time.
+func TestHostilePingFloodNeverReading(t *testing.T) {
+	const interval, timeout = 100 * time.Millisecond, 200 * time.Millisecond
+	results := make(chan readResult, 1)
+	u := &Upgrader{PingInterval: interval, PongTimeout: timeout, CloseTimeout: 200 * time.Millisecond}
+	addr := startHostileServer(t, u, nil, func(c *Conn) {
+		if err := shrinkBuffers(c.UnderlyingConn()); err != nil {
+			results <- readResult{err, time.Now()}
+			return
+		}
+		readUntilError(c, results)
+	})
+	goroutines0 := runtime.NumGoroutine()
+	start := time.Now()
+	peer := dialRaw(t, addr)
+	if err := shrinkBuffers(peer.conn); err != nil {
+		t.Fatal(err)
+	}
+	flood := pingFlood(1000)
+	alloc0 := totalAlloc()
+	// Endless but for the write deadline: about 130 KB per chunk.
+	sent := peer.flood(flood, 1<<20)
+	r := waitRead(t, results)
+	t.Logf("read failed after %v: %v", time.Since(start).Round(time.Millisecond), r.err)
+	if !errors.Is(r.err, ErrKeepAliveTimeout) {
+		t.Errorf("read: %v, want ErrKeepAliveTimeout", r.err)
+	}
+	checkBounds(t, start, r.at, alloc0, 256<<10)
+	peer.conn.Close()
+	n := <-sent
+	t.Logf("%d pings sent before the server gave up", n*1000)
+	if !pollUntil(hostileBound, func() bool { return runtime.NumGoroutine() <= goroutines0 }) {
+		t.Errorf("%d goroutines, %d before the connection", runtime.NumGoroutine(), goroutines0)
+	}
+}
+
 // TestHostileNeverReads writes to a peer that never reads. A write must
 // block, not buffer, and fail at its deadline or when its context ends;
 // writers queued behind it give up the same way, and nothing is held for
