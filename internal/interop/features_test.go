@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"testing"
 
 	"github.com/rfc6455/websocket"
 )
@@ -26,8 +25,12 @@ type feature struct {
 	applies func(protoPeer) bool
 	// offerProtocols makes the client side offer "nope" and "chat.v2".
 	offerProtocols bool
-	// compress makes both sides negotiate permessage-deflate.
-	compress bool
+	// compress, when set, makes both sides negotiate permessage-deflate:
+	// our side with these options, the peer with its defaults.
+	compress *websocket.CompressionOptions
+	// minRatio is how many times smaller than the payload the compressed
+	// traffic must be; 0 means 10.
+	minRatio int
 	run      func(s *session)
 }
 
@@ -42,8 +45,20 @@ var features = []feature{
 	{name: "invalid-utf8", run: checkInvalidUTF8},
 	{name: "reserved-opcode", run: checkReservedOpcode},
 	{name: "wrong-masking", applies: func(p protoPeer) bool { return p.strictMasking }, run: checkWrongMasking},
-	{name: "compression", applies: func(p protoPeer) bool { return p.deflate }, compress: true, run: checkCompression},
+	{name: "compression-takeover", applies: deflates, run: checkCompression,
+		compress: &websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover}},
+	{name: "compression-no-takeover", applies: deflates, run: checkCompression,
+		compress: &websocket.CompressionOptions{Mode: websocket.CompressionNoContextTakeover}},
+	// A 9-bit window: zlib-based peers cannot compress with 8 bits, so 9 is
+	// the smallest both sides can use. zlib then matches only 250 bytes back
+	// (a 512-byte window less its 262-byte lookahead), which misses the
+	// 251-byte period of the binary pattern, hence the lower ratio.
+	{name: "compression-window-9", applies: deflates, run: checkCompression, minRatio: 4,
+		compress: &websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover, WindowBits: 9}},
 }
+
+// deflates reports whether the peer speaks permessage-deflate.
+func deflates(p protoPeer) bool { return p.deflate }
 
 // checkMessages echoes text and binary messages of every size in messageSizes.
 func checkMessages(s *session) {
@@ -246,24 +261,45 @@ type peerStats struct {
 	BytesWritten int `json:"bytesWritten"`
 }
 
-// checkCompression echoes 1 MiB of text and 256 KiB of binary with
-// permessage-deflate (RFC 7692) negotiated, and checks from the peer's own
-// socket counters that both directions were compressed.
+// compressedMessages are echoed with permessage-deflate: sizes below our
+// compression threshold (sent uncompressed, so the peer sees both kinds of
+// message), the empty message (which ws compresses to a single byte) and
+// large ones whose deflated size the peer's socket counters reveal.
+var compressedMessages = []struct {
+	typ websocket.MessageType
+	n   int
+}{
+	{websocket.TextMessage, 0},
+	{websocket.TextMessage, 10},
+	{websocket.BinaryMessage, 200},
+	{websocket.TextMessage, 64 << 10},
+	{websocket.TextMessage, 1 << 20},
+	{websocket.BinaryMessage, 256 << 10},
+	{websocket.TextMessage, 200},
+}
+
+// checkCompression echoes compressedMessages with permessage-deflate
+// (RFC 7692) negotiated, and checks from the peer's own socket counters that
+// both directions were compressed.
 func checkCompression(s *session) {
 	if !strings.HasPrefix(s.opened.Extensions, "permessage-deflate") {
 		s.t.Fatalf("the peer reports extensions %q, want permessage-deflate", s.opened.Extensions)
 	}
-	if s.resp != nil && !strings.HasPrefix(s.resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
-		s.t.Errorf("response Sec-WebSocket-Extensions %q", s.resp.Header.Get("Sec-WebSocket-Extensions"))
+	var accepted string
+	if s.resp != nil {
+		accepted = s.resp.Header.Get("Sec-WebSocket-Extensions")
+		if !strings.HasPrefix(accepted, "permessage-deflate") {
+			s.t.Errorf("response Sec-WebSocket-Extensions %q", accepted)
+		}
 	}
-	if s.header != nil && !strings.Contains(s.header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
-		s.t.Errorf("the peer offered Sec-WebSocket-Extensions %q", s.header.Get("Sec-WebSocket-Extensions"))
+	if s.header != nil {
+		accepted = "offered " + s.header.Get("Sec-WebSocket-Extensions")
+		if !strings.Contains(accepted, "permessage-deflate") {
+			s.t.Errorf("the peer %s", accepted)
+		}
 	}
 	total := 0
-	for _, m := range []struct {
-		typ websocket.MessageType
-		n   int
-	}{{websocket.TextMessage, 1 << 20}, {websocket.BinaryMessage, 256 << 10}, {websocket.TextMessage, 200}} {
+	for _, m := range compressedMessages {
 		payload := pattern(m.typ, m.n)
 		s.send(m.typ, payload)
 		s.expect(m.typ, payload)
@@ -276,21 +312,24 @@ func checkCompression(s *session) {
 	}
 	// The patterns repeat every 26 or 251 bytes: deflate shrinks them by far
 	// more than 10x; uncompressed they would be over total bytes each way.
-	if st.BytesRead > total/10 || st.BytesWritten > total/10 {
-		s.t.Errorf("peer socket moved %d bytes in and %d out for %d bytes each way: not compressed", st.BytesRead, st.BytesWritten, total)
+	ratio := s.feature.minRatio
+	if ratio == 0 {
+		ratio = 10
 	}
-	s.t.Logf("compression: %d payload bytes each way; the peer's socket read %d and wrote %d", total, st.BytesRead, st.BytesWritten)
+	if st.BytesRead > total/ratio || st.BytesWritten > total/ratio {
+		s.t.Errorf("peer socket moved %d bytes in and %d out for %d bytes each way: not compressed %dx", st.BytesRead, st.BytesWritten, total, ratio)
+	}
+	s.t.Logf("compression %q: %d payload bytes each way; the peer's socket read %d and wrote %d", accepted, total, st.BytesRead, st.BytesWritten)
 	s.closeNormally()
 }
 
-// compressionWired reports whether Dialer and Upgrader can negotiate
-// permessage-deflate yet.
-// TODO(interop): the compression engine exists (compress.go) but is not on
-// Dialer/Upgrader yet; when it is, set both in enableCompression and return
-// true here.
-func compressionWired() bool { return false }
-
-// enableCompression turns permessage-deflate on for our side.
-func enableCompression(t *testing.T, d *websocket.Dialer, u *websocket.Upgrader) {
-	// TODO(interop): d.Compression / u.Compression once they exist.
+// enableCompression sets opts on our side: on d when dialing, on u when
+// upgrading.
+func enableCompression(d *websocket.Dialer, u *websocket.Upgrader, opts *websocket.CompressionOptions) {
+	if d != nil {
+		d.Compression = *opts
+	}
+	if u != nil {
+		u.Compression = *opts
+	}
 }

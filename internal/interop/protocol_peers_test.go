@@ -47,7 +47,7 @@ func TestProtocolPeers(t *testing.T) {
 				// each on a path of its own.
 				plain := startServerPeer(t, p.server, "--protocols", "chat.v2,echo.v1")
 				var deflating *peerProcess
-				if p.deflate && compressionWired() {
+				if p.deflate {
 					deflating = startServerPeer(t, p.server, "--protocols", "chat.v2,echo.v1", "--deflate")
 				}
 				for _, f := range features {
@@ -57,10 +57,7 @@ func TestProtocolPeers(t *testing.T) {
 					t.Run(f.name, func(t *testing.T) {
 						defer tally.record(t, "go-client", f.name)
 						srv := plain
-						if f.compress {
-							if !compressionWired() {
-								t.Skip("TODO(interop): compression not wired into Dialer/Upgrader yet")
-							}
+						if f.compress != nil {
 							srv = deflating
 						}
 						runGoClient(t, srv, f)
@@ -74,9 +71,6 @@ func TestProtocolPeers(t *testing.T) {
 					}
 					t.Run(f.name, func(t *testing.T) {
 						defer tally.record(t, "go-server", f.name)
-						if f.compress && !compressionWired() {
-							t.Skip("TODO(interop): compression not wired into Dialer/Upgrader yet")
-						}
 						runGoServer(t, p, f)
 					})
 				}
@@ -92,8 +86,8 @@ func runGoClient(t *testing.T, srv *peerProcess, f feature) {
 	if f.offerProtocols {
 		d.Subprotocols = []string{"nope", "chat.v2"}
 	}
-	if f.compress {
-		enableCompression(t, d, nil)
+	if f.compress != nil {
+		enableCompression(d, nil, f.compress)
 	}
 	path := "/" + t.Name()
 	conn, resp, err := d.Dial(dialContext(t), srv.url(path), nil)
@@ -101,7 +95,7 @@ func runGoClient(t *testing.T, srv *peerProcess, f feature) {
 		t.Fatalf("Dial %s: %v", srv.url(path), err)
 	}
 	s := newSession(t, conn)
-	s.peer, s.path, s.client, s.resp = srv, path, true, resp
+	s.peer, s.path, s.client, s.resp, s.feature = srv, path, true, resp, f
 	s.opened = srv.waitEvent(t, "open", path)
 	f.run(s)
 }
@@ -109,8 +103,8 @@ func runGoClient(t *testing.T, srv *peerProcess, f feature) {
 // runGoServer starts the peer's client against our Upgrader and runs f.
 func runGoServer(t *testing.T, p protoPeer, f feature) {
 	u := &websocket.Upgrader{Subprotocols: serverProtocols}
-	if f.compress {
-		enableCompression(t, nil, u)
+	if f.compress != nil {
+		enableCompression(nil, u, f.compress)
 	}
 	g := startGoServer(t, u)
 	path := "/" + t.Name()
@@ -118,13 +112,13 @@ func runGoServer(t *testing.T, p protoPeer, f feature) {
 	if f.offerProtocols {
 		args = append(args, "--protocols", "nope,chat.v2")
 	}
-	if f.compress {
+	if f.compress != nil {
 		args = append(args, "--deflate")
 	}
 	peer := startPeer(t, p.client, args...)
 	a := g.accept(t, peer)
 	s := newSession(t, a.conn)
-	s.peer, s.path, s.header = peer, path, a.header
+	s.peer, s.path, s.header, s.feature = peer, path, a.header, f
 	s.opened = peer.waitEvent(t, "open", path)
 	f.run(s)
 }

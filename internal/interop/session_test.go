@@ -23,15 +23,16 @@ type received struct {
 // a goroutine reading it (so pings and pongs are handled while the test
 // writes, as a real application would).
 type session struct {
-	t      *testing.T
-	conn   *websocket.Conn
-	peer   *peerProcess
-	path   string
-	client bool      // the Go side dialed
-	opened peerEvent // the peer's "open" report
-	resp   *http.Response
-	header http.Header // the handshake request's header, as our server saw it
-	msgs   chan received
+	t       *testing.T
+	conn    *websocket.Conn
+	peer    *peerProcess
+	path    string
+	client  bool      // the Go side dialed
+	opened  peerEvent // the peer's "open" report
+	resp    *http.Response
+	header  http.Header // the handshake request's header, as our server saw it
+	feature feature     // the check being run
+	msgs    chan received
 }
 
 // newSession starts the reading goroutine and arranges for conn to be closed
