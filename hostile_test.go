@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -245,9 +246,9 @@ func TestHostileHugePayload(t *testing.T) {
 
 // rawServer listens on loopback and returns a raw server peer and a dial
 // function: dial connects a Dialer to the listener and answers its
-// handshake by hand, then returns the client Conn, which is closed when the
-// test ends.
-func rawServer(t *testing.T) (*rawPeer, func(d *Dialer) *Conn) {
+// handshake by hand, with the header lines of extra added to the 101, then
+// returns the client Conn, which is closed when the test ends.
+func rawServer(t *testing.T, extra ...string) (*rawPeer, func(d *Dialer) *Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -273,8 +274,12 @@ func rawServer(t *testing.T) (*rawPeer, func(d *Dialer) *Conn) {
 			br := bufio.NewReader(conn)
 			req, err := http.ReadRequest(br)
 			if err == nil {
-				_, err = io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+
-					acceptKey(req.Header.Get("Sec-WebSocket-Key"))+"\r\n\r\n")
+				answer := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+					acceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n"
+				for _, line := range extra {
+					answer += line + "\r\n"
+				}
+				_, err = io.WriteString(conn, answer+"\r\n")
 			}
 			ch <- answered{conn, br, err}
 		}()
@@ -344,54 +349,120 @@ func TestHostileJustOverLimit(t *testing.T) {
 	})
 }
 
-// enableCompression turns permessage-deflate on in u and reports whether
-// it could: false until the negotiation is wired into the Upgrader.
-func enableCompression(u *Upgrader) bool {
-	// TODO(compression): set u's compression options once the Upgrader has
-	// them (compress.go's CompressionOptions, being wired into upgrade.go
-	// and the Conn's read path), and return true.
-	_ = u
-	return false
+// TestHostileDecompressionBomb sends a small compressed message that
+// inflates far beyond the read limit, whole or in fragments, to a server
+// reading whole messages or streaming them. The Conn must fail it with 1009
+// after inflating at most the limit: neither the compressed size, which is
+// within the limit, nor the inflated size may decide what is allocated.
+func TestHostileDecompressionBomb(t *testing.T) {
+	const limit = 1 << 20
+	bomb := deflateBomb(64 << 20)
+	if len(bomb) > limit/2 {
+		t.Fatalf("the bomb takes %d bytes", len(bomb))
+	}
+	readWhole := func(c *Conn, results chan<- readResult) { readUntilError(c, results) }
+	readStreaming := func(c *Conn, results chan<- readResult) {
+		for range 1 << 10 {
+			_, rd, err := c.NextReader()
+			if err == nil {
+				_, err = io.Copy(io.Discard, rd)
+			}
+			if err != nil {
+				results <- readResult{err, time.Now()}
+				return
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		read      func(c *Conn, results chan<- readResult)
+		fragments int
+	}{
+		{"whole message, one frame", readWhole, 1},
+		{"whole message, 100 fragments", readWhole, 100},
+		{"streamed, one frame", readStreaming, 1},
+		{"streamed, 100 fragments", readStreaming, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := &Upgrader{ReadLimit: limit, Compression: CompressionOptions{Mode: CompressionNoContextTakeover}}
+			results := make(chan readResult, 1)
+			addr := startHostileServer(t, u, nil, func(c *Conn) { tc.read(c, results) })
+			peer := dialRawDeflate(t, addr)
+			var frames []byte
+			size := (len(bomb) + tc.fragments - 1) / tc.fragments
+			for i := 0; i < len(bomb); i += size {
+				op, rsv := OpContinuation, byte(0)
+				if i == 0 {
+					// RFC 7692 §6.1: RSV1 on the first frame only.
+					op, rsv = OpBinary, rsv1Bit
+				}
+				frames = append(frames, encodeFrame(true, i+size >= len(bomb), rsv, op, bomb[i:min(i+size, len(bomb))])...)
+			}
+			start, alloc0 := time.Now(), totalAlloc()
+			sent := make(chan error, 1)
+			go func() {
+				_, err := peer.conn.Write(frames)
+				sent <- err
+			}()
+			r := waitRead(t, results)
+			if !errors.Is(r.err, ErrReadLimit) {
+				t.Fatalf("server read: %v, want ErrReadLimit", r.err)
+			}
+			peer.expectClose(StatusMessageTooBig)
+			peer.conn.Close()
+			<-sent
+			// The compressed payload, the limit's worth of inflated bytes
+			// (by append's steps when reading whole), the inflater's
+			// window and tables: a few times the limit, not 64 MiB.
+			checkBounds(t, start, r.at, alloc0, 4*limit)
+		})
+	}
+	t.Run("to a client", func(t *testing.T) {
+		peer, dial := rawServer(t, "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+		c := dial(&Dialer{ReadLimit: limit, Compression: CompressionOptions{Mode: CompressionNoContextTakeover}})
+		frame := encodeFrame(false, true, rsv1Bit, OpBinary, bomb)
+		start, alloc0 := time.Now(), totalAlloc()
+		sent := make(chan error, 1)
+		go func() {
+			_, err := peer.conn.Write(frame)
+			sent <- err
+		}()
+		_, _, err := c.ReadMessage()
+		end := time.Now()
+		if !errors.Is(err, ErrReadLimit) {
+			t.Fatalf("client read: %v, want ErrReadLimit", err)
+		}
+		peer.expectClose(StatusMessageTooBig)
+		peer.conn.Close()
+		<-sent
+		checkBounds(t, start, end, alloc0, 4*limit)
+	})
 }
 
-// TestHostileDecompressionBomb sends a small compressed message that
-// inflates far beyond the read limit. The Conn must fail it with 1009 after
-// inflating at most the limit: neither the compressed size, which is within
-// the limit, nor the inflated size may decide what is allocated.
-func TestHostileDecompressionBomb(t *testing.T) {
-	u := &Upgrader{ReadLimit: 1 << 20}
-	if !enableCompression(u) {
-		t.Skip("TODO: needs permessage-deflate negotiated by the Upgrader and inflated by the Conn (compression wiring, in progress)")
-	}
-	results := make(chan readResult, 1)
-	addr := startHostileServer(t, u, nil, func(c *Conn) { readUntilError(c, results) })
+// dialRawDeflate is dialRaw offering permessage-deflate without context
+// takeover; the server must accept it.
+func dialRawDeflate(t *testing.T, addr string) *rawPeer {
+	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	conn.SetDeadline(time.Now().Add(testTimeout))
-	io.WriteString(conn, rawRequest(addr, "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover"))
+	offer := "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover"
+	if _, err := io.WriteString(conn, rawRequest(addr, offer)); err != nil {
+		t.Fatal(err)
+	}
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Sec-WebSocket-Extensions") == "" {
-		t.Fatalf("handshake: %v %v, extensions %q", err, resp, resp.Header.Get("Sec-WebSocket-Extensions"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	peer := &rawPeer{t: t, conn: conn, br: br, client: true}
-	bomb := deflateBomb(64 << 20)
-	start, alloc0 := time.Now(), totalAlloc()
-	peer.write(encodeFrame(true, true, rsv1, OpBinary, bomb))
-	r := waitRead(t, results)
-	if !errors.Is(r.err, ErrReadLimit) {
-		t.Fatalf("server read: %v, want ErrReadLimit", r.err)
+	if resp.StatusCode != http.StatusSwitchingProtocols || !strings.HasPrefix(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
+		t.Fatalf("handshake answered %s with extensions %q", resp.Status, resp.Header.Get("Sec-WebSocket-Extensions"))
 	}
-	peer.expectClose(StatusMessageTooBig)
-	checkBounds(t, start, r.at, alloc0, 4<<20)
+	return &rawPeer{t: t, conn: conn, br: br, client: true}
 }
-
-// rsv1 is the RSV1 bit as encodeFrame takes it: a compressed message (RFC
-// 7692 §6).
-const rsv1 = 4
 
 // deflateBomb returns a message payload of permessage-deflate (RFC 7692
 // §7.2.1: a DEFLATE stream, RFC 1951, whose trailing empty stored block the
