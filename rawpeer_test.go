@@ -54,6 +54,7 @@ type rawPeer struct {
 	br     *bufio.Reader
 	client bool // the peer is the client: it masks, and the Conn under test is a server
 	in     *countingConn
+	rsv    byte // RSV bits the Conn may send: rsv1Bit once permessage-deflate is on
 }
 
 // countingConn counts the bytes the Conn under test has read.
@@ -141,7 +142,7 @@ func (p *rawPeer) writeFrame(fin bool, op Opcode, payload []byte) {
 func (p *rawPeer) readFrame() (frameHeader, []byte, error) {
 	p.conn.SetReadDeadline(time.Now().Add(testTimeout))
 	var h frameHeader
-	if err := readFrameHeader(p.br, headerRules{fromClient: !p.client}, &h); err != nil {
+	if err := readFrameHeader(p.br, headerRules{fromClient: !p.client, allowedRSV: p.rsv}, &h); err != nil {
 		return h, nil, err
 	}
 	b := make([]byte, h.length)
