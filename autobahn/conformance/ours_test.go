@@ -165,8 +165,9 @@ func connect(t testing.TB, r row, s side, deadline time.Time) (*peer, <-chan err
 // ourResult is how our side's echo loop must end: the error its read
 // returned.
 type ourResult struct {
-	kind resultKind
-	code int
+	kind     resultKind
+	code     int
+	sentinel error // resFailed: overrides the code's usual sentinel
 }
 
 type resultKind int
@@ -178,9 +179,9 @@ const (
 	resAbnormal             // the TCP connection ended without a close frame
 )
 
-func peerClosed(code int) ourResult { return ourResult{resClosed, code} }
-func failedWith(code int) ourResult { return ourResult{resFailed, code} }
-func abnormal() ourResult           { return ourResult{resAbnormal, 1006} }
+func peerClosed(code int) ourResult { return ourResult{kind: resClosed, code: code} }
+func failedWith(code int) ourResult { return ourResult{kind: resFailed, code: code} }
+func abnormal() ourResult           { return ourResult{kind: resAbnormal, code: 1006} }
 
 // closeCodeOf returns the code of the *websocket.CloseError in err's
 // chain, or -1.
@@ -204,19 +205,24 @@ func (w ourResult) check(err error) error {
 			return fmt.Errorf("our read returned %v (close code %d), want an abnormal closure (1006)", err, got)
 		}
 	case resFailed:
-		var sentinel error
-		switch w.code {
-		case 1002:
+		sentinel := w.sentinel
+		switch {
+		case sentinel != nil:
+		case w.code == 1002:
 			sentinel = websocket.ErrProtocol
-		case 1007:
+		case w.code == 1007:
 			sentinel = websocket.ErrInvalidUTF8
-		case 1009:
+		case w.code == 1009:
 			sentinel = websocket.ErrReadLimit
 		default:
 			return nil
 		}
 		if !errors.Is(err, sentinel) {
 			return fmt.Errorf("our read returned %v, want an error wrapping %v", err, sentinel)
+		}
+		// Corrupt compressed data is invalid payload, not invalid text.
+		if sentinel == websocket.ErrInvalidPayload && errors.Is(err, websocket.ErrInvalidUTF8) {
+			return fmt.Errorf("our read returned %v, a UTF-8 error for data that does not inflate", err)
 		}
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/rfc6455/websocket"
 )
 
 // step is one thing the peer does in a row: send bytes, or read what our
@@ -231,13 +233,19 @@ func (closeStep) terminal() {}
 // code (RFC 6455 §7.1.7), then the TCP close. The peer answers the close
 // as a well-behaved endpoint does.
 type failStep struct {
-	code int
+	code     int
+	sentinel error // what our side's read error must wrap; nil means the code's usual one
 }
 
-func fail(code int) step { return failStep{code} }
+func fail(code int) step { return failStep{code: code} }
+
+// failCorrupt expects 1007 for compressed data that does not inflate:
+// invalid payload data (RFC 6455 §7.4.1), but not a UTF-8 error.
+func failCorrupt() step { return failStep{code: 1007, sentinel: websocket.ErrInvalidPayload} }
 
 func (s failStep) run(p *peer) error {
 	p.want = failedWith(s.code)
+	p.want.sentinel = s.sentinel
 	return expectClose(p, []int{s.code}, true)
 }
 
