@@ -61,14 +61,15 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	return nil
 }
 
-// newDialer returns our client's Dialer.
-//
-// TODO(compression): when Dialer gains its compression option, offer
-// permessage-deflate with context takeover when compress is set. Until then
-// the client runs uncompressed and sections 12–13 come back UNIMPLEMENTED.
+// newDialer returns our client's Dialer: it offers permessage-deflate with
+// context takeover when compress is set (the fuzzing server's sections 12
+// and 13 need it), nothing otherwise.
 func newDialer(compress bool) *websocket.Dialer {
-	_ = compress
-	return &websocket.Dialer{ReadLimit: readLimit, HandshakeTimeout: 30 * time.Second}
+	d := &websocket.Dialer{ReadLimit: readLimit, HandshakeTimeout: 30 * time.Second}
+	if compress {
+		d.Compression = websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover}
+	}
+	return d
 }
 
 // endpoint returns base with path and query.

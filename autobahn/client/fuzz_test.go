@@ -22,6 +22,7 @@ type fakeFuzzer struct {
 
 	mu      sync.Mutex
 	log     []string // requests, in order
+	offers  []string // Sec-WebSocket-Extensions of each request
 	echoErr []error  // wrong echoes
 }
 
@@ -54,6 +55,7 @@ func (f *fakeFuzzer) handle(nc net.Conn) error {
 	}
 	f.mu.Lock()
 	f.log = append(f.log, req.URL.RequestURI())
+	f.offers = append(f.offers, req.Header.Get("Sec-WebSocket-Extensions"))
 	f.mu.Unlock()
 	switch req.URL.Path {
 	case "/getCaseCount":
@@ -90,6 +92,12 @@ func (f *fakeFuzzer) handle(nc net.Conn) error {
 }
 
 func TestRunAgainstFakeFuzzer(t *testing.T) {
+	for _, compress := range []bool{true, false} {
+		t.Run(fmt.Sprintf("compress=%v", compress), func(t *testing.T) { testRun(t, compress) })
+	}
+}
+
+func testRun(t *testing.T, compress bool) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +110,7 @@ func TestRunAgainstFakeFuzzer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	cfg := config{url: "ws://" + ln.Addr().String(), agent: "tester", cases: "2-3,1,3", caseTimeout: 10 * time.Second, verbose: true}
+	cfg := config{url: "ws://" + ln.Addr().String(), agent: "tester", cases: "2-3,1,3", compress: compress, caseTimeout: 10 * time.Second, verbose: true}
 	if err := run(ctx, cfg, &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
@@ -118,6 +126,13 @@ func TestRunAgainstFakeFuzzer(t *testing.T) {
 	}
 	if !slices.Equal(f.log, want) {
 		t.Errorf("requests %q, want %q", f.log, want)
+	}
+	// The fake server declines the offer, which RFC 7692 §5 allows: the
+	// cases then run uncompressed.
+	for i, o := range f.offers {
+		if got := strings.HasPrefix(o, "permessage-deflate"); got != compress {
+			t.Errorf("request %d offered %q with compress=%v", i, o, compress)
+		}
 	}
 	for _, err := range f.echoErr {
 		t.Error(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,5 +155,33 @@ func TestShutdownClosesConnections(t *testing.T) {
 	}
 	if _, _, err := c.ReadFrame(); err == nil {
 		t.Fatal("connection still open after shutdown")
+	}
+}
+
+// TestCompressionNegotiated checks which endpoints accept permessage-deflate
+// and that a message still echoes on them.
+func TestCompressionNegotiated(t *testing.T) {
+	addr := startServer(t)
+	for path, want := range map[string]bool{"/": true, "/stream": true, "/plain": false} {
+		t.Run(path, func(t *testing.T) {
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			_ = nc.SetDeadline(time.Now().Add(20 * time.Second))
+			c, resp, err := rawpeer.Dial(nc, addr, path, "permessage-deflate; client_max_window_bits")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ext := resp.Header.Get("Sec-WebSocket-Extensions")
+			if got := strings.HasPrefix(ext, "permessage-deflate"); got != want {
+				t.Fatalf("answer to a permessage-deflate offer: %q, want accepted=%v", ext, want)
+			}
+			// Below the compression threshold: sent plain both ways, which
+			// RFC 7692 §6 allows with the extension on.
+			exchange(t, c, rawpeer.OpText, []byte("short"))
+			closeClean(t, c)
+		})
 	}
 }
