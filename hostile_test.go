@@ -465,10 +465,10 @@ func dialRawDeflate(t *testing.T, addr string) *rawPeer {
 }
 
 // deflateBomb returns a message payload of permessage-deflate (RFC 7692
-// §7.2.1: a DEFLATE stream, RFC 1951, whose trailing empty stored block the
-// receiver adds back) that inflates to n zero bytes: a literal zero, then
-// back-references of length 258 at distance 1, in one non-final block with
-// fixed Huffman codes. About 6.5 KiB per MiB inflated.
+// §7.2.1: a DEFLATE stream, RFC 1951, ending with a sync flush whose last
+// four bytes are removed) that inflates to n zero bytes: a literal zero,
+// then back-references of length 258 at distance 1, in one non-final block
+// with fixed Huffman codes. About 6.5 KiB per MiB inflated.
 func deflateBomb(n int) []byte {
 	var w bitWriter
 	w.bits(0, 1) // BFINAL: not the last block
@@ -485,6 +485,9 @@ func deflateBomb(n int) []byte {
 		w.fixedLiteral(0)
 	}
 	w.fixedLiteral(256) // end of block
+	// The header of the empty stored block that a sync flush ends with;
+	// its LEN and NLEN, 00 00 ff ff, are what RFC 7692 §7.2.1 removes.
+	w.bits(0, 3)
 	return w.flush()
 }
 
@@ -542,12 +545,13 @@ func (w *bitWriter) flush() []byte {
 // TestDeflateBomb checks the bomb against compress/flate, so that the
 // decompression bomb test sends what it claims to.
 func TestDeflateBomb(t *testing.T) {
-	for _, n := range []int{1, 258, 259, 1 << 20} {
+	for _, n := range []int{1, 2, 258, 259, 260, 300, 1000, 1 << 20} {
 		bomb := deflateBomb(n)
 		r := flate.NewReader(io.MultiReader(bytes.NewReader(bomb), bytes.NewReader([]byte{0, 0, 0xff, 0xff})))
+		// The stream has no final block: it ends when its input does.
 		got, err := io.ReadAll(io.LimitReader(r, int64(n)+1))
-		if len(got) != n || !bytes.Equal(got, make([]byte, n)) {
-			t.Fatalf("n=%d: inflated %d bytes (%v)", n, len(got), err)
+		if !errors.Is(err, io.ErrUnexpectedEOF) || len(got) != n || !bytes.Equal(got, make([]byte, n)) {
+			t.Fatalf("n=%d: inflated %d bytes, then %v", n, len(got), err)
 		}
 		if n == 1<<20 && len(bomb) > 8<<10 {
 			t.Fatalf("1 MiB takes %d compressed bytes", len(bomb))
