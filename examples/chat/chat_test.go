@@ -162,6 +162,35 @@ func TestChatTwoClientsInARoom(t *testing.T) {
 	assert.Equal(t, event{Type: kindMembers, Room: "go", Members: []string{"ann"}}, ann.next())
 }
 
+// TestChatCompression checks that the server negotiates permessage-deflate
+// without context takeover, and that long messages, which are compressed,
+// reach the room intact.
+func TestChatCompression(t *testing.T) {
+	_, wsURL := startServer(t, 64, 0)
+	d := &websocket.Dialer{Compression: websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover}}
+	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	defer cancel()
+	conn, resp, err := d.Dial(ctx, wsURL+"?nick=ann", nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.CloseNow() })
+	ext := resp.Header.Get("Sec-WebSocket-Extensions")
+	assert.Contains(t, ext, "permessage-deflate")
+	assert.Contains(t, ext, "server_no_context_takeover")
+	ann := &chatter{t: t, nick: "ann", conn: conn}
+	require.Equal(t, kindWelcome, ann.next().Type)
+	bo := dialChat(t, wsURL, "bo", d)
+	ann.join("go")
+	bo.join("go")
+	ann.nextOf(kindMembers)
+
+	long := strings.Repeat("compress me, ", maxTextRunes/13)
+	for range 3 {
+		ann.send(request{Type: kindSay, Room: "go", Text: long})
+		assert.Equal(t, event{Type: kindMessage, Room: "go", From: "ann", Text: long}, bo.next())
+		assert.Equal(t, long, ann.next().Text)
+	}
+}
+
 func TestChatRefusesBadClients(t *testing.T) {
 	_, wsURL := startServer(t, 64, 0)
 	dialChat(t, wsURL, "ann", nil)

@@ -24,12 +24,12 @@ var (
 )
 
 // outbound is one event, encoded once and queued for every recipient: a
-// broadcast to a room of n members costs one encoding, not n.
-//
-// TODO: carry a *websocket.PreparedMessage once the library has it, so the
-// frame (and its compressed form) is also built once per broadcast.
+// broadcast to a room of n members costs one JSON encoding and one
+// PreparedMessage, whose frame (and compressed form) the library builds
+// once for all the connections it goes to, not n times.
 type outbound struct {
-	data []byte
+	data     []byte // the JSON, as the page receives it
+	prepared *websocket.PreparedMessage
 }
 
 // client is one connected page as the hub sees it: a nickname, the rooms it
@@ -329,11 +329,16 @@ func inRoom(c *client, room string) bool {
 	return ok
 }
 
-// encode marshals ev. An event holds only strings, so Marshal cannot fail.
+// encode marshals ev and prepares it for sending. An event holds only
+// strings and the type is text, so neither step can fail.
 func encode(ev event) *outbound {
 	data, err := json.Marshal(ev)
 	if err != nil {
 		panic("chat: encoding an event: " + err.Error())
 	}
-	return &outbound{data: data}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+	if err != nil {
+		panic("chat: preparing an event: " + err.Error())
+	}
+	return &outbound{data: data, prepared: pm}
 }

@@ -91,7 +91,7 @@ func (s *server) writeLoop(conn *websocket.Conn, c *client) {
 		select {
 		case m := <-c.Queue():
 			ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout)
-			err := conn.WriteMessageContext(ctx, websocket.TextMessage, m.data)
+			err := conn.WritePreparedMessageContext(ctx, m.prepared)
 			cancel()
 			if err != nil {
 				s.hub.drop(c, 0, "")
