@@ -25,15 +25,19 @@ func dial(ctx context.Context, o options, lines *lineReader, stdout, stderr *pri
 		ReadLimit:        o.readLimit,
 		PingInterval:     o.ping,
 	}
-	if err := setDialerCompression(d, o.compress); err != nil {
-		return err
+	if o.compress {
+		d.Compression = compression
 	}
-	conn, _, err := d.Dial(ctx, o.url, o.header)
+	conn, resp, err := d.Dial(ctx, o.url, o.header)
 	if err != nil {
 		return fmt.Errorf("connecting to %s: %w", o.url, err)
 	}
 	defer conn.CloseNow()
-	stderr.printf("connected to %s%s\n", o.url, describeConn(conn))
+	note := describeConn(conn)
+	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); ext != "" {
+		note += " (extensions " + ext + ")"
+	}
+	stderr.printf("connected to %s%s\n", o.url, note)
 
 	read := make(chan error, 1)
 	go func() { read <- copyMessages(conn, stdout) }()

@@ -74,7 +74,10 @@ func (o *output) waitFor(t *testing.T, s string) string {
 // with close code 4001.
 func peerServer(t *testing.T, onConn func(*websocket.Conn)) string {
 	t.Helper()
-	up := &websocket.Upgrader{Subprotocols: []string{"chat.v1"}}
+	up := &websocket.Upgrader{
+		Subprotocols: []string{"chat.v1"},
+		Compression:  websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover},
+	}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, err := up.Upgrade(w, r, nil)
 		if err != nil {
@@ -126,6 +129,20 @@ func TestClientSendsLinesPrintsMessages(t *testing.T) {
 	assert.Equal(t, "hello X-Test=yes subprotocol=chat.v1\ntext:one\ntext:two, ça va\ntext:\ntext:last without newline\n", stdout)
 	assert.Contains(t, stderr, "connected to "+url+" (subprotocol chat.v1)\n")
 	assert.Contains(t, stderr, "closed: 1000\n", "the end of stdin closes with 1000")
+}
+
+func TestClientCompress(t *testing.T) {
+	url := peerServer(t, nil)
+	long := strings.Repeat("a line long enough to be compressed; ", 20)
+	stdout, stderr, err := runWscat(t, []string{"-compress", url}, strings.NewReader(long+"\n"+long+"\n"))
+	require.NoError(t, err, stderr)
+	assert.Equal(t, "hello X-Test= subprotocol=\ntext:"+long+"\ntext:"+long+"\n", stdout)
+	assert.Contains(t, stderr, "(extensions permessage-deflate")
+
+	// Without -compress, nothing is offered.
+	_, stderr, err = runWscat(t, []string{url}, strings.NewReader(""))
+	require.NoError(t, err, stderr)
+	assert.NotContains(t, stderr, "permessage-deflate")
 }
 
 func TestClientBinary(t *testing.T) {
@@ -223,16 +240,21 @@ func TestListen(t *testing.T) {
 	defer cancel()
 	ran := make(chan error, 1)
 	go func() {
-		ran <- run(ctx, []string{"-listen", "127.0.0.1:0", "-subprotocol", "chat.v1"}, stdin, stdout, stderr)
+		ran <- run(ctx, []string{"-listen", "127.0.0.1:0", "-subprotocol", "chat.v1", "-compress"}, stdin, stdout, stderr)
 	}()
 	status := stderr.waitFor(t, "/\n")
 	url := strings.TrimSpace(strings.TrimPrefix(status, "listening on "))
 	require.True(t, strings.HasPrefix(url, "ws://127.0.0.1:"), status)
 
-	conn, _, err := (&websocket.Dialer{Subprotocols: []string{"chat.v1"}}).Dial(ctx, url, nil)
+	d := &websocket.Dialer{
+		Subprotocols: []string{"chat.v1"},
+		Compression:  websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover},
+	}
+	conn, resp, err := d.Dial(ctx, url, nil)
 	require.NoError(t, err)
 	defer conn.CloseNow()
 	assert.Equal(t, "chat.v1", conn.Subprotocol())
+	assert.Contains(t, resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate", "-compress on the server")
 	stderr.waitFor(t, " connected (subprotocol chat.v1)\n")
 
 	_, err = io.WriteString(stdinW, "to the client\n")

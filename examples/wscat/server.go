@@ -23,8 +23,8 @@ func serve(ctx context.Context, o options, lines *lineReader, stdout, stderr *pr
 		ReadLimit:    o.readLimit,
 		PingInterval: o.ping,
 	}
-	if err := setUpgraderCompression(up, o.compress); err != nil {
-		return err
+	if o.compress {
+		up.Compression = compression
 	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
