@@ -110,17 +110,27 @@
 //
 // # Compression and its memory
 //
-// CompressionOptions configures permessage-deflate (RFC 7692): a
-// CompressionMode, a level, a size threshold below which messages are sent
-// as they are (DefaultCompressionThreshold), and the window size. With
-// CompressionNoContextTakeover each message is compressed on its own and no
-// compression state stays with a connection between messages. With
-// CompressionContextTakeover a message may refer back to earlier ones in the
-// same direction, which shrinks small similar messages much further, at the
-// cost of keeping up to one window (2^WindowBits bytes, 32 KiB at most) of
-// history per direction on every connection, idle or not. The negotiation
-// on Upgrader and Dialer is being wired in; until then connections do not
-// compress.
+// Setting Compression on an Upgrader and a Dialer negotiates
+// permessage-deflate (RFC 7692); see ExampleCompressionOptions. The
+// CompressionOptions choose a CompressionMode, a level, a threshold below
+// which messages go out as they are (DefaultCompressionThreshold), and the
+// window size. EnableWriteCompression and SetCompressionLevel change them
+// per connection, from the next message on. Inflated bytes count against
+// the read limit, so a small compressed message that inflates past it
+// fails with 1009 after at most the limit was inflated.
+//
+// The compressor's and decompressor's working state (a few hundred KiB for
+// the compressor) is borrowed from pools for the duration of one message,
+// so a connection between messages holds none of it. With
+// CompressionNoContextTakeover each message is compressed on its own and
+// nothing stays with the connection. With CompressionContextTakeover a
+// message may refer back to earlier ones in the same direction, which
+// shrinks small similar messages much further, at the cost of keeping up to
+// one window (2^WindowBits bytes, 32 KiB at most) of history per direction
+// on every connection, idle or not. A PreparedMessage is compressed once per
+// set of parameters for all the connections it goes to, without reference
+// to earlier messages; a server that mostly broadcasts gains nothing from
+// context takeover on the way out (see ExampleConn_WritePreparedMessage).
 //
 // # Origin checks
 //

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rfc6455/websocket"
@@ -274,4 +275,126 @@ func ExampleNetConn() {
 	// Output:
 	// first line
 	// second line
+}
+
+// A broadcast prepares its message once: the frame, and the compressed form
+// for each set of compression parameters among the connections, are built
+// once however many connections it goes to.
+func ExampleConn_WritePreparedMessage() {
+	var (
+		mu    sync.Mutex
+		conns []*websocket.Conn // the server's side of each client
+	)
+	joined := make(chan struct{})
+	upgrader := &websocket.Upgrader{
+		Compression: websocket.CompressionOptions{Mode: websocket.CompressionNoContextTakeover},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		mu.Lock()
+		conns = append(conns, conn)
+		mu.Unlock()
+		joined <- struct{}{}
+		for { // reading sees the client's close
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+
+	var clients []*websocket.Conn
+	for range 3 {
+		c, _, err := websocket.Dial(context.Background(), wsURL(srv), nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer c.Close()
+		clients = append(clients, c)
+		<-joined
+	}
+
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, []byte("news for everyone"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	mu.Lock()
+	for _, c := range conns {
+		if err := c.WritePreparedMessage(pm); err != nil {
+			log.Println(err) // a failed client does not stop the broadcast
+		}
+	}
+	mu.Unlock()
+
+	for i, c := range clients {
+		_, data, err := c.ReadMessage()
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(i, string(data))
+	}
+	// Output:
+	// 0 news for everyone
+	// 1 news for everyone
+	// 2 news for everyone
+}
+
+// Compression is negotiated when both sides enable it. Context takeover
+// compresses a stream of similar messages best, for up to one window
+// (2^WindowBits bytes) of history per direction per connection; without it
+// nothing is kept between messages. Messages under Threshold bytes go out
+// as they are.
+func ExampleCompressionOptions() {
+	upgrader := &websocket.Upgrader{
+		Compression: websocket.CompressionOptions{
+			Mode:       websocket.CompressionContextTakeover,
+			Level:      1,   // fastest
+			Threshold:  256, // smaller messages are not worth it
+			WindowBits: 12,  // 4 KiB of history per direction
+		},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for {
+			typ, data, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := conn.WriteMessage(typ, data); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+
+	d := &websocket.Dialer{
+		Compression: websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover},
+	}
+	conn, resp, err := d.Dial(context.Background(), wsURL(srv), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Println(resp.Header.Get("Sec-WebSocket-Extensions"))
+
+	message := strings.Repeat(`{"event":"tick","value":42}`, 40)
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(message)); err != nil {
+		log.Fatal(err)
+	}
+	_, reply, err := conn.ReadMessage()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(reply) == message)
+	// Output:
+	// permessage-deflate; server_max_window_bits=12; client_max_window_bits=12
+	// true
 }
