@@ -258,7 +258,7 @@ func TestChatSlowClientIsClosed(t *testing.T) {
 }
 
 func TestChatKeepalivePings(t *testing.T) {
-	_, wsURL := startServer(t, 8, 20*time.Millisecond)
+	_, wsURL := startServer(t, 8, 200*time.Millisecond)
 	ann := dialChat(t, wsURL, "ann", nil)
 	pinged := make(chan struct{}, 1)
 	ann.conn.SetPingHandler(func(data string) error {

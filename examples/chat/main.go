@@ -137,9 +137,10 @@ func newServer(queueLen int, ping time.Duration, logf func(string, ...any)) *ser
 	return &server{
 		hub: newHub(queueLen),
 		upgrader: websocket.Upgrader{
-			ReadLimit:    maxRequestBytes,
+			ReadLimit: maxRequestBytes,
+			// A peer has one interval to answer a ping (the default
+			// PongTimeout), and any byte it sends counts as an answer.
 			PingInterval: ping,
-			PongTimeout:  ping / 2,
 			// Without context takeover: a prepared broadcast is compressed
 			// without reference to earlier messages anyway, so keeping a
 			// window per connection would cost memory for nothing on the

@@ -211,7 +211,7 @@ func TestClientPings(t *testing.T) {
 	stdin, stdinW := io.Pipe()
 	ran := make(chan error, 1)
 	go func() {
-		_, _, err := runWscat(t, []string{"-ping", "10ms", url}, stdin)
+		_, _, err := runWscat(t, []string{"-ping", "200ms", url}, stdin)
 		ran <- err
 	}()
 	select {
