@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -135,25 +134,35 @@ func (p *pmdPeer) compress(f frame) frame {
 	return f
 }
 
-// decompress inflates a compressed message from our side (RFC 7692 §7.2.2).
-// Without context takeover on our side, the history is not offered, so a
-// back-reference into an earlier message fails the row.
+// ourWindowBits is the window our side's compressor agreed to (RFC 7692
+// §7.1.2); absent means 15.
+func (p *pmdPeer) ourWindowBits() int {
+	bits := p.params.clientMaxWindowBits
+	if p.client {
+		bits = p.params.serverMaxWindowBits
+	}
+	if bits == 0 {
+		bits = 15
+	}
+	return bits
+}
+
+// decompress inflates a compressed message from our side (RFC 7692 §7.2.2)
+// with the peer's own decoder, which holds our side to what it agreed:
+// without context takeover on our side, no history is offered, so a
+// back-reference into an earlier message fails; and no back-reference may
+// reach further than our side's window.
 func (p *pmdPeer) decompress(b []byte) ([]byte, error) {
 	if p.ourNoContextTakeover() {
 		p.hist = nil
 	}
-	in := io.MultiReader(bytes.NewReader(b), bytes.NewReader([]byte{0, 0, 0xff, 0xff}))
-	fr := flate.NewReaderDict(in, p.hist)
-	out, err := io.ReadAll(io.LimitReader(fr, maxReadPayload+1))
-	if err == io.ErrUnexpectedEOF {
-		// The sync-flush tail ends the data without a final block.
-		err = nil
-	}
+	in := append(bytes.Clone(b), 0, 0, 0xff, 0xff)
+	out, dist, err := inflateRef(in, p.hist, maxReadPayload)
 	if err != nil {
 		return nil, err
 	}
-	if len(out) > maxReadPayload {
-		return nil, fmt.Errorf("inflates to more than %d bytes", maxReadPayload)
+	if bits := p.ourWindowBits(); dist > 1<<bits {
+		return nil, fmt.Errorf("a back-reference of %d bytes with a window of %d bits (RFC 7692 §7.1.2)", dist, bits)
 	}
 	p.hist = append(p.hist, out...)
 	if len(p.hist) > 32<<10 {

@@ -23,7 +23,7 @@ type peer struct {
 	// pmd is the permessage-deflate state when the handshake negotiated it.
 	pmd *pmdPeer
 
-	writes   chan []byte   // bytes for the writer goroutine, in order
+	writes   chan writeReq // bytes for the writer goroutine, in order
 	written  chan struct{} // closed when the writer goroutine ends
 	writeErr error         // the writer's first error; read after written is closed
 
@@ -55,7 +55,7 @@ func newPeer(conn *net.TCPConn, br *bufio.Reader, client bool) *peer {
 		conn:    conn,
 		br:      br,
 		client:  client,
-		writes:  make(chan []byte, 1024),
+		writes:  make(chan writeReq, 1024),
 		written: make(chan struct{}),
 	}
 	// Writes run in their own goroutine, so that the peer reads our side's
@@ -63,11 +63,15 @@ func newPeer(conn *net.TCPConn, br *bufio.Reader, client bool) *peer {
 	// fill up and stall the other.
 	go func() {
 		defer close(p.written)
-		for b := range p.writes {
+		for w := range p.writes {
+			if w.done != nil {
+				close(w.done)
+				continue
+			}
 			if p.writeErr != nil {
 				continue
 			}
-			if _, err := conn.Write(b); err != nil {
+			if _, err := conn.Write(w.b); err != nil {
 				p.writeErr = err
 			}
 		}
@@ -91,13 +95,33 @@ func (p *peer) send(chop int, frames ...frame) {
 // sendBytes queues raw bytes, chopped as send does.
 func (p *peer) sendBytes(chop int, b []byte) {
 	if chop <= 0 || chop >= len(b) {
-		p.writes <- b
+		p.writes <- writeReq{b: b}
 		return
 	}
 	for len(b) > 0 {
 		n := min(chop, len(b))
-		p.writes <- b[:n:n]
+		p.writes <- writeReq{b: b[:n:n]}
 		b = b[n:]
+	}
+}
+
+// writeReq is a write for the writer goroutine, or, with done set, a
+// marker it closes once every earlier write is out or has failed.
+type writeReq struct {
+	b    []byte
+	done chan struct{}
+}
+
+// writesDone waits, at most d, until everything queued so far is written
+// or has failed, and reports whether it was.
+func (p *peer) writesDone(d time.Duration) bool {
+	done := make(chan struct{})
+	p.writes <- writeReq{done: done}
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
 	}
 }
 

@@ -118,31 +118,35 @@ func (s pmdSet) pmdCase() *pmdCase {
 	}
 }
 
-// compressedMessages is five messages of about n bytes, alike enough that
-// context takeover pays: text and binary, compressed by the peer, but for
-// one sent plain (RFC 7692 §6: RSV1 clear means uncompressed).
+// compressedMessages is five messages of n bytes that give a compressor
+// every kind of match: short repeats (words), repeats 9,025 bytes apart
+// (textPayload), and a message repeating an earlier one whole, which with
+// context takeover can be sent as a reference into the history. The window
+// checks of the peer's decoder need the long ones. Text and binary in turn;
+// the fourth goes plain (RFC 7692 §6: RSV1 clear means uncompressed).
 func compressedMessages(n int) []frame {
 	words := []string{"Hello, ", "permessage-deflate ", "κόσμε ", "world! ", "0123456789 "}
-	var fs []frame
-	for i := range 5 {
-		var b strings.Builder
-		for j := 0; b.Len() < n; j++ {
-			b.WriteString(words[(i+j)%len(words)])
-		}
-		s := b.String()
-		for len(s) > n || !utf8.ValidString(s) {
-			s = s[:len(s)-1] // trims at most one word, ending on a character
-		}
-		f := text(s)
-		if i%2 == 1 {
-			f = bin([]byte(s))
-		}
-		if i != 3 {
-			f = f.compressed()
-		}
-		fs = append(fs, f)
+	var b strings.Builder
+	for j := 0; b.Len() < n; j++ {
+		b.WriteString(words[j%len(words)])
 	}
-	return fs
+	s := b.String()
+	for len(s) > n || !utf8.ValidString(s) {
+		s = s[:len(s)-1] // trims at most one word, ending on a character
+	}
+	noise := make([]byte, n)
+	x := uint32(n)
+	for i := range noise {
+		x = x*1664525 + 1013904223
+		noise[i] = byte(x >> 24)
+	}
+	return []frame{
+		text(s).compressed(),
+		bin(noise).compressed(),
+		textB(textPayload(n)).compressed(),
+		text(strings.ToValidUTF8(s[:len(s)/2], "")),
+		bin(noise).compressed(),
+	}
 }
 
 // compressionRows are Autobahn sections 12 and 13: permessage-deflate (RFC

@@ -1,6 +1,9 @@
 package conformance
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // closeRows are Autobahn section 7: the closing handshake of RFC 6455
 // §5.5.1 and §7. Our side answers a close with a close (the same code or
@@ -46,6 +49,15 @@ func closeRows() []row {
 		{id: "7.13.3", name: "TCP closed inside a frame", steps: steps(sendFrameUpTo(textB(textPayload(100)), 50), drop())},
 		{id: "7.14.1", name: "frames after the offending one: one close only",
 			steps: steps(send(op(3, ""), op(4, ""), text("x"), closeFrame(1000, "")), fail(1002))},
+		// Our side fails with unread bytes in its buffers: its close frame
+		// must still reach the peer, not be lost to a TCP reset (RFC 6455
+		// §7.1.1: close the TCP connection cleanly).
+		{id: "7.14.2", name: "offending frame followed by 1 MiB: the close still arrives",
+			steps: steps(send(op(3, ""), bin(binPayload(1<<20))), fail(1002))},
+		{id: "7.14.3", name: "invalid text followed by 1 MiB: the close still arrives",
+			steps: steps(send(text("\xff"), bin(binPayload(1<<20))), fail(1007))},
+		{id: "7.14.4", name: "offending frame, then 16 MiB the peer writes without reading: the close survives",
+			steps: steps(flood(op(3, ""), 16<<20), fail(1002)), timeout: time.Minute},
 	}
 	// RFC 6455 §7.4.1 and the IANA registry: codes an endpoint may send,
 	// answered with the same code or 1000 (Autobahn 7.7).

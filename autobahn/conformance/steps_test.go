@@ -2,9 +2,11 @@ package conformance
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rfc6455/websocket"
 )
@@ -318,4 +320,36 @@ func (s partStep) run(p *peer) error {
 
 func (s partStep) String() string {
 	return fmt.Sprintf("send %s up to payload byte %d", describe(s.f), s.upto)
+}
+
+// floodStep sends a frame, then keeps sending binary frames until a write
+// fails or max bytes are out, without reading. It makes our side fail, or
+// close, while the peer's bytes are still arriving: if our side then closes
+// its socket with those bytes unread, the kernel answers with a reset,
+// which also throws away what the peer had received but not yet read, our
+// close frame among it. RFC 6455 §7.1.1 describes the clean way: shut down
+// the writing half, read until the peer's close, then close.
+type floodStep struct {
+	first frame
+	max   int
+}
+
+func flood(first frame, max int) step { return floodStep{first, max} }
+
+func (s floodStep) run(p *peer) error {
+	p.send(0, s.first)
+	chunk := encode(nil, bin(binPayload(64<<10)), p.client)
+	for sent := 0; sent < s.max; sent += len(chunk) {
+		p.sendBytes(0, chunk)
+	}
+	// Read nothing until the writes are over: they end when max bytes are
+	// out, or when a reset from our side makes one fail.
+	if !p.writesDone(30 * time.Second) {
+		return errors.New("the flood did not end within 30s: our side neither read nor closed")
+	}
+	return nil
+}
+
+func (s floodStep) String() string {
+	return fmt.Sprintf("send %s, then up to %d bytes of binary frames without reading", describe(s.first), s.max)
 }

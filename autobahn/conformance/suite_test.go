@@ -129,7 +129,15 @@ func runRow(t *testing.T, r row, s side) {
 	}
 	for i, st := range steps {
 		if err := st.run(p); err != nil {
-			t.Fatalf("%s: step %d (%v): %v", r.name, i+1, st, err)
+			// Say how our side ended too: it often tells why.
+			p.conn.Close()
+			ours := "still running"
+			select {
+			case e := <-result:
+				ours = fmt.Sprintf("%v", e)
+			case <-time.After(2 * time.Second):
+			}
+			t.Fatalf("%s: step %d (%v): %v\nour side's echo loop ended with: %s", r.name, i+1, st, err, ours)
 		}
 	}
 	select {
