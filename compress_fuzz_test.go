@@ -1,6 +1,8 @@
 package websocket
 
 import (
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -82,6 +84,74 @@ func FuzzDeflateParams(f *testing.F) {
 			for _, d := range []deflateDirection{cfg.write, cfg.read} {
 				if d.windowBits < minWindowBits || d.windowBits > maxWindowBits {
 					t.Fatalf("accepted %v with window %d", params, d.windowBits)
+				}
+			}
+		}
+	})
+}
+
+// FuzzDeflateHeader feeds arbitrary Sec-WebSocket-Extensions text to both
+// handshakes' negotiation: the server's answer to it as an offer, and the
+// client's check of it as an answer. Neither panics; the server answers
+// with one permessage-deflate element that parses as a valid response, or
+// declines; the client accepts only permessage-deflate with windows of 8 to
+// 15 bits, and only when it offered it.
+func FuzzDeflateHeader(f *testing.F) {
+	for _, s := range []string{
+		"permessage-deflate",
+		"permessage-deflate; client_max_window_bits",
+		"permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+		`permessage-deflate; server_max_window_bits="10", permessage-deflate`,
+		"x-webkit-deflate-frame, permessage-deflate; client_max_window_bits=8",
+		"permessage-deflate;;",
+		"permessage-deflate; foo=\"a\\\"b\"",
+		"permessage-deflate, permessage-deflate",
+	} {
+		f.Add(s, uint8(2), uint8(0))
+		f.Add(s, uint8(1), uint8(9))
+	}
+	f.Fuzz(func(t *testing.T, header string, mode, bits uint8) {
+		opts := CompressionOptions{Mode: CompressionMode(mode % 3), WindowBits: int(bits % 16)}
+		if opts.check() != nil {
+			opts.WindowBits = 0
+		}
+		h := http.Header{}
+		for _, line := range strings.Split(header, "\n") {
+			h.Add(headerExtensions, line)
+		}
+
+		answer, cfg, err := (&Upgrader{Compression: opts}).negotiateCompression(h)
+		if err != nil {
+			t.Fatalf("valid options refused: %v", err)
+		}
+		if (answer == "") != (cfg == nil) {
+			t.Fatalf("answer %q with config %v", answer, cfg)
+		}
+		if answer != "" {
+			exts, err := parseExtensions([]string{answer})
+			if err != nil || len(exts) != 1 || exts[0].name != deflateExtensionName {
+				t.Fatalf("answer %q: %v", answer, err)
+			}
+			if _, err := parseDeflateParams(extParams(exts[0].params), true); err != nil {
+				t.Fatalf("answer %q: %v", answer, err)
+			}
+		}
+
+		resp := &http.Response{StatusCode: http.StatusSwitchingProtocols, Header: h}
+		ccfg, err := (&Dialer{Compression: opts}).acceptExtensions(resp)
+		switch {
+		case err != nil:
+			var he *HandshakeError
+			if !errors.As(err, &he) {
+				t.Fatalf("error %v is not a HandshakeError", err)
+			}
+		case ccfg != nil:
+			if opts.Mode == CompressionDisabled {
+				t.Fatalf("accepted %q without offering", header)
+			}
+			for _, d := range []deflateDirection{ccfg.write, ccfg.read} {
+				if d.windowBits < minWindowBits || d.windowBits > maxWindowBits {
+					t.Fatalf("accepted %q with window %d", header, d.windowBits)
 				}
 			}
 		}
