@@ -63,6 +63,17 @@ const (
 
 // CompressionOptions configures permessage-deflate (RFC 7692) for an
 // Upgrader or a Dialer. The zero value disables compression.
+//
+// Memory: the compressor's and decompressor's working state is borrowed
+// from pools for one message at a time, so between messages a connection
+// holds only its history. Measured per idle connection end (socket and
+// Conn included) over 1,000 loopback connections: about 2.6 KB without
+// compression; 2.8 KB with CompressionNoContextTakeover; with
+// CompressionContextTakeover, 4.8 KB after 1 KiB each way and, once both
+// windows are full, 40 KB at level 1 (4 KiB of history kept for sending,
+// 32 KiB for receiving) and 64 KB at levels 4 to 9 (28 + 32 KiB). A smaller
+// WindowBits caps both histories at 2^WindowBits bytes, as far as the peer
+// agrees to the receiving one.
 type CompressionOptions struct {
 	// Mode turns compression on, with or without context takeover.
 	Mode CompressionMode

@@ -58,7 +58,9 @@ var ErrClosed = fmt.Errorf("websocket: connection closed: %w", net.ErrClosed)
 //
 // Buffers: an idle Conn keeps about 1.5 KB, with no read or write buffer
 // of the configured sizes; those are borrowed from a pool while a message
-// is in flight.
+// is in flight. permessage-deflate adds nothing to that without context
+// takeover, and up to one window of history per direction with it (see
+// CompressionOptions).
 type Conn struct {
 	netConn      net.Conn
 	client       bool
@@ -207,6 +209,14 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // matches, and leaves the Conn usable: the next read resumes where that one
 // stopped, in the middle of a header or a payload. It may be called
 // concurrently with reads.
+//
+// One exception: with permessage-deflate, a deadline (or a context's end)
+// that interrupts the reader of NextReader inside a compressed message
+// fails the connection, with close code 1001, since the decompressor cannot
+// resume (compress/flate keeps its input's first error). ReadMessage and
+// AppendMessage collect a compressed message's frames before they inflate
+// it, so they resume as without compression; use them where deadlines
+// interrupt reads.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	c.dlMu.Lock()
 	defer c.dlMu.Unlock()

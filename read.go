@@ -285,8 +285,10 @@ func (c *Conn) AppendMessageContext(ctx context.Context, dst []byte) (MessageTyp
 // of its payload. The reader returns io.EOF at the end of the message and
 // is valid until the next call of NextReader, ReadMessage or AppendMessage,
 // which drop whatever it has not read. Read errors are as for ReadMessage; a
-// timeout leaves both the Conn and the reader usable. Call it, and the
-// reader's Read, from one goroutine at a time.
+// timeout leaves both the Conn and the reader usable, except inside a
+// compressed message, which the reader inflates as it goes and cannot
+// resume (see SetReadDeadline). Call it, and the reader's Read, from one
+// goroutine at a time.
 func (c *Conn) NextReader() (MessageType, io.Reader, error) {
 	return c.NextReaderContext(context.Background())
 }
