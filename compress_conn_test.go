@@ -444,3 +444,32 @@ func TestDeflateConnTimeouts(t *testing.T) {
 		}
 	})
 }
+
+// TestDeflateConnLimitExact reads compressed messages of exactly the read
+// limit, which pass, and of one byte more, which fail with 1009; and empty
+// compressed messages, as RFC 7692 §7.2.3.6 writes them (a single 0x00)
+// and with no payload at all.
+func TestDeflateConnLimitExact(t *testing.T) {
+	const limit = 3000
+	msg := bytes.Repeat([]byte("x"), limit+1)
+	for _, how := range []string{"whole", "stream"} {
+		c, peer := serverWithRawClient(t, func(cfg *connConfig) {
+			cfg.deflate = pmdConfig(true, true, 15, 15)
+			cfg.readLimit = limit
+		})
+		std := newStdCompressor(nil)
+		peer.write(encodeFrame(true, true, rsv1Bit, OpBinary, std.message(msg[:limit])))
+		peer.write(encodeFrame(true, true, rsv1Bit, OpText, []byte{0x00}))
+		peer.write(encodeFrame(true, true, rsv1Bit, OpText, nil))
+		peer.write(encodeFrame(true, true, rsv1Bit, OpBinary, std.message(msg)))
+		for i, want := range [][]byte{msg[:limit], {}, {}} {
+			if _, got, err := readOne(c, how); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%s: message %d: %v (%d bytes)", how, i, err, len(got))
+			}
+		}
+		if _, _, err := readOne(c, how); !errors.Is(err, ErrReadLimit) {
+			t.Fatalf("%s: one byte over the limit: %v", how, err)
+		}
+		peer.expectClose(StatusMessageTooBig)
+	}
+}

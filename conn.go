@@ -243,7 +243,11 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 
 // SetReadLimit sets the largest message, in bytes, that reads accept; a
 // larger one fails the connection with close code 1009 as soon as a frame
-// header announces it, before its payload is read. n <= 0 removes the
+// header announces it, before its payload is read. For a compressed
+// message the limit is on the inflated size: inflating stops, and the
+// connection fails, once it would pass the limit; its compressed frames
+// may exceed the limit by an eighth, the most DEFLATE expands data, before
+// the headers alone fail it. n <= 0 removes the
 // limit, which lets a peer make the Conn allocate without bound. The default
 // is DefaultReadLimit. It may be called at any time; it applies from the
 // next frame header on.
