@@ -143,7 +143,7 @@ func describeEnd(err error) string {
 		return "closed by the server with " + strconv.Itoa(int(code))
 	}
 	switch {
-	case errors.Is(err, websocket.ErrProtocol), errors.Is(err, websocket.ErrInvalidUTF8), errors.Is(err, websocket.ErrReadLimit):
+	case errors.Is(err, websocket.ErrProtocol), errors.Is(err, websocket.ErrInvalidPayload), errors.Is(err, websocket.ErrReadLimit):
 		return "failed by us: " + err.Error()
 	}
 	return "ended: " + err.Error()

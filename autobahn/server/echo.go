@@ -153,7 +153,7 @@ func serve(ctx context.Context, ln net.Listener) error {
 func unexpected(err error) bool {
 	return websocket.CloseStatus(err) == 0 &&
 		!errors.Is(err, websocket.ErrProtocol) &&
-		!errors.Is(err, websocket.ErrInvalidUTF8) &&
+		!errors.Is(err, websocket.ErrInvalidPayload) &&
 		!errors.Is(err, websocket.ErrReadLimit) &&
 		!errors.Is(err, net.ErrClosed)
 }
