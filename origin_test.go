@@ -1,0 +1,147 @@
+package websocket
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// The default origin check (sameOrigin), rule by rule, beyond the cases of
+// TestSameOrigin, and what the Upgrader does with it end to end.
+
+// TestSameOriginRules has a row per rule of the default check. Browsers
+// send the Origin of RFC 6454 §6.1: scheme "://" host [":" port], in ASCII
+// (an internationalised name in its punycode form), or "null". The check
+// compares it with the request's Host and fails closed: whatever it cannot
+// match exactly is refused.
+func TestSameOriginRules(t *testing.T) {
+	tests := []struct {
+		rule   string
+		host   string
+		origin string
+		want   bool
+	}{
+		// Scheme: it only names the default port, since the request does
+		// not say whether the client used TLS (a proxy may end it).
+		{"https on the explicit default port", "example.com:443", "https://example.com", true},
+		{"http is not on 443", "example.com:443", "http://example.com", false},
+		{"wss names 443", "example.com:443", "wss://example.com", true},
+		{"ws names 80", "example.com", "ws://example.com", true},
+		{"a scheme without a known default port", "example.com:21", "ftp://example.com", false},
+		{"a scheme without a host", "example.com", "javascript:alert(1)", false},
+		{"a file origin", "example.com", "file:///etc/passwd", false},
+
+		// Host: equal names only, no suffix or prefix games, no DNS.
+		{"a subdomain of the host", "example.com", "http://app.example.com", false},
+		{"the parent of the host", "app.example.com", "http://example.com", false},
+		{"a name ending like the host", "example.com", "http://evilexample.com", false},
+		{"the host with a trailing dot", "example.com", "http://example.com.", false},
+		{"an IPv4 literal", "127.0.0.1:8080", "http://127.0.0.1:8080", true},
+		{"an IP literal for a name", "localhost:8080", "http://127.0.0.1:8080", false},
+		{"IPv6 written another way", "[::1]:8080", "http://[0:0:0:0:0:0:0:1]:8080", false},
+
+		// Port.
+		{"explicit default ports on both sides", "example.com:80", "http://example.com:80", true},
+		{"another port", "example.com:8080", "http://example.com:8081", false},
+		{"a port with a leading zero", "example.com:80", "http://example.com:080", false},
+
+		// Case: host names and schemes are case-insensitive.
+		{"upper-case origin", "example.com", "HTTP://EXAMPLE.COM", true},
+		{"mixed case on both sides", "EXAMPLE.com:8080", "http://example.COM:8080", true},
+
+		// IDNA: names are compared in the ASCII form browsers send.
+		{"punycode on both sides", "xn--bcher-kva.example", "http://xn--bcher-kva.example", true},
+		{"punycode in another case", "xn--bcher-kva.example", "http://XN--BCHER-KVA.example", true},
+		{"a Unicode origin for a punycode host", "xn--bcher-kva.example", "http://bücher.example", false},
+		{"a punycode origin for a Unicode host", "bücher.example", "http://xn--bcher-kva.example", false},
+
+		// Opaque and malformed origins.
+		{"the opaque origin", "example.com", "null", false},
+		{"a list in one field", "example.com", "http://example.com, http://evil.example", false},
+		{"no scheme", "example.com", "//example.com", false},
+	}
+	for _, tt := range tests {
+		r := &http.Request{Host: tt.host, Header: http.Header{"Origin": {tt.origin}}}
+		if got := sameOrigin(r); got != tt.want {
+			t.Errorf("%s: Host %q, Origin %q: allowed %v, want %v", tt.rule, tt.host, tt.origin, got, tt.want)
+		}
+	}
+}
+
+// originRequest sends a handshake with the given extra header lines to
+// addr and returns the answer's status; the connection is closed.
+func originRequest(t *testing.T, addr string, extra ...string) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(testTimeout))
+	if _, err := io.WriteString(conn, rawRequest(addr, extra...)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode
+}
+
+// TestOriginDefaultRefusesCrossSite sends the handshake a page of another
+// site would make a browser send, with the visitor's cookie: the default
+// Upgrader answers 403 and Upgrade reports it; without Origin (not a
+// browser) or from the server's own origin, the upgrade goes through.
+func TestOriginDefaultRefusesCrossSite(t *testing.T) {
+	refused := make(chan error, 4)
+	addr := startHostileServer(t, &Upgrader{
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			refused <- reason
+			http.Error(w, http.StatusText(status), status)
+		},
+	}, nil, func(c *Conn) {})
+	if got := originRequest(t, addr, "Origin: https://evil.example", "Cookie: session=secret"); got != http.StatusForbidden {
+		t.Fatalf("cross-site handshake answered %d, want 403", got)
+	}
+	var he *HandshakeError
+	if err := <-refused; !errors.As(err, &he) || he.Status != http.StatusForbidden {
+		t.Fatalf("Upgrade reported %v, want a *HandshakeError with 403", err)
+	}
+	if got := originRequest(t, addr, "Cookie: session=secret"); got != http.StatusSwitchingProtocols {
+		t.Errorf("handshake without Origin answered %d, want 101", got)
+	}
+	if got := originRequest(t, addr, "Origin: http://"+addr, "Cookie: session=secret"); got != http.StatusSwitchingProtocols {
+		t.Errorf("same-origin handshake answered %d, want 101", got)
+	}
+}
+
+// TestCheckOriginTrueOpensToEverySite shows what a CheckOrigin that returns
+// true gives away: a page of any site upgrades with the visitor's cookie,
+// which the handler then takes for the visitor's own.
+func TestCheckOriginTrueOpensToEverySite(t *testing.T) {
+	cookies := make(chan string, 1)
+	u := &Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := u.Upgrade(w, r, nil)
+		if err != nil {
+			cookies <- "refused: " + err.Error()
+			return
+		}
+		defer c.CloseNow()
+		session, _ := r.Cookie("session")
+		cookies <- session.Value
+	}))
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	if got := originRequest(t, addr, "Origin: https://evil.example", "Cookie: session=secret"); got != http.StatusSwitchingProtocols {
+		t.Fatalf("cross-site handshake answered %d, want 101 with CheckOrigin returning true", got)
+	}
+	if c := <-cookies; c != "secret" {
+		t.Fatalf("handler saw the cookie %q", c)
+	}
+}
