@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/leakcheck"
 )
 
 var (
@@ -28,6 +30,12 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if theChild != nil {
 		theChild.Stop()
+	}
+	if code == 0 {
+		if leaked := leakcheck.Wait(leakcheck.DefaultWait); len(leaked) > 0 {
+			fmt.Fprintf(os.Stderr, "leakcheck: %d goroutine(s) still running after the tests:\n\n%s\n", len(leaked), strings.Join(leaked, "\n\n"))
+			code = 1
+		}
 	}
 	os.Exit(code)
 }

@@ -4,9 +4,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rfc6455/websocket/internal/leakcheck"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// TestMain fails the run when a test leaves goroutines behind.
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 const sample = `goos: linux
 BenchmarkEcho/size=64KiB/type=binary/api=whole/lib=ours-2   	 3193	 50000 ns/op	 948.15 MB/s	 20000 srv-cpu-ns/op	 0 B/op	 0 allocs/op
