@@ -125,16 +125,30 @@ func fuzzCompression(flags byte) CompressionOptions {
 	return CompressionOptions{}
 }
 
-// fuzzEcho reads messages from c and writes each back, until a read
-// fails, and returns that failure; then it closes c. Every message read
-// must be within the read limit, and text must be valid UTF-8.
-func fuzzEcho(t *testing.T, c *Conn, maxMessages int) error {
+// fuzzStreaming reports whether flags select the streaming API (NextReader
+// and NextWriter) rather than whole messages (AppendMessage, WriteMessage).
+func fuzzStreaming(flags byte) bool { return flags/3%2 == 1 }
+
+// fuzzEcho reads messages from c and writes each back, until a read fails,
+// and returns that failure; then it closes c. Every message read must be
+// within the read limit, and text must be valid UTF-8.
+func fuzzEcho(t *testing.T, c *Conn, maxMessages int, streaming bool) error {
 	var buf []byte
+	var msg bytes.Buffer
 	var err error
 	for range maxMessages + 1 {
 		var typ MessageType
-		typ, buf, err = c.AppendMessage(buf[:0])
-		if err != nil {
+		if streaming {
+			var rd io.Reader
+			if typ, rd, err = c.NextReader(); err != nil {
+				break
+			}
+			msg.Reset()
+			if _, err = msg.ReadFrom(rd); err != nil {
+				break
+			}
+			buf = msg.Bytes()
+		} else if typ, buf, err = c.AppendMessage(buf[:0]); err != nil {
 			break
 		}
 		if len(buf) > fuzzReadLimit {
@@ -143,7 +157,21 @@ func fuzzEcho(t *testing.T, c *Conn, maxMessages int) error {
 		if typ == TextMessage && !utf8.Valid(buf) {
 			t.Fatalf("read text that is not UTF-8: %q", buf)
 		}
-		c.WriteMessage(typ, buf)
+		if !streaming {
+			c.WriteMessage(typ, buf)
+			continue
+		}
+		if w, werr := c.NextWriter(typ); werr == nil {
+			// In pieces, so that fragments and compression see several writes.
+			for len(buf) > 0 {
+				n := min(len(buf), 1000)
+				if _, werr = w.Write(buf[:n]); werr != nil {
+					break
+				}
+				buf = buf[n:]
+			}
+			w.Close()
+		}
 	}
 	if err == nil {
 		t.Fatalf("more than %d messages from as many input bytes", maxMessages)
@@ -242,7 +270,7 @@ func runBounded(t *testing.T, n int, f func()) {
 
 // FuzzServerConn plays a client against Upgrade and the server Conn it
 // returns: data is the request and the frames after it, delivered chunk+1
-// bytes per read; flags choose the compression options.
+// bytes per read; flags choose the compression options and the reading API.
 func FuzzServerConn(f *testing.F) {
 	masked := func(fin bool, rsv byte, op Opcode, p string) []byte {
 		return encodeFrame(true, fin, rsv, op, []byte(p))
@@ -259,6 +287,11 @@ func FuzzServerConn(f *testing.F) {
 	f.Add(cat(req, announce(true, OpBinary, 1<<63-1)), byte(255), byte(0))
 	f.Add(cat(req, masked(true, 0, OpText, "\xce\xba\xe1")), byte(0), byte(0))
 	f.Add(cat(req, masked(true, 0, OpClose, "\x03")), byte(255), byte(0))
+	// The same through NextReader and NextWriter.
+	f.Add(cat(req, masked(false, 0, OpText, "he"), masked(true, 0, OpPing, "p"), masked(true, 0, OpContinuation, "llo"), closeFrame), byte(3), byte(3))
+	f.Add(cat(reqDeflate, masked(true, rsv1Bit, OpBinary, string(deflateBomb(3000))), closeFrame), byte(100), byte(4))
+	f.Add(cat(reqDeflate, masked(false, rsv1Bit, OpText, string(deflateBomb(1000))[:10]), masked(true, 0, OpContinuation, string(deflateBomb(1000))[10:]), closeFrame), byte(7), byte(5))
+	f.Add(cat(reqDeflate, masked(true, rsv1Bit, OpBinary, string(deflateBomb(1<<20)))), byte(255), byte(4))
 	f.Add([]byte(rawRequest("example.com", "Origin: http://evil.example")), byte(255), byte(0))
 	f.Add([]byte("GET / HTTP/1.0\r\n\r\n"), byte(255), byte(0))
 	f.Fuzz(func(t *testing.T, data []byte, chunk byte, flags byte) {
@@ -284,7 +317,7 @@ func FuzzServerConn(f *testing.F) {
 				}
 				return
 			}
-			rerr := fuzzEcho(t, c, len(data))
+			rerr := fuzzEcho(t, c, len(data), fuzzStreaming(flags))
 			checkReadError(t, rerr)
 			if tr.truncated {
 				return
@@ -312,7 +345,8 @@ const fuzzAccept = "{accept}"
 // FuzzClientConn plays a server against Dial and the client Conn it
 // returns: data is the answer to the handshake request and the frames after
 // it, with fuzzAccept standing for the accept value of the request's key,
-// delivered chunk+1 bytes per read; flags choose the compression options.
+// delivered chunk+1 bytes per read; flags choose the compression options
+// and the reading API.
 func FuzzClientConn(f *testing.F) {
 	unmasked := func(fin bool, rsv byte, op Opcode, p string) []byte {
 		return encodeFrame(false, fin, rsv, op, []byte(p))
@@ -328,6 +362,8 @@ func FuzzClientConn(f *testing.F) {
 	f.Add(cat(answerDeflate, unmasked(true, rsv1Bit, OpBinary, string(deflateBomb(1<<20)))), byte(255), byte(2))
 	f.Add(cat(answer, unmasked(true, 0, OpBinary, "masked?")[:2], announce(true, OpBinary, 5)), byte(255), byte(0))
 	f.Add(cat(answer, unmasked(true, 0, OpText, "\xff")), byte(0), byte(0))
+	f.Add(cat(answerDeflate, unmasked(true, rsv1Bit, OpBinary, string(deflateBomb(3000))), unmasked(true, 0, OpText, "plain"), closeFrame), byte(50), byte(4))
+	f.Add(cat(answer, unmasked(false, 0, OpBinary, "he"), unmasked(true, 0, OpPing, "p"), unmasked(true, 0, OpContinuation, "llo"), closeFrame), byte(1), byte(3))
 	f.Add([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 3\r\n\r\nno!"), byte(255), byte(0))
 	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"), byte(255), byte(0))
 	f.Fuzz(func(t *testing.T, data []byte, chunk byte, flags byte) {
@@ -355,7 +391,7 @@ func FuzzClientConn(f *testing.F) {
 				}
 				return
 			}
-			rerr := fuzzEcho(t, c, len(data))
+			rerr := fuzzEcho(t, c, len(data), fuzzStreaming(flags))
 			checkReadError(t, rerr)
 			if tr.truncated {
 				return
