@@ -212,7 +212,10 @@ func (c *Conn) Read(p []byte) (int, error) {
 // was called fails it with a timeout and nothing sent; the Conn stays
 // usable. One that passes during the write aborts the stream: Write then
 // returns what it had handed to the stream and a timeout error, and later
-// writes fail with ErrAborted.
+// writes fail with ErrAborted. Close during a write aborts it likewise,
+// and Write returns net.ErrClosed. Either way, a write that Out and Flush
+// had completed when the abort came returns len(p) and nil: its bytes
+// left, and only the writes after it fail.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -242,8 +245,17 @@ func (c *Conn) Write(p []byte) (int, error) {
 	defer c.smu.Unlock()
 	c.writing = false
 	if c.aborted {
-		// Aborted meanwhile, by the deadline or by Close.
+		// Aborted meanwhile, by the deadline or by Close. c.broken fails
+		// the writes that follow either way.
 		c.aborted = false
+		if n == len(p) && err == nil {
+			// The stream had taken all of p before the abort reached it:
+			// the bytes are out, as they would be on a socket, and often
+			// the peer has answered them already (the abort is then a
+			// Close that followed the peer's reply). Reporting a failure
+			// would make the caller believe they were not sent.
+			return n, nil
+		}
 		if isClosed(c.closed) {
 			return n, net.ErrClosed
 		}

@@ -28,9 +28,13 @@ type gate struct {
 	buf     bytes.Buffer
 	entered chan struct{} // receives once per write that began
 	open    chan struct{} // closed: writes pass
-	abort   chan struct{} // closed by Abort: writes fail
+	abort   chan struct{} // closed by Abort: writes fail, unless taken
 	aborts  atomic.Int32
 	writes  atomic.Int32
+
+	// taken makes an aborted write succeed, as a client's Body does when
+	// the transport had read the whole chunk and was sending it.
+	taken bool
 }
 
 func newGate() *gate {
@@ -43,7 +47,9 @@ func (g *gate) Write(p []byte) (int, error) {
 	select {
 	case <-g.open:
 	case <-g.abort:
-		return 0, errors.New("stream reset")
+		if !g.taken {
+			return 0, errors.New("stream reset")
+		}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -219,6 +225,54 @@ func TestWriteDeadlineDuringWriteAborts(t *testing.T) {
 	c.SetWriteDeadline(time.Time{})
 	if _, err := c.Write([]byte("more")); !errors.Is(err, ErrAborted) {
 		t.Fatalf("Write after an abort: %v, want ErrAborted", err)
+	}
+}
+
+// TestAbortAfterTheStreamTookTheWrite checks a write that the stream had
+// completed when Close or the write deadline aborted it: its bytes left,
+// so Write reports them written, and only the writes after it fail. A
+// client closing after the peer answered its close frame, before the
+// transport came back for more, is such a write: reporting it failed
+// made the close handshake look incomplete.
+func TestAbortAfterTheStreamTookTheWrite(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		abort func(c *Conn)
+		next  error // what the next write fails with
+	}{
+		{"Close", func(c *Conn) { c.Close() }, net.ErrClosed},
+		{"deadline", func(c *Conn) { c.SetWriteDeadline(time.Unix(1, 0)) }, ErrAborted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGate()
+			g.taken = true
+			c, _ := newTestConn(t, g, nil)
+			done := make(chan writeResult, 1)
+			go func() {
+				n, err := c.Write([]byte("close frame"))
+				done <- writeResult{n, err}
+			}()
+			within(t, g.entered, "the write")
+			tc.abort(c)
+			select {
+			case r := <-done:
+				if r.n != len("close frame") || r.err != nil {
+					t.Fatalf("Write the stream took = %d, %v; want %d, nil", r.n, r.err, len("close frame"))
+				}
+			case <-time.After(testTimeout):
+				t.Fatal("the write did not return after the abort")
+			}
+			if g.aborts.Load() != 1 {
+				t.Fatalf("Abort called %d times, want 1", g.aborts.Load())
+			}
+			c.SetWriteDeadline(time.Time{})
+			if _, err := c.Write([]byte("more")); !errors.Is(err, tc.next) {
+				t.Fatalf("Write after the abort: %v, want %v", err, tc.next)
+			}
+			if got := g.written(); got != "close frame" {
+				t.Fatalf("the stream got %q, want only the first write", got)
+			}
+		})
 	}
 }
 
