@@ -251,3 +251,74 @@ func dropConnection(addr string, d drop) error {
 	}
 	return nil
 }
+
+// TestHostileDialChurn is the client's side of the churn: a server that
+// drops a thousand handshakes at bad moments, before answering, in the
+// middle of its answer, right after it, in the middle of a frame. Each
+// Dial must fail, or each read of the Conn it returns, and nothing may stay
+// behind.
+func TestHostileDialChurn(t *testing.T) {
+	const conns = 1000
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	goroutines0, files0 := runtime.NumGoroutine(), openFiles()
+	start := time.Now()
+	// The server answers by the index of the connection: the cut below is
+	// applied to the 101 answer followed by half a frame.
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		for i := 0; ; i++ {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conn.SetDeadline(time.Now().Add(testTimeout))
+			br := bufio.NewReader(conn)
+			if req, err := http.ReadRequest(br); err == nil {
+				answer := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+					acceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"
+				full := append([]byte(answer), encodeFrame(false, true, 0, OpBinary, make([]byte, 100))[:50]...)
+				cuts := []int{0, len(answer) / 2, len(answer), len(answer) + 1, len(full)}
+				conn.Write(full[:cuts[i%len(cuts)]])
+				if i%2 == 1 {
+					conn.(*net.TCPConn).SetLinger(0)
+				}
+			}
+			conn.Close()
+		}
+	}()
+	d := &Dialer{HandshakeTimeout: testTimeout}
+	url := "ws://" + ln.Addr().String() + "/"
+	dialed := 0
+	for range conns {
+		c, _, err := d.Dial(t.Context(), url, nil)
+		if err != nil {
+			continue
+		}
+		dialed++
+		if _, _, err := c.ReadMessage(); err == nil {
+			t.Fatal("read a message the server never finished")
+		}
+		c.CloseNow()
+	}
+	ln.Close()
+	<-served
+	if !pollUntil(hostileBound, func() bool { return runtime.NumGoroutine() <= goroutines0 }) {
+		t.Errorf("%d goroutines, %d before the connections", runtime.NumGoroutine(), goroutines0)
+	}
+	if files0 >= 0 && !pollUntil(hostileBound, func() bool { return openFiles() <= files0 }) {
+		t.Errorf("%d open files, %d before the connections", openFiles(), files0)
+	}
+	took := time.Since(start)
+	t.Logf("%d dials (%d handshakes completed) dropped and cleaned up in %v", conns, dialed, took.Round(time.Millisecond))
+	if dialed == 0 || dialed == conns {
+		t.Errorf("%d of %d handshakes completed: the cuts do not fall where they should", dialed, conns)
+	}
+	if took > 2*hostileBound {
+		t.Errorf("took %v", took)
+	}
+}
