@@ -181,17 +181,61 @@ func TestUpgradeHTTP2ResponseHeader(t *testing.T) {
 // ReadTimeout and WriteTimeout, which net/http applies to each HTTP/2
 // stream, do not end the WebSocket: as over HTTP/1.1, the connection has no
 // deadlines after the handshake.
+//
+// The timeouts also bound the handshake (the TLS handshake, then the
+// stream until Upgrade clears them), which a loaded machine can stretch
+// past a short timeout. Such an attempt says nothing about the WebSocket,
+// so it is retried with timeouts twice as long; an attempt counts only when
+// Upgrade returned within the timeouts.
 func TestUpgradeHTTP2OutlivesServerTimeouts(t *testing.T) {
-	const timeout = 50 * time.Millisecond
-	s := startH2Server(t, true, nil, nil, func(srv *http.Server) {
+	for timeout := 100 * time.Millisecond; timeout <= testTimeout/2; timeout *= 2 {
+		if outlivesServerTimeouts(t, timeout) {
+			return
+		}
+	}
+	t.Fatalf("no handshake finished within the server's timeouts, up to %v", testTimeout/2)
+}
+
+// outlivesServerTimeouts is one attempt of
+// TestUpgradeHTTP2OutlivesServerTimeouts with timeouts of timeout; it
+// returns false when the handshake took too long for the attempt to tell.
+func outlivesServerTimeouts(t *testing.T, timeout time.Duration) bool {
+	upgraded := make(chan time.Time, 1)
+	s := startH2Server(t, true, nil, func(c *Conn) {
+		upgraded <- time.Now() // Upgrade has cleared the stream's deadlines
+		echoMessages(c)
+	}, func(srv *http.Server) {
 		srv.ReadTimeout = timeout
 		srv.WriteTimeout = timeout
 	})
-	c, _ := s.dial(t, "/")
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	start := time.Now() // before the connection, so before the stream's timers
+	c, _, err := s.dialer.Dial(ctx, s.url+"/", nil)
+	if err != nil {
+		if took := time.Since(start); took >= timeout {
+			t.Logf("timeouts of %v: the dial failed after %v (%v); retrying", timeout, took, err)
+			return false
+		}
+		t.Fatalf("Dial within the server's timeouts: %v", err)
+	}
+	defer c.CloseNow()
+	var cleared time.Time
+	select {
+	case cleared = <-upgraded:
+	case <-time.After(testTimeout):
+		t.Fatal("the handler did not get the Conn")
+	}
+	if took := cleared.Sub(start); took >= timeout {
+		t.Logf("timeouts of %v: Upgrade returned after %v; retrying", timeout, took)
+		return false
+	}
 	echoOnce(t, c, "before")
-	// Let both timeouts pass: this waits for time itself, not for an event.
-	time.Sleep(4 * timeout)
+	// The stream's timers started before Upgrade returned; let them pass
+	// with a margin. This waits for time itself, not for an event.
+	time.Sleep(time.Until(cleared.Add(timeout + timeout/2)))
 	echoOnce(t, c, "after the server's timeouts")
+	return true
 }
 
 // TestUpgradeHTTP2HandlerReturnEndsConnection checks what happens when a
