@@ -74,6 +74,9 @@ type Config struct {
 	Local, Remote net.Addr
 }
 
+// errTimeoutAbort is what a write aborted by the write deadline returns.
+var errTimeoutAbort = fmt.Errorf("h2stream: write deadline passed during a write: %w", os.ErrDeadlineExceeded)
+
 // Errors of Write.
 var (
 	// ErrAborted is returned by writes after one was aborted: the stream
@@ -104,7 +107,7 @@ type Conn struct {
 
 	smu     sync.Mutex // guards the write state below
 	writing bool       // a write is in Out or Flush
-	aborted bool       // Abort was called for the write in progress
+	aborted error      // why Abort was called for the write in progress (errTimeoutAbort, net.ErrClosed), or nil
 	broken  error      // writes fail with it from now on
 
 	closed    chan struct{}
@@ -212,10 +215,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 // was called fails it with a timeout and nothing sent; the Conn stays
 // usable. One that passes during the write aborts the stream: Write then
 // returns what it had handed to the stream and a timeout error, and later
-// writes fail with ErrAborted. Close during a write aborts it likewise,
-// and Write returns net.ErrClosed. Either way, a write that Out and Flush
-// had completed when the abort came returns len(p) and nil: its bytes
-// left, and only the writes after it fail.
+// writes fail with ErrAborted. Close during a write aborts it likewise:
+// Write returns net.ErrClosed, unless Out and Flush report all of p
+// written, in which case it returns len(p) and nil.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -244,22 +246,23 @@ func (c *Conn) Write(p []byte) (int, error) {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	c.writing = false
-	if c.aborted {
-		// Aborted meanwhile, by the deadline or by Close. c.broken fails
-		// the writes that follow either way.
-		c.aborted = false
-		if n == len(p) && err == nil {
-			// The stream had taken all of p before the abort reached it:
-			// the bytes are out, as they would be on a socket, and often
-			// the peer has answered them already (the abort is then a
-			// Close that followed the peer's reply). Reporting a failure
-			// would make the caller believe they were not sent.
+	if abortErr := c.aborted; abortErr != nil {
+		// Aborted meanwhile, by the deadline or by Close; c.broken fails
+		// the writes that follow.
+		c.aborted = nil
+		if abortErr == net.ErrClosed && n == len(p) && err == nil {
+			// The stream had taken all of p when Close came: the bytes
+			// count as sent, as those in a socket's buffer do when the
+			// socket is closed. Often the peer has answered them already:
+			// a client's Body write returns only when the transport comes
+			// back for more, and Close can come first, from the goroutine
+			// that read the peer's answer to our close frame. A deadline
+			// differs: the write had not finished by the time the caller
+			// allowed, and may be stuck on flow control with all of p
+			// taken, so it fails.
 			return n, nil
 		}
-		if isClosed(c.closed) {
-			return n, net.ErrClosed
-		}
-		return n, fmt.Errorf("h2stream: write deadline passed during a write: %w", os.ErrDeadlineExceeded)
+		return n, abortErr
 	}
 	if err != nil && c.broken == nil {
 		c.broken = err
@@ -289,7 +292,7 @@ func (c *Conn) writeDeadlinePassed() {
 	c.smu.Lock()
 	abort := c.writing && c.broken == nil
 	if abort {
-		c.broken, c.aborted = ErrAborted, true
+		c.broken, c.aborted = ErrAborted, errTimeoutAbort
 	}
 	c.smu.Unlock()
 	if abort && c.cfg.Abort != nil {
@@ -326,7 +329,9 @@ func (c *Conn) close() bool {
 		c.smu.Lock()
 		close(c.closed)
 		abort := c.writing && c.broken == nil
-		c.aborted = c.aborted || abort
+		if abort {
+			c.aborted = net.ErrClosed
+		}
 		if c.broken == nil {
 			c.broken = net.ErrClosed
 		}
