@@ -344,8 +344,9 @@ func TestHostileJustOverLimit(t *testing.T) {
 		// The message up to the limit is buffered. The buffer grows one
 		// fragment at a time, by append's steps (1.25x at this size), so
 		// the buffers left behind on the way add up to about 5x the
-		// limit; the raw peer's frames count too.
-		checkBounds(t, start, r.at, alloc0, 6*limit)
+		// limit (measured: 4.8 MB, 5.2 MB under -race); the raw peer's
+		// frames count too. Far from the 2^40 bytes announced.
+		checkBounds(t, start, r.at, alloc0, 8*limit)
 	})
 }
 
@@ -413,8 +414,9 @@ func TestHostileDecompressionBomb(t *testing.T) {
 			<-sent
 			// The compressed payload, the limit's worth of inflated bytes
 			// (by append's steps when reading whole), the inflater's
-			// window and tables: a few times the limit, not 64 MiB.
-			checkBounds(t, start, r.at, alloc0, 4*limit)
+			// window and tables: a few times the limit (measured: 2.5 MB,
+			// 3.5 MB under -race), not the 64 MiB the bomb holds.
+			checkBounds(t, start, r.at, alloc0, 8*limit)
 		})
 	}
 	t.Run("to a client", func(t *testing.T) {
@@ -435,7 +437,7 @@ func TestHostileDecompressionBomb(t *testing.T) {
 		peer.expectClose(StatusMessageTooBig)
 		peer.conn.Close()
 		<-sent
-		checkBounds(t, start, end, alloc0, 4*limit)
+		checkBounds(t, start, end, alloc0, 8*limit)
 	})
 }
 
