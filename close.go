@@ -198,8 +198,8 @@ func (c *Conn) writeClose(payload []byte, deadline time.Time) error {
 
 // receivedClose acts on the peer's close frame: it checks the payload,
 // answers with the same code (RFC 6455 §5.5.1) unless our close went out
-// first, and closes the transport. The server closes it at once; the client
-// first gives the server a moment to close it, as RFC 6455 §7.1.1 asks.
+// first, and closes the transport after a lingering close (lingerClose).
+// The caller holds the read lock.
 func (c *Conn) receivedClose(payload []byte) error {
 	code, reason, err := parseClosePayload(payload)
 	if err != nil {
@@ -216,28 +216,91 @@ func (c *Conn) receivedClose(payload []byte) error {
 		}
 	}
 	c.sendClose(code, "", time.Now().Add(c.closeTimeout))
-	if c.client {
-		c.awaitServerClose(time.Now().Add(min(c.closeTimeout, clientCloseLinger)))
-	}
 	c.reader.err = result
 	c.setEndErr(result)
-	c.reader.releaseBuffer()
-	c.reader.releaseZbuf()
-	c.closeTransport()
+	c.lingerClose()
 	return result
 }
 
-// awaitServerClose reads, discarding, until the server closes the
-// connection or deadline passes.
-func (c *Conn) awaitServerClose(deadline time.Time) {
-	c.dlMu.Lock()
-	c.netConn.SetReadDeadline(deadline)
-	c.dlMu.Unlock()
-	var scratch [64]byte
-	for range maxEmptyReads {
-		if _, err := c.netConn.Read(scratch[:]); err != nil {
+// lingerMaxBytes bounds what a lingering close reads and drops: enough for
+// a peer that was in the middle of a large message, not an endless stream.
+const lingerMaxBytes = 16 << 20
+
+// closeWriter is a transport that can shut down its writing half alone:
+// *net.TCPConn (a FIN), *tls.Conn (a close_notify alert).
+type closeWriter interface{ CloseWrite() error }
+
+// lingerClose closes the transport once our close frame is out, without
+// losing what we sent. Closing a TCP socket whose receive queue holds
+// unread bytes makes the kernel send a reset, which also drops what we
+// wrote and the peer has not received yet: the tail of a message that a
+// write reported sent, and our close frame. So it first lets the peer see
+// the end of our stream, then reads and drops the peer's bytes until the
+// peer closes its end, the close timeout passes or lingerMaxBytes are
+// read, and only then closes (RFC 6455 §7.1.1: close the connection
+// cleanly; §7.1.7: fail it by sending a close frame and closing).
+//
+// A server shuts down its writing half (closeWriter), which a client
+// waiting for the server to close takes as that close. A client does not:
+// RFC 6455 §7.1.1 asks it to wait for the server to close first, at most
+// clientCloseLinger. A server whose transport cannot shut down one half
+// closes at once, as the client would otherwise wait for it.
+//
+// The caller holds the read lock and has set the sticky read error, so no
+// later read touches the transport; nothing is written after the close
+// frame either. The reading and the final close happen on a goroutine of
+// their own, so that the read that found the close or the violation
+// returns at once; it ends when the transport does, and closeHandshake
+// (Close) waits for it.
+func (c *Conn) lingerClose() {
+	r := &c.reader
+	r.releaseBuffer()
+	r.releaseZbuf()
+	if c.isClosed() || !c.closeWritten.Load() {
+		c.closeTransport()
+		return
+	}
+	deadline := time.Now().Add(c.closeTimeout)
+	if c.client {
+		deadline = time.Now().Add(min(c.closeTimeout, clientCloseLinger))
+	} else {
+		cw, ok := c.netConn.(closeWriter)
+		if !ok {
+			c.closeTransport()
 			return
 		}
+		c.dlMu.Lock()
+		c.netConn.SetWriteDeadline(deadline)
+		c.dlMu.Unlock()
+		if cw.CloseWrite() != nil {
+			c.closeTransport()
+			return
+		}
+	}
+	c.dlMu.Lock()
+	c.lingering.Store(true)
+	c.netConn.SetReadDeadline(deadline)
+	c.dlMu.Unlock()
+	go c.drainAndClose()
+}
+
+// drainAndClose reads and drops the transport's bytes until it reports an
+// error (the peer's close, a reset, the deadline lingerClose set, or
+// CloseNow) or lingerMaxBytes were read, then closes the transport.
+func (c *Conn) drainAndClose() {
+	defer c.closeTransport()
+	p := getBuffer(32 << 10)
+	defer putBuffer(p)
+	total, empty := 0, 0
+	for total < lingerMaxBytes && empty < maxEmptyReads {
+		n, err := c.netConn.Read(*p)
+		if err != nil {
+			return
+		}
+		if n == 0 {
+			empty++
+		}
+		total += n
 	}
 }
 
@@ -245,9 +308,20 @@ func (c *Conn) awaitServerClose(deadline time.Time) {
 // sends a close frame, waits for the peer's, and closes the transport. It
 // waits at most the close timeout (the Upgrader's or Dialer's
 // CloseTimeout, DefaultCloseTimeout when unset), then closes the transport
-// anyway. When no goroutine is reading, Close reads (and drops) incoming
-// messages itself until the peer's close arrives; when one is, that reader
-// sees the peer's close and returns its *CloseError.
+// anyway.
+//
+// The peer's close arrives on the read side, behind whatever messages the
+// peer sent before it. Once the application has read from the Conn (any
+// reading method, any goroutine), Close leaves those messages to the
+// application: it reads frames itself only while no read is in progress,
+// stops at the first data message, and otherwise waits for the
+// application's reader to reach the peer's close (that read returns the
+// *CloseError). So a goroutine that reads until an error receives every
+// message sent before the peer's close, whenever another goroutine calls
+// Close; but an application that stops reading and then calls Close while
+// the peer still sends messages makes Close wait for the close timeout. An
+// application that never reads lets Close read and drop the messages
+// itself.
 //
 // Close returns nil when the handshake completed, whichever side began it
 // (so a deferred Close after the peer closed returns nil), and otherwise the
@@ -284,13 +358,7 @@ func (c *Conn) closeHandshake(code StatusCode, reason string) error {
 		deadline := time.Now().Add(c.closeTimeout)
 		c.sendClose(code, reason, deadline)
 		timer := time.NewTimer(time.Until(deadline))
-		select {
-		case <-c.closed:
-		case c.readSem <- struct{}{}:
-			c.drainUntilClose(deadline)
-			c.unlockRead()
-		case <-timer.C:
-		}
+		c.awaitPeerClose(timer.C, deadline)
 		timer.Stop()
 		if !c.isClosed() {
 			c.setEndErr(fmt.Errorf("websocket: no close frame from the peer within %v: %w", c.closeTimeout, os.ErrDeadlineExceeded))
@@ -303,12 +371,46 @@ func (c *Conn) closeHandshake(code StatusCode, reason string) error {
 	return c.endError()
 }
 
-// drainUntilClose reads and drops messages until the peer's close frame
-// arrives (receivedClose then closes the transport), the connection fails,
-// or deadline passes. The caller holds the read lock.
-func (c *Conn) drainUntilClose(deadline time.Time) {
-	if c.reader.err != nil {
+// awaitPeerClose waits, after our close frame, until the transport closes
+// (the peer's close was read, by Close or by the application) or timeout
+// fires. It reads itself when it can take the read lock; when that leaves
+// the rest to someone else, a lingering close or the application's reader,
+// it waits for them.
+func (c *Conn) awaitPeerClose(timeout <-chan time.Time, deadline time.Time) {
+	select {
+	case <-c.closed:
 		return
+	case <-timeout:
+		return
+	case c.readSem <- struct{}{}:
+	}
+	wait := c.drainUntilClose(deadline)
+	c.unlockRead()
+	if !wait {
+		return
+	}
+	select {
+	case <-c.closed:
+	case <-timeout:
+		// A lingering close ends at most the close timeout after it
+		// began, a little later than ours: let it.
+		if c.lingering.Load() {
+			<-c.closed
+		}
+	}
+}
+
+// drainUntilClose reads toward the peer's close frame (receivedClose then
+// closes the transport) until the connection fails or deadline passes. When
+// the application has read from the Conn, it stops at the first data
+// message, which is the application's to read; otherwise it drops messages.
+// It reports whether the caller should wait for the transport to close: a
+// data message was left to the application, or a lingering close runs. The
+// caller holds the read lock.
+func (c *Conn) drainUntilClose(deadline time.Time) bool {
+	r := &c.reader
+	if r.err != nil {
+		return c.lingering.Load()
 	}
 	c.dlMu.Lock()
 	c.readDeadline = deadline
@@ -316,6 +418,20 @@ func (c *Conn) drainUntilClose(deadline time.Time) {
 		c.netConn.SetReadDeadline(deadline)
 	}
 	c.dlMu.Unlock()
-	for c.nextMessage() == nil {
+	if !c.userRead.Load() {
+		for c.nextMessage() == nil {
+		}
+		return c.lingering.Load()
 	}
+	if r.resume || (r.open && !r.done()) {
+		// The application is inside a message.
+		return true
+	}
+	// The message handed out last is over; what follows is not handed out
+	// yet (a reader of the old one returns io.EOF, see messageReader).
+	r.open = false
+	if c.advance() == nil {
+		return true // a data message, for the application
+	}
+	return c.lingering.Load()
 }

@@ -74,6 +74,7 @@ type Conn struct {
 	closeSent    atomic.Bool // a close frame was sent or is being sent: no frame may follow
 	closeWritten atomic.Bool // our close frame reached the transport
 	closeRecv    atomic.Bool // the peer's close frame arrived and was valid
+	lingering    atomic.Bool // drainAndClose runs: it closes the transport
 
 	mu           sync.Mutex // guards the fields below
 	endErr       error      // why the connection ended; the first cause wins
@@ -97,6 +98,7 @@ type Conn struct {
 	readProgress atomic.Uint64 // transport reads that returned bytes; keepalive watches it
 	reader       readState     // owned by whoever holds readSem
 	readSem      chan struct{}
+	userRead     atomic.Bool // the application has called a reading method: see Close
 
 	msgSem          chan struct{} // message lock: a data message from first to last frame
 	frameSem        chan struct{} // frame lock: one frame on the wire at a time
@@ -221,7 +223,8 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 	c.dlMu.Lock()
 	defer c.dlMu.Unlock()
 	c.readDeadline = t
-	if c.readInterrupted {
+	if c.readInterrupted || c.lingering.Load() {
+		// The lingering close (lingerClose) keeps its own deadline.
 		return nil
 	}
 	return c.netConn.SetReadDeadline(t)
@@ -263,7 +266,8 @@ func (c *Conn) SetReadLimit(n int64) {
 // answers with a pong carrying the same payload (RFC 6455 §5.5.2). A
 // handler that wants the peer to see a pong must send one (WriteControl).
 // An error it returns is returned by the read in progress and by every later
-// read. Handlers run on the reading goroutine, so they must not call Close
+// read, except ErrClosed once a close frame was sent (the pong could not go
+// out; reading continues to the peer's close). Handlers run on the reading goroutine, so they must not call Close
 // (which would wait for that goroutine to read the peer's close, until the
 // close timeout); CloseNow, or returning an error, is fine. It may be called
 // at any time.
@@ -339,8 +343,17 @@ func (c *Conn) closeTransport() {
 }
 
 // fail ends the connection because of err: it sends a close frame with code
-// (unless one went out already), then closes the transport. RFC 6455 §7.1.7.
+// (unless one went out already), then closes the transport at once. RFC
+// 6455 §7.1.7. The read side, which may find unread bytes behind the
+// offending ones, uses failRead instead.
 func (c *Conn) fail(err error, code StatusCode) {
+	c.sendFailClose(err, code)
+	c.closeTransport()
+}
+
+// sendFailClose records err as why the connection ended and sends a close
+// frame with code and a reason taken from err.
+func (c *Conn) sendFailClose(err error, code StatusCode) {
 	c.setEndErr(err)
 	reason := ""
 	var pe *protocolError
@@ -355,7 +368,6 @@ func (c *Conn) fail(err error, code StatusCode) {
 		reason = reason[:maxCloseReason]
 	}
 	c.sendClose(code, reason, time.Now().Add(c.closeTimeout))
-	c.closeTransport()
 }
 
 // acquire takes the semaphore sem, giving up when ctx ends or the transport

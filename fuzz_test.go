@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 )
@@ -63,13 +64,18 @@ func readAll(t *testing.T, c *Conn, n int) {
 	t.Fatal("more messages than input bytes")
 }
 
-// scriptConn is a transport that reads from r and swallows writes.
+// scriptConn is a transport that reads from r and swallows writes. Like a
+// net.Conn, it may be used from several goroutines at once: a lingering
+// close reads it while the test closes it.
 type scriptConn struct {
+	mu     sync.Mutex
 	r      io.Reader
 	closed bool
 }
 
 func (s *scriptConn) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
 		return 0, net.ErrClosed
 	}
@@ -77,6 +83,8 @@ func (s *scriptConn) Read(p []byte) (int, error) {
 }
 
 func (s *scriptConn) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
 		return 0, net.ErrClosed
 	}
@@ -84,6 +92,8 @@ func (s *scriptConn) Write(p []byte) (int, error) {
 }
 
 func (s *scriptConn) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
 		return errors.New("closed twice")
 	}

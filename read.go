@@ -17,8 +17,12 @@ const maxGrowStep = 1 << 20
 
 var errStaleReader = errors.New("websocket: reader used after the next read began")
 
-// lockRead takes the read lock, giving up when ctx ends.
+// lockRead takes the read lock for a reading method of the application,
+// giving up when ctx ends.
 func (c *Conn) lockRead(ctx context.Context) error {
+	if !c.userRead.Load() {
+		c.userRead.Store(true)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -190,7 +194,9 @@ func (c *Conn) bindReadContext(ctx context.Context) func() {
 	stop := context.AfterFunc(ctx, func() {
 		c.dlMu.Lock()
 		c.readInterrupted = true
-		c.netConn.SetReadDeadline(aLongTimeAgo)
+		if !c.lingering.Load() {
+			c.netConn.SetReadDeadline(aLongTimeAgo)
+		}
 		c.dlMu.Unlock()
 		close(fired)
 	})
@@ -201,7 +207,9 @@ func (c *Conn) bindReadContext(ctx context.Context) func() {
 		<-fired
 		c.dlMu.Lock()
 		c.readInterrupted = false
-		c.netConn.SetReadDeadline(c.readDeadline)
+		if !c.lingering.Load() {
+			c.netConn.SetReadDeadline(c.readDeadline)
+		}
 		c.dlMu.Unlock()
 	}
 }
@@ -331,6 +339,10 @@ func (m *messageReader) Read(p []byte) (int, error) {
 			return 0, c.reader.err
 		}
 		return 0, errStaleReader
+	}
+	if !c.reader.open && c.reader.err == nil {
+		// Close read on past the end of this message.
+		return 0, io.EOF
 	}
 	stop := c.bindReadContext(m.ctx)
 	n, err := c.readPayload(p)

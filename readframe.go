@@ -197,14 +197,17 @@ func (c *Conn) transportReadFailed(err error) error {
 }
 
 // failRead ends the connection because the peer broke a rule: err, a
-// *protocolError, carries the close code to send.
+// *protocolError, carries the close code to send. The peer may have sent
+// more behind the offending bytes, so the transport is closed by a
+// lingering close, which the read lock the caller holds allows.
 func (c *Conn) failRead(err error) error {
 	c.reader.err = err
 	code, ok := closeCode(err)
 	if !ok {
 		code = StatusInternalError
 	}
-	c.fail(err, code)
+	c.sendFailClose(err, code)
+	c.lingerClose()
 	return err
 }
 
@@ -368,6 +371,11 @@ func (c *Conn) handleControl(op Opcode, payload []byte) error {
 		}
 	case OpClose:
 		return c.receivedClose(payload)
+	}
+	if err != nil && c.closeSent.Load() && errors.Is(err, ErrClosed) {
+		// A handler's pong could not follow our close frame (RFC 6455
+		// §5.5.1); reading must go on to the peer's close all the same.
+		err = nil
 	}
 	if err != nil {
 		c.reader.err = err
