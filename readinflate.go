@@ -96,6 +96,18 @@ func (c *Conn) inflateFailed(err error) error {
 	return err
 }
 
+// inflatedTextFailed fails the connection with 1007 for invalid text found
+// in inflated bytes. The inflater reads ahead of what it returns, so the
+// frames may have failed already (the peer's stream ended, a protocol error):
+// then that error stands, as in inflateFailed, since the connection is gone
+// and no close frame can follow it.
+func (c *Conn) inflatedTextFailed() error {
+	if err := c.reader.err; err != nil {
+		return err
+	}
+	return c.failRead(errBadText)
+}
+
 // readInflated is readPayload for a compressed message: streamed
 // inflating.
 func (c *Conn) readInflated(p []byte) (int, error) {
@@ -109,7 +121,7 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 		case inflateStream:
 			n, err := c.inflate.Read(p)
 			if n > 0 && r.msgType == TextMessage && r.utf8.feed(p[:n]) >= 0 {
-				return 0, c.failRead(errBadText)
+				return 0, c.inflatedTextFailed()
 			}
 			if err == nil {
 				return n, nil
@@ -119,7 +131,7 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 			}
 			r.zmode = inflateDone
 			if r.msgType == TextMessage && !r.utf8.done() {
-				return 0, c.failRead(errBadText)
+				return 0, c.inflatedTextFailed()
 			}
 			if n > 0 {
 				return n, nil
