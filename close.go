@@ -183,7 +183,7 @@ func (c *Conn) writeClose(payload []byte, deadline time.Time) error {
 	if !c.closeSent.CompareAndSwap(false, true) {
 		return ErrClosed
 	}
-	if err := c.acquireUntil(c.frameSem, deadline); err != nil {
+	if err := c.acquireUntil(&c.frameLock, deadline); err != nil {
 		return err
 	}
 	defer c.releaseFrame()
@@ -281,15 +281,17 @@ func (c *Conn) lingerClose() {
 	c.lingering.Store(true)
 	c.netConn.SetReadDeadline(deadline)
 	c.dlMu.Unlock()
-	go c.drainAndClose()
+	go c.drainAndClose(r.bufferSize)
 }
 
 // drainAndClose reads and drops the transport's bytes until it reports an
 // error (the peer's close, a reset, the deadline lingerClose set, or
-// CloseNow) or lingerMaxBytes were read, then closes the transport.
-func (c *Conn) drainAndClose() {
+// CloseNow) or lingerMaxBytes were read, then closes the transport. Its
+// buffer is of the read buffer's size, which the reader just gave back to
+// the pool.
+func (c *Conn) drainAndClose(size int) {
 	defer c.closeTransport()
-	p := getBuffer(32 << 10)
+	p := getBuffer(size)
 	defer putBuffer(p)
 	total, empty := 0, 0
 	for total < lingerMaxBytes && empty < maxEmptyReads {
@@ -377,12 +379,8 @@ func (c *Conn) closeHandshake(code StatusCode, reason string) error {
 // the rest to someone else, a lingering close or the application's reader,
 // it waits for them.
 func (c *Conn) awaitPeerClose(timeout <-chan time.Time, deadline time.Time) {
-	select {
-	case <-c.closed:
+	if !c.readLock.tryLock() && c.readLock.wait(nil, c.closed, timeout) != waitLocked {
 		return
-	case <-timeout:
-		return
-	case c.readSem <- struct{}{}:
 	}
 	wait := c.drainUntilClose(deadline)
 	c.unlockRead()

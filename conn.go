@@ -96,22 +96,22 @@ type Conn struct {
 
 	readLimit    atomic.Int64
 	readProgress atomic.Uint64 // transport reads that returned bytes; keepalive watches it
-	reader       readState     // owned by whoever holds readSem
-	readSem      chan struct{}
+	reader       readState     // owned by whoever holds readLock
+	readLock     connLock
 	userRead     atomic.Bool // the application has called a reading method: see Close
 
-	msgSem          chan struct{} // message lock: a data message from first to last frame
-	frameSem        chan struct{} // frame lock: one frame on the wire at a time
+	msgLock         connLock // a data message from first to last frame
+	frameLock       connLock // one frame on the wire at a time
 	writeBufferSize int
-	writer          writeState // owned by whoever holds frameSem
+	writer          writeState // owned by whoever holds frameLock
 
 	// permessage-deflate (RFC 7692), nil when not negotiated. deflate is
-	// used under msgSem, inflate by whoever holds readSem.
+	// used under msgLock, inflate by whoever holds readLock.
 	deflate        *deflater
 	inflate        *inflater
 	compressOff    atomic.Bool  // EnableWriteCompression(false)
 	compressLevel  atomic.Int32 // SetCompressionLevel; applied when a message starts
-	compressNowLvl int          // level deflate uses now; guarded by msgSem
+	compressNowLvl int          // level deflate uses now; guarded by msgLock
 }
 
 // connConfig is everything a handshake (upgrade.go, dial.go) hands to newConn:
@@ -145,9 +145,6 @@ func newConn(cfg connConfig) *Conn {
 		rules:        headerRules{fromClient: !cfg.client},
 		closeTimeout: cfg.closeTimeout,
 		closed:       make(chan struct{}),
-		readSem:      make(chan struct{}, 1),
-		msgSem:       make(chan struct{}, 1),
-		frameSem:     make(chan struct{}, 1),
 	}
 	if c.closeTimeout <= 0 {
 		c.closeTimeout = DefaultCloseTimeout
@@ -370,53 +367,31 @@ func (c *Conn) sendFailClose(err error, code StatusCode) {
 	c.sendClose(code, reason, time.Now().Add(c.closeTimeout))
 }
 
-// acquire takes the semaphore sem, giving up when ctx ends or the transport
+// acquire takes the lock l, giving up when ctx ends or the transport
 // closes.
-func (c *Conn) acquire(ctx context.Context, sem chan struct{}) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case sem <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closed:
-		return ErrClosed
-	}
+func (c *Conn) acquire(ctx context.Context, l *connLock) error {
+	return l.lock(ctx, c.closed)
 }
 
-// acquireUntil takes the semaphore sem, giving up at deadline (none when
-// zero) or when the transport closes.
-func (c *Conn) acquireUntil(sem chan struct{}, deadline time.Time) error {
-	select {
-	case sem <- struct{}{}:
+// acquireUntil takes the lock l, giving up at deadline (none when zero) or
+// when the transport closes.
+func (c *Conn) acquireUntil(l *connLock, deadline time.Time) error {
+	if l.tryLock() {
 		return nil
-	default:
 	}
-	if deadline.IsZero() {
-		select {
-		case sem <- struct{}{}:
-			return nil
-		case <-c.closed:
-			return ErrClosed
-		}
+	var timer <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timer = t.C
 	}
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
-	select {
-	case sem <- struct{}{}:
-		return nil
-	case <-c.closed:
+	switch l.wait(nil, c.closed, timer) {
+	case waitClosed:
 		return ErrClosed
-	case <-t.C:
+	case waitTimer:
 		return fmt.Errorf("websocket: waiting to write: %w", os.ErrDeadlineExceeded)
 	}
+	return nil
 }
 
 // aLongTimeAgo is a deadline in the past: setting it interrupts a blocked

@@ -29,11 +29,11 @@ func (c *Conn) NextWriterContext(ctx context.Context, typ MessageType) (io.Write
 	if typ != TextMessage && typ != BinaryMessage {
 		return nil, errNotDataType
 	}
-	if err := c.acquire(ctx, c.msgSem); err != nil {
+	if err := c.acquire(ctx, &c.msgLock); err != nil {
 		return nil, err
 	}
 	if c.closeSent.Load() {
-		release(c.msgSem)
+		c.msgLock.unlock()
 		return nil, ErrClosed
 	}
 	w := &messageWriter{c: c, ctx: ctx, op: Opcode(typ), buf: getBuffer(c.writeBufferSize)}
@@ -218,6 +218,6 @@ func (w *messageWriter) finish(err error) {
 		}
 		putBuffer(w.buf)
 		w.buf = nil
-		release(w.c.msgSem)
+		w.c.msgLock.unlock()
 	}
 }

@@ -17,12 +17,10 @@ func (c *Conn) queuePong(payload []byte) {
 	c.pongLen = copy(c.pongPayload[:], payload)
 	c.pongQueued.Store(true)
 	c.mu.Unlock()
-	select {
-	case c.frameSem <- struct{}{}:
+	if c.frameLock.tryLock() {
 		c.releaseFrame()
-	default:
-		// The holder sends it in releaseFrame.
 	}
+	// Otherwise the holder sends it in releaseFrame.
 }
 
 // releaseFrame sends the queued pong, if any, and lets go of the frame lock.
@@ -31,13 +29,8 @@ func (c *Conn) queuePong(payload []byte) {
 func (c *Conn) releaseFrame() {
 	for {
 		c.writeQueuedPong()
-		<-c.frameSem
-		if !c.pongQueued.Load() {
-			return
-		}
-		select {
-		case c.frameSem <- struct{}{}:
-		default:
+		c.frameLock.unlock()
+		if !c.pongQueued.Load() || !c.frameLock.tryLock() {
 			return
 		}
 	}

@@ -104,10 +104,10 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 // ctx ends. If ctx ends while the frame is partly written, the connection
 // fails.
 func (c *Conn) WritePreparedMessageContext(ctx context.Context, pm *PreparedMessage) error {
-	if err := c.acquire(ctx, c.msgSem); err != nil {
+	if err := c.acquire(ctx, &c.msgLock); err != nil {
 		return err
 	}
-	defer release(c.msgSem)
+	defer c.msgLock.unlock()
 	d := c.messageDeflater(len(pm.data))
 	var key preparedKey
 	var rsv byte

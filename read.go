@@ -23,23 +23,10 @@ func (c *Conn) lockRead(ctx context.Context) error {
 	if !c.userRead.Load() {
 		c.userRead.Store(true)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case c.readSem <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case c.readSem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return c.readLock.lock(ctx, nil)
 }
 
-func (c *Conn) unlockRead() { <-c.readSem }
+func (c *Conn) unlockRead() { c.readLock.unlock() }
 
 // readPayload reads from the message in progress, across its frames, and
 // returns io.EOF after its last byte. A compressed message is inflated.

@@ -24,7 +24,7 @@ var (
 )
 
 // writeState is the write side's scratch space. It belongs to whoever holds
-// Conn.frameSem.
+// Conn.frameLock.
 type writeState struct {
 	// small holds a whole frame when it fits: control frames and small
 	// data messages go out in one write without borrowing a buffer.
@@ -33,9 +33,6 @@ type writeState struct {
 	bufs  net.Buffers
 	pong  [maxControlPayload]byte // the queued pong's payload, copied out
 }
-
-// release gives back a semaphore taken with acquire.
-func release(sem chan struct{}) { <-sem }
 
 // bindWriteContext makes the end of ctx interrupt a blocked transport
 // write, as bindReadContext does for reads. It returns nil when ctx cannot
@@ -102,7 +99,7 @@ func (c *Conn) writeFailed(ctx context.Context, partial bool, err error) error {
 // writeFrame writes one frame under the frame lock. rsv is rsv1Bit for
 // the first frame of a compressed message, else 0.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, rsv byte, op Opcode, payload []byte) error {
-	if err := c.acquire(ctx, c.frameSem); err != nil {
+	if err := c.acquire(ctx, &c.frameLock); err != nil {
 		return err
 	}
 	defer c.releaseFrame()
@@ -186,7 +183,7 @@ func (c *Conn) sendFrame(h *frameHeader, payload []byte) (int64, error) {
 // writeControl writes a control frame under the frame lock only, so that it
 // can go out between the fragments of a message (RFC 6455 §5.4).
 func (c *Conn) writeControl(ctx context.Context, op Opcode, payload []byte) error {
-	if err := c.acquire(ctx, c.frameSem); err != nil {
+	if err := c.acquire(ctx, &c.frameLock); err != nil {
 		return err
 	}
 	defer c.releaseFrame()
@@ -221,7 +218,7 @@ func (c *Conn) WriteMessageContext(ctx context.Context, typ MessageType, data []
 	default:
 		return errNotDataType
 	}
-	if err := c.acquire(ctx, c.msgSem); err != nil {
+	if err := c.acquire(ctx, &c.msgLock); err != nil {
 		return err
 	}
 	var err error
@@ -230,7 +227,7 @@ func (c *Conn) WriteMessageContext(ctx context.Context, typ MessageType, data []
 	} else {
 		err = c.writeFrame(ctx, true, 0, Opcode(typ), data)
 	}
-	release(c.msgSem)
+	c.msgLock.unlock()
 	return err
 }
 
@@ -255,7 +252,7 @@ func (c *Conn) WriteControl(typ MessageType, data []byte, deadline time.Time) er
 		}
 		return c.writeClose(data, deadline)
 	}
-	if err := c.acquireUntil(c.frameSem, deadline); err != nil {
+	if err := c.acquireUntil(&c.frameLock, deadline); err != nil {
 		return err
 	}
 	defer c.releaseFrame()
@@ -269,7 +266,7 @@ func (c *Conn) WriteControl(typ MessageType, data []byte, deadline time.Time) er
 
 // writeRaw writes an encoded frame under the frame lock.
 func (c *Conn) writeRaw(ctx context.Context, frame []byte) error {
-	if err := c.acquire(ctx, c.frameSem); err != nil {
+	if err := c.acquire(ctx, &c.frameLock); err != nil {
 		return err
 	}
 	defer c.releaseFrame()
