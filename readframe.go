@@ -47,7 +47,7 @@ const (
 // readState is all the read progress of a Conn. It lives in the Conn, never
 // in locals across a blocking read, so that a read interrupted by a deadline
 // or a context resumes exactly where it stopped. It belongs to whoever holds
-// Conn.readSem.
+// Conn.readLock.
 type readState struct {
 	// Buffered bytes not yet parsed are buf[pos:end]. buf is small, the
 	// pooled buffer in pooled, or the bytes left over from the handshake.
