@@ -78,6 +78,13 @@ type Library interface {
 // Prepared is a message encoded once to be written to many connections.
 type Prepared any
 
+// plainPrepared is the Prepared of a library without prepared messages:
+// the payload, written with WriteMessage to each connection.
+type plainPrepared struct {
+	typ MsgType
+	p   []byte
+}
+
 // Conn is what the workloads need of a connection. Reads are called from
 // one goroutine, writes from one other goroutine at a time.
 type Conn interface {

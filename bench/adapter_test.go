@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -238,34 +240,81 @@ func TestLoopbackBroadcast(t *testing.T) {
 	}
 }
 
-// TestLoopbackCompression checks the compressed echo of every library and
-// mode it supports.
+// TestLoopbackCompression checks, for every library and compression mode
+// it supports, what goes over the wire: the server's answer holds
+// permessage-deflate (with server_no_context_takeover exactly when asked
+// for), and both directions carry fewer bytes than the messages; with
+// compression off, neither.
 func TestLoopbackCompression(t *testing.T) {
 	ch := child(t)
 	msgs := JSONPayloads(3, 1<<10)
 	for _, lib := range wsLibraries() {
-		for _, mode := range []Compression{CompressionNoContext, CompressionContext} {
-			if !lib.Supports(mode) {
-				continue
+		for _, mode := range []Compression{CompressionOff, CompressionNoContext, CompressionContext} {
+			for _, api := range apis {
+				if !lib.Supports(mode) {
+					continue
+				}
+				t.Run(lib.Name()+"/"+mode.String()+"/"+api, func(t *testing.T) {
+					testCompressedEcho(t, ch, lib, mode, api, msgs)
+				})
 			}
-			t.Run(lib.Name()+"/"+mode.String(), func(t *testing.T) {
-				o := Options{Compression: mode}
-				c, err := lib.Dial(context.Background(), ch.URL(lib.Name(), "mode=echo&comp="+mode.String()), o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer c.Close()
-				for _, m := range msgs {
-					if err := c.WriteMessage(Text, m); err != nil {
-						t.Fatal(err)
-					}
-					_, p, err := c.ReadMessage(nil)
-					if err != nil || !bytes.Equal(p, m) {
-						t.Fatalf("echo: %v, %d bytes", err, len(p))
-					}
-				}
-			})
 		}
+	}
+}
+
+// testCompressedEcho is one case of TestLoopbackCompression: the server
+// echoes with the same API as the client uses.
+func testCompressedEcho(t *testing.T, ch *Child, lib Library, mode Compression, api string, msgs [][]byte) {
+	total := 0
+	for _, m := range msgs {
+		total += len(m)
+	}
+	var wire *wireConn
+	o := Options{Compression: mode, NetDial: wireDialer(&wire)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := lib.Dial(ctx, ch.URL(lib.Name(), "mode=echo&api="+api+"&comp="+mode.String()), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp, err := wire.answer()
+	if err != nil {
+		t.Fatalf("handshake answer: %v", err)
+	}
+	ext := strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
+	deflate := strings.Contains(ext, "permessage-deflate")
+	noContext := strings.Contains(ext, "server_no_context_takeover")
+	if deflate != (mode != CompressionOff) || noContext != (mode == CompressionNoContext) {
+		t.Fatalf("asked for %s, answer has Sec-WebSocket-Extensions: %q", mode, ext)
+	}
+	read0, written0 := wire.read.Load(), wire.written.Load()
+	for _, m := range msgs {
+		var p []byte
+		if api == "whole" {
+			if err = c.WriteMessage(Text, m); err == nil {
+				_, p, err = c.ReadMessage(nil)
+			}
+		} else if err = writeStream(c, Text, m, 300); err == nil {
+			var r io.Reader
+			if _, r, err = c.NextReader(); err == nil {
+				p, err = io.ReadAll(r)
+			}
+		}
+		if err != nil || !bytes.Equal(p, m) {
+			t.Fatalf("echo: %v, %d bytes", err, len(p))
+		}
+	}
+	sent, got := wire.written.Load()-written0, wire.read.Load()-read0
+	t.Logf("%d bytes of messages each way: %d bytes sent, %d received", total, sent, got)
+	if mode == CompressionOff {
+		if sent < int64(total) || got < int64(total) {
+			t.Errorf("uncompressed: %d bytes sent, %d received for %d bytes of messages", sent, got, total)
+		}
+	} else if 4*sent > 3*int64(total) || 4*got > 3*int64(total) {
+		// The JSON-like messages deflate to well under 3/4 even
+		// without context takeover.
+		t.Errorf("compressed: %d bytes sent, %d received for %d bytes of messages", sent, got, total)
 	}
 }
 

@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
 	"github.com/gobwas/ws/wsutil"
 )
 
@@ -15,7 +17,8 @@ import (
 // pieces: a bufio.Reader over the connection (the hijacked one on the
 // server) for wsutil's readers, wsutil.WriteMessage and a wsutil.Writer for
 // writes, pre-compiled frames for broadcast. Text is checked as UTF-8, as
-// ours does. Compression (wsflate) is not wired in this adapter.
+// ours does. Compression is wsflate's, without context takeover only (see
+// gobwasFlate).
 type gobwasLib struct{}
 
 type gobwasConn struct {
@@ -28,6 +31,8 @@ type gobwasConn struct {
 	}
 	rd *wsutil.Reader
 	wr *wsutil.Writer
+	// fl is the permessage-deflate state when it was negotiated, else nil.
+	fl *gobwasFlate
 }
 
 // gobwasWriter ends a message with Flush, the wsutil.Writer way.
@@ -41,10 +46,12 @@ func init() {
 
 func (gobwasLib) Name() string { return "gobwas" }
 
-func (gobwasLib) Supports(c Compression) bool { return c == CompressionOff }
+func (gobwasLib) Supports(c Compression) bool { return c != CompressionContext }
 
-func newGobwasConn(conn net.Conn, br *bufio.Reader, state ws.State) *gobwasConn {
-	c := &gobwasConn{conn: conn, br: br, state: state}
+// newGobwasConn wraps an upgraded connection; fl is nil when
+// permessage-deflate was not negotiated.
+func newGobwasConn(conn net.Conn, br *bufio.Reader, state ws.State, fl *gobwasFlate) *gobwasConn {
+	c := &gobwasConn{conn: conn, br: br, state: state, fl: fl}
 	c.rw.Reader, c.rw.Writer = br, conn
 	c.rd = &wsutil.Reader{
 		Source:         br,
@@ -53,36 +60,61 @@ func newGobwasConn(conn net.Conn, br *bufio.Reader, state ws.State) *gobwasConn 
 		MaxMessageSize: readLimit,
 		OnIntermediate: wsutil.ControlFrameHandler(conn, state),
 	}
+	if fl != nil {
+		// RSV1 is the extension's; UTF-8 is checked once inflated, since
+		// the frames carry compressed bytes.
+		c.state |= ws.StateExtended
+		c.rd.State = c.state
+		c.rd.CheckUTF8 = false
+		c.rd.Extensions = []wsutil.RecvExtension{&fl.msg}
+	}
 	return c
 }
 
 func (gobwasLib) Upgrade(w http.ResponseWriter, r *http.Request, o Options) (Conn, error) {
-	if o.Compression != CompressionOff {
+	if o.Compression == CompressionContext {
 		return nil, ErrUnsupported
 	}
-	conn, rw, _, err := ws.UpgradeHTTP(r, w)
+	var u ws.HTTPUpgrader
+	var ext wsflate.Extension
+	if o.Compression == CompressionNoContext {
+		ext.Parameters = wsflate.DefaultParameters
+		u.Negotiate = ext.Negotiate
+	}
+	conn, rw, _, err := u.Upgrade(r, w)
 	if err != nil {
 		return nil, err
 	}
-	return newGobwasConn(conn, rw.Reader, ws.StateServerSide), nil
+	var fl *gobwasFlate
+	if _, ok := ext.Accepted(); ok {
+		fl = newGobwasFlate()
+	}
+	return newGobwasConn(conn, rw.Reader, ws.StateServerSide, fl), nil
 }
 
 func (gobwasLib) Dial(ctx context.Context, url string, o Options) (Conn, error) {
-	if o.Compression != CompressionOff {
+	if o.Compression == CompressionContext {
 		return nil, ErrUnsupported
 	}
 	d := ws.Dialer{}
 	if o.NetDial != nil {
 		d.NetDial = o.NetDial
 	}
-	conn, br, _, err := d.Dial(ctx, url)
+	if o.Compression == CompressionNoContext {
+		d.Extensions = []httphead.Option{wsflate.DefaultParameters.Option()}
+	}
+	conn, br, hs, err := d.Dial(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	if br == nil {
 		br = bufio.NewReaderSize(conn, 4096)
 	}
-	return newGobwasConn(conn, br, ws.StateClientSide), nil
+	var fl *gobwasFlate
+	if o.Compression == CompressionNoContext && gobwasAccepted(hs.Extensions) {
+		fl = newGobwasFlate()
+	}
+	return newGobwasConn(conn, br, ws.StateClientSide, fl), nil
 }
 
 func (gobwasLib) Prepare(typ MsgType, p []byte) (Prepared, error) {
@@ -104,11 +136,17 @@ func fromGobwas(op ws.OpCode) MsgType {
 }
 
 func (c *gobwasConn) ReadMessage([]byte) (MsgType, []byte, error) {
+	if c.fl != nil {
+		return c.readInflated()
+	}
 	p, op, err := wsutil.ReadData(&c.rw, c.state)
 	return fromGobwas(op), p, err
 }
 
 func (c *gobwasConn) WriteMessage(t MsgType, p []byte) error {
+	if c.fl != nil {
+		return c.writeDeflated(t, p)
+	}
 	return wsutil.WriteMessage(c.conn, c.state, gobwasOp(t), p)
 }
 
@@ -125,6 +163,9 @@ func (c *gobwasConn) NextReader() (MsgType, io.Reader, error) {
 			}
 			continue
 		}
+		if c.fl != nil && c.fl.msg.IsCompressed() {
+			return fromGobwas(h.OpCode), c.fl.reader(c.rd), nil
+		}
 		return fromGobwas(h.OpCode), c.rd, nil
 	}
 }
@@ -132,8 +173,15 @@ func (c *gobwasConn) NextReader() (MsgType, io.Reader, error) {
 func (c *gobwasConn) NextWriter(t MsgType) (io.WriteCloser, error) {
 	if c.wr == nil {
 		c.wr = wsutil.NewWriter(c.conn, c.state, gobwasOp(t))
+		if c.fl != nil {
+			c.wr.SetExtensions(&c.fl.msg)
+		}
 	} else {
-		c.wr.Reset(c.conn, c.state, gobwasOp(t))
+		// ResetOp keeps the destination and the extensions.
+		c.wr.ResetOp(gobwasOp(t))
+	}
+	if c.fl != nil {
+		return c.fl.writer(c.wr), nil
 	}
 	return gobwasWriter{c.wr}, nil
 }

@@ -9,30 +9,35 @@ import (
 )
 
 // ours adapts this module's library. Its whole-message read is
-// AppendMessage into the caller's buffer, the call meant for reuse.
+// AppendMessage into the caller's buffer, the call meant for reuse;
+// broadcasts use its PreparedMessage; compression is CompressionOptions
+// with the library's defaults (level 1, messages of 128 bytes and more).
 type ours struct{}
 
 // oursConn is a *websocket.Conn behind the Conn interface.
 type oursConn struct{ c *websocket.Conn }
 
-// plainPrepared is the Prepared of a library without prepared messages:
-// the payload, written with WriteMessage to each connection.
-type plainPrepared struct {
-	typ MsgType
-	p   []byte
-}
-
 func (ours) Name() string { return "ours" }
 
-func (ours) Supports(c Compression) bool { return c == CompressionOff }
+func (ours) Supports(Compression) bool { return true }
+
+// oursCompression maps a workload's compression onto the library's
+// options, leaving level, threshold and window at their defaults.
+func oursCompression(c Compression) websocket.CompressionOptions {
+	switch c {
+	case CompressionNoContext:
+		return websocket.CompressionOptions{Mode: websocket.CompressionNoContextTakeover}
+	case CompressionContext:
+		return websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover}
+	}
+	return websocket.CompressionOptions{}
+}
 
 func (ours) Upgrade(w http.ResponseWriter, r *http.Request, o Options) (Conn, error) {
-	if o.Compression != CompressionOff {
-		return nil, ErrUnsupported
-	}
 	u := websocket.Upgrader{
 		ReadLimit:   readLimit,
 		CheckOrigin: func(*http.Request) bool { return true },
+		Compression: oursCompression(o.Compression),
 	}
 	c, err := u.Upgrade(w, r, nil)
 	if err != nil {
@@ -42,10 +47,11 @@ func (ours) Upgrade(w http.ResponseWriter, r *http.Request, o Options) (Conn, er
 }
 
 func (ours) Dial(ctx context.Context, url string, o Options) (Conn, error) {
-	if o.Compression != CompressionOff {
-		return nil, ErrUnsupported
+	d := websocket.Dialer{
+		NetDialContext: o.NetDial,
+		ReadLimit:      readLimit,
+		Compression:    oursCompression(o.Compression),
 	}
-	d := websocket.Dialer{NetDialContext: o.NetDial, ReadLimit: readLimit}
 	c, _, err := d.Dial(ctx, url, nil)
 	if err != nil {
 		return nil, err
@@ -54,7 +60,7 @@ func (ours) Dial(ctx context.Context, url string, o Options) (Conn, error) {
 }
 
 func (ours) Prepare(typ MsgType, p []byte) (Prepared, error) {
-	return plainPrepared{typ, p}, nil
+	return websocket.NewPreparedMessage(oursType(typ), p)
 }
 
 func oursType(t MsgType) websocket.MessageType {
@@ -90,8 +96,7 @@ func (c oursConn) NextWriter(t MsgType) (io.WriteCloser, error) {
 }
 
 func (c oursConn) WritePrepared(p Prepared) error {
-	m := p.(plainPrepared)
-	return c.c.WriteMessage(oursType(m.typ), m.p)
+	return c.c.WritePreparedMessage(p.(*websocket.PreparedMessage))
 }
 
 func (c oursConn) Close() error { return c.c.CloseNow() }
