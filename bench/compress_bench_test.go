@@ -1,20 +1,23 @@
 package bench
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // BenchmarkCompress measures echo of 1 KiB JSON-like text messages with
 // permessage-deflate (RFC 7692), without and with context takeover, over
 // 10 connections at once (one connection alone would measure the
 // scheduler). ns/op is per round trip of all connections together;
-// srv-cpu-ns/op the server's CPU time per round trip; srv-B/conn the
-// server's live heap and stacks per connection after the traffic, with the
-// connections still open. A library that cannot negotiate the mode is
-// skipped.
+// srv-cpu-ns/op the server's CPU time per round trip. Memory per
+// connection is BenchmarkCompressMem's. A library that cannot negotiate the
+// mode is skipped.
 func BenchmarkCompress(b *testing.B) {
 	ch := child(b)
 	const conns, size = 10, 1 << 10
@@ -31,10 +34,6 @@ func benchCompress(b *testing.B, ch *Child, lib Library, mode Compression, n, si
 		b.Skipf("%s does not offer %s", lib.Name(), mode)
 	}
 	settle(b, ch)
-	base, err := ch.Mem()
-	if err != nil {
-		b.Fatal(err)
-	}
 	cs := dialMany(b, lib, ch.URL(lib.Name(), "mode=echo&api=whole&comp="+mode.String()), n, Options{Compression: mode})
 	defer closeAll(cs)
 	msgs := JSONPayloads(64, size)
@@ -81,10 +80,110 @@ func benchCompress(b *testing.B, ch *Child, lib Library, mode Compression, n, si
 		b.Fatal(*err)
 	}
 	cpu := serverCPU(b, ch) - cpu0
-	after, err := ch.Mem()
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "srv-cpu-ns/op")
+}
+
+// compressConns is how many connections BenchmarkCompressMem opens; the
+// BENCH_COMPRESS_CONNS environment variable changes it (run.sh quick uses
+// fewer).
+func compressConns() int {
+	if n, err := strconv.Atoi(os.Getenv("BENCH_COMPRESS_CONNS")); err == nil && n > 0 {
+		return n
+	}
+	return 1000
+}
+
+// BenchmarkCompressMem measures what a compressed connection keeps once it
+// has been used: it opens the connections, each client sends one 1 KiB
+// JSON-like text message and reads its echo, and then it reports per
+// connection the live heap plus stacks of the server process (srv-B/conn,
+// its echo goroutine blocked reading the next message) and of this, the
+// client process (cli-B/conn, no goroutine per connection), after garbage
+// collection. With context takeover this includes the history each
+// direction keeps (RFC 7692 §7.2.1); comp=off is the same without
+// compression, for reference. ns/op is the time to open them all and
+// means little. It runs once whatever b.N.
+func BenchmarkCompressMem(b *testing.B) {
+	ch := child(b)
+	n := compressConns()
+	const size = 1 << 10
+	for _, mode := range []Compression{CompressionOff, CompressionNoContext, CompressionContext} {
+		for _, lib := range wsLibraries() {
+			name := fmt.Sprintf("comp=%s/conns=%d/size=%s/lib=%s", mode, n, sizeName(size), lib.Name())
+			b.Run(name, func(b *testing.B) { benchCompressMem(b, ch, lib, mode, n, size) })
+		}
+	}
+}
+
+func benchCompressMem(b *testing.B, ch *Child, lib Library, mode Compression, n, size int) {
+	if !lib.Supports(mode) {
+		b.Skipf("%s does not offer %s", lib.Name(), mode)
+	}
+	settle(b, ch)
+	srv0, err := ch.Mem()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "srv-cpu-ns/op")
-	b.ReportMetric(float64(after.Heap+after.Stack-base.Heap-base.Stack)/float64(n), "srv-B/conn")
+	cli0, _ := clientMem()
+	start := time.Now()
+	cs := exchangeMany(b, lib, ch.URL(lib.Name(), "mode=echo&api=whole&comp="+mode.String()), n, mode, JSONPayloads(16, size))
+	defer closeAll(cs)
+	if err := ch.WaitActive(n, 2*time.Minute); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	srv1, err := ch.Mem()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cli1, _ := clientMem()
+	per := func(v int64) float64 { return float64(v) / float64(n) }
+	b.ReportMetric(float64(elapsed.Nanoseconds()), "ns/op")
+	b.ReportMetric(per(srv1.Heap+srv1.Stack-srv0.Heap-srv0.Stack), "srv-B/conn")
+	b.ReportMetric(per(cli1-cli0), "cli-B/conn")
+}
+
+// exchangeMany opens n connections to the echo url with lib, a few at a
+// time, and sends one of msgs on each and reads its echo before keeping
+// it.
+func exchangeMany(tb testing.TB, lib Library, url string, n int, mode Compression, msgs [][]byte) []Conn {
+	tb.Helper()
+	conns := make([]Conn, n)
+	errs := make(chan error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	const parallel = 16
+	for range min(parallel, n) {
+		wg.Go(func() {
+			for i := range next {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				c, err := lib.Dial(ctx, url, Options{Compression: mode})
+				cancel()
+				if err != nil {
+					errs <- err
+					continue
+				}
+				conns[i] = c
+				m := msgs[i%len(msgs)]
+				if err := c.WriteMessage(Text, m); err != nil {
+					errs <- err
+					continue
+				}
+				if _, p, err := c.ReadMessage(nil); err != nil || string(p) != string(m) {
+					errs <- fmt.Errorf("echo: %v, %d bytes", err, len(p))
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		closeAll(conns)
+		tb.Fatalf("%s: %v", lib.Name(), err)
+	}
+	return conns
 }

@@ -15,7 +15,10 @@
 //   - BenchmarkEcho: one connection over loopback, 64 KiB and 1 MiB.
 //   - BenchmarkConns: 100 connections echoing 1 KiB messages at once.
 //   - BenchmarkBroadcast: one 1 KiB message to 1,000 connections.
-//   - BenchmarkCompress: echo of 1 KiB JSON-like text with permessage-deflate.
+//   - BenchmarkCompress: echo of 1 KiB JSON-like text with permessage-deflate,
+//     without and with context takeover.
+//   - BenchmarkCompressMem: memory per compressed connection after one such
+//     message each way.
 //   - BenchmarkIdle: memory and goroutines per idle connection.
 //
 // Loopback servers run in a child process (child.go) started from the test

@@ -3,8 +3,10 @@
 # workload and metric (a column per library, the tcp floor, the ratios ours /
 # best peer and ours / tcp), after the machine it ran on.
 #
-#   quick  about 2 minutes: short runs, one count, 1,000 idle connections
-#   full   about 10 minutes on 2 cores: three counts, 10,000 idle connections
+#   quick  about 2 minutes: short runs, one count, 1,000 idle connections,
+#          200 compressed ones
+#   full   about 10 minutes on 2 cores: three counts, 10,000 idle connections,
+#          500 compressed ones
 #
 # Raw `go test -bench` output, benchstat-ready, goes to out/raw-MODE.txt and a
 # benchstat summary with a column per library to out/benchstat-MODE.txt.
@@ -18,9 +20,9 @@ mkdir -p "$out"
 
 case $mode in
 quick)
-	count=1 codec=20ms echo=100ms conns=300ms broadcast=300ms compress=300ms idle=1000 ;;
+	count=1 codec=20ms echo=100ms conns=300ms broadcast=300ms compress=300ms compressconns=200 idle=1000 ;;
 full)
-	count=3 codec=100ms echo=500ms conns=1s broadcast=1s compress=1s idle=10000 ;;
+	count=3 codec=100ms echo=500ms conns=1s broadcast=1s compress=1s compressconns=500 idle=10000 ;;
 *)
 	echo "usage: $0 [quick|full]" >&2
 	exit 2 ;;
@@ -61,6 +63,7 @@ run '^BenchmarkEcho$' "$echo"
 run '^BenchmarkConns$' "$conns"
 run '^BenchmarkBroadcast$' "$broadcast"
 run '^BenchmarkCompress$' "$compress"
+run '^BenchmarkCompressMem$' 1x BENCH_COMPRESS_CONNS=$compressconns
 count=1 run '^BenchmarkIdle$' 1x BENCH_IDLE_CONNS=$idle
 
 echo

@@ -64,7 +64,10 @@ var workloads = []workload{
 	{"Compress", "Compressed echo, 1 KiB JSON-like text, 10 connections", "permessage-deflate; — means the library cannot negotiate the mode.", []view{
 		{"ns/op", "round trips per second", perSecond, true},
 		{"srv-cpu-ns/op", "server CPU µs per round trip", micro, false},
-		{"srv-B/conn", "server KB per connection after traffic", kilo, false},
+	}},
+	{"CompressMem", "Compressed connections, memory after one 1 KiB message each way", "Live heap + stacks after GC, per connection; the server has a goroutine per connection blocked reading, the client none. comp=off is the same without compression.", []view{
+		{"srv-B/conn", "server KB per connection", kilo, false},
+		{"cli-B/conn", "client KB per connection", kilo, false},
 	}},
 	{"Idle", "Idle connections", "Live heap + stacks after GC, per connection; each side has one goroutine per connection blocked reading.", []view{
 		{"srv-B/conn", "server KB per connection", kilo, false},

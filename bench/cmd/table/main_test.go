@@ -55,6 +55,23 @@ func TestRenderWithoutOurs(t *testing.T) {
 	assert.Contains(t, b.String(), "| comp=context | — | 10,000 | — |")
 }
 
+func TestRenderCompressMem(t *testing.T) {
+	in := `BenchmarkCompressMem/comp=nocontext/conns=200/size=1KiB/lib=ours-2  1  5000000 ns/op  2600 cli-B/conn  9000 srv-B/conn
+BenchmarkCompressMem/comp=nocontext/conns=200/size=1KiB/lib=gorilla-2  1  5000000 ns/op  9900 cli-B/conn  18000 srv-B/conn
+BenchmarkCompressMem/comp=nocontext/conns=200/size=1KiB/lib=gobwas-2  1  5000000 ns/op  8800 cli-B/conn  17000 srv-B/conn
+`
+	res, order, err := parse(strings.NewReader(in))
+	require.NoError(t, err)
+	var b strings.Builder
+	render(&b, res, order)
+	out := b.String()
+	assert.Contains(t, out, "### Compressed connections, memory after one 1 KiB message each way")
+	// Lower is better: the best peer is gobwas, 17.0 KB on the server,
+	// 8.80 KB on the client.
+	assert.Contains(t, out, "| comp=nocontext conns=200 size=1KiB | 9.00 | 18.0 | 17.0 | 0.53× |")
+	assert.Contains(t, out, "| comp=nocontext conns=200 size=1KiB | 2.60 | 9.90 | 8.80 | 0.30× |")
+}
+
 func TestFormat(t *testing.T) {
 	assert.Equal(t, "1,234,568", format(1234567.8))
 	assert.Equal(t, "12.3", format(12.34))
