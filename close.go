@@ -179,10 +179,24 @@ func (c *Conn) sendClose(code StatusCode, reason string, deadline time.Time) err
 
 // writeClose sends a close frame with payload, once: after the first, it
 // returns ErrClosed. From then on no other frame is sent (RFC 6455 §5.5.1).
+//
+// A later caller first waits, until deadline at most, for the first one's
+// write to end: the reader answering the peer's close while Close writes
+// ours would otherwise go on to close the transport (lingerClose) under
+// that write, failing a close handshake that was about to complete.
 func (c *Conn) writeClose(payload []byte, deadline time.Time) error {
-	if !c.closeSent.CompareAndSwap(false, true) {
+	c.mu.Lock()
+	tried := c.closeTried
+	if tried == nil {
+		c.closeTried = make(chan struct{})
+		c.closeSent.Store(true)
+	}
+	c.mu.Unlock()
+	if tried != nil {
+		c.awaitCloseWrite(tried, deadline)
 		return ErrClosed
 	}
+	defer close(c.closeTried)
 	if err := c.acquireUntil(&c.frameLock, deadline); err != nil {
 		return err
 	}
@@ -194,6 +208,32 @@ func (c *Conn) writeClose(payload []byte, deadline time.Time) error {
 		c.closeWritten.Store(true)
 	}
 	return err
+}
+
+// awaitCloseWrite waits until tried is closed (the first close write
+// ended), deadline passes (none when zero) or the transport closes.
+func (c *Conn) awaitCloseWrite(tried <-chan struct{}, deadline time.Time) {
+	select {
+	case <-tried:
+		return
+	case <-c.closed:
+		return
+	default:
+	}
+	if c.closeWaitHook != nil {
+		c.closeWaitHook()
+	}
+	var timer <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case <-tried:
+	case <-c.closed:
+	case <-timer:
+	}
 }
 
 // receivedClose acts on the peer's close frame: it checks the payload,

@@ -76,6 +76,13 @@ type Conn struct {
 	closeRecv    atomic.Bool // the peer's close frame arrived and was valid
 	lingering    atomic.Bool // drainAndClose runs: it closes the transport
 
+	// closeTried is made, under mu, by the first close sender, which then
+	// sets closeSent; it is closed once that sender's write ended, for
+	// the later senders waiting on it (writeClose). closeWaitHook, nil
+	// outside tests, runs when one of them starts to wait.
+	closeTried    chan struct{}
+	closeWaitHook func()
+
 	mu           sync.Mutex // guards the fields below
 	endErr       error      // why the connection ended; the first cause wins
 	pingHandler  func(appData string) error

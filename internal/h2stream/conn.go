@@ -215,9 +215,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 // was called fails it with a timeout and nothing sent; the Conn stays
 // usable. One that passes during the write aborts the stream: Write then
 // returns what it had handed to the stream and a timeout error, and later
-// writes fail with ErrAborted. Close during a write aborts it likewise:
-// Write returns net.ErrClosed, unless Out and Flush report all of p
-// written, in which case it returns len(p) and nil.
+// writes fail with ErrAborted. Close during a write aborts it likewise,
+// and Write returns net.ErrClosed, even when Out had taken all of p: the
+// stream was reset, and the bytes may not have left.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -250,18 +250,6 @@ func (c *Conn) Write(p []byte) (int, error) {
 		// Aborted meanwhile, by the deadline or by Close; c.broken fails
 		// the writes that follow.
 		c.aborted = nil
-		if abortErr == net.ErrClosed && n == len(p) && err == nil {
-			// The stream had taken all of p when Close came: the bytes
-			// count as sent, as those in a socket's buffer do when the
-			// socket is closed. Often the peer has answered them already:
-			// a client's Body write returns only when the transport comes
-			// back for more, and Close can come first, from the goroutine
-			// that read the peer's answer to our close frame. A deadline
-			// differs: the write had not finished by the time the caller
-			// allowed, and may be stuck on flow control with all of p
-			// taken, so it fails.
-			return n, nil
-		}
 		return n, abortErr
 	}
 	if err != nil && c.broken == nil {
