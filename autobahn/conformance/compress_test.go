@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/rfc6455/websocket/internal/flateref"
 )
 
 // pmdParams are the permessage-deflate parameters of a handshake answer
@@ -157,12 +159,12 @@ func (p *pmdPeer) decompress(b []byte) ([]byte, error) {
 		p.hist = nil
 	}
 	in := append(bytes.Clone(b), 0, 0, 0xff, 0xff)
-	out, dist, err := inflateRef(in, p.hist, maxReadPayload)
+	out, st, err := flateref.Inflate(in, p.hist, flateref.Options{Limit: maxReadPayload})
 	if err != nil {
 		return nil, err
 	}
-	if bits := p.ourWindowBits(); dist > 1<<bits {
-		return nil, fmt.Errorf("a back-reference of %d bytes with a window of %d bits (RFC 7692 §7.1.2)", dist, bits)
+	if bits := p.ourWindowBits(); st.MaxDist > 1<<bits {
+		return nil, fmt.Errorf("a back-reference of %d bytes with a window of %d bits (RFC 7692 §7.1.2)", st.MaxDist, bits)
 	}
 	p.hist = append(p.hist, out...)
 	if len(p.hist) > 32<<10 {

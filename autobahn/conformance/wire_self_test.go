@@ -3,9 +3,7 @@ package conformance
 import (
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"errors"
-	"strings"
 	"testing"
 )
 
@@ -141,55 +139,6 @@ func TestParsePMD(t *testing.T) {
 	} {
 		if _, err := parsePMD(s); err == nil {
 			t.Errorf("parsePMD(%q) accepted an invalid answer", s)
-		}
-	}
-}
-
-// TestInflateRef checks the peer's DEFLATE decoder against compress/flate
-// on every block kind, and that it measures back-reference distances.
-func TestInflateRef(t *testing.T) {
-	long := []byte(strings.Repeat("a window of 32 KiB holds this sentence many times over. ", 2000))
-	inputs := [][]byte{nil, []byte("x"), []byte(kosme), binPayload(100000), long}
-	for _, level := range []int{flate.NoCompression, flate.BestSpeed, flate.DefaultCompression, flate.BestCompression, flate.HuffmanOnly} {
-		for i, in := range inputs {
-			var buf bytes.Buffer
-			fw, _ := flate.NewWriter(&buf, level)
-			_, _ = fw.Write(in)
-			_ = fw.Close()
-			got, dist, err := inflateRef(buf.Bytes(), nil, 1<<30)
-			if err != nil || !bytes.Equal(got, in) {
-				t.Fatalf("level %d input %d: got %d bytes, %v; want %d bytes", level, i, len(got), err, len(in))
-			}
-			if level == flate.HuffmanOnly && dist != 0 {
-				t.Errorf("Huffman-only data has a back-reference of %d", dist)
-			}
-		}
-	}
-	// A sentence repeated every 57 bytes, compressed, refers 57 bytes back;
-	// one that repeats only after 2000 bytes needs a window past 2^10.
-	var buf bytes.Buffer
-	fw, _ := flate.NewWriter(&buf, flate.BestSpeed)
-	_, _ = fw.Write(append(binPayload(2000), binPayload(2000)...))
-	_ = fw.Close()
-	if _, dist, err := inflateRef(buf.Bytes(), nil, 1<<30); err != nil || dist <= 1<<10 {
-		t.Fatalf("distance %d, %v; want more than 1024", dist, err)
-	}
-	// History: a stream that refers into it decodes with it and fails
-	// without it.
-	hist := []byte("0123456789abcdef0123456789abcdef")
-	var hb bytes.Buffer
-	fw, _ = flate.NewWriterDict(&hb, flate.DefaultCompression, hist)
-	_, _ = fw.Write(hist)
-	_ = fw.Close()
-	if got, _, err := inflateRef(hb.Bytes(), hist, 1<<30); err != nil || !bytes.Equal(got, hist) {
-		t.Fatalf("with history: %q, %v", got, err)
-	}
-	if _, _, err := inflateRef(hb.Bytes(), nil, 1<<30); err == nil {
-		t.Fatal("a reference into missing history decoded")
-	}
-	for _, bad := range [][]byte{{0xff, 0xff, 0xff, 0xff}, {0x07}, {0x00, 0x05, 0x00, 0x00, 0x00}} {
-		if _, _, err := inflateRef(bad, nil, 1<<30); err == nil {
-			t.Errorf("%x decoded", bad)
 		}
 	}
 }
