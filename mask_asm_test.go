@@ -4,7 +4,6 @@ package websocket
 
 import (
 	"math/bits"
-	"strconv"
 	"testing"
 
 	"github.com/rfc6455/websocket/internal/cpuid"
@@ -28,15 +27,10 @@ func init() {
 // BenchmarkMaskSSE2 measures the SSE2 path on CPUs where maskBytes would use
 // AVX2, to justify keeping the AVX2 loop.
 func BenchmarkMaskSSE2(b *testing.B) {
-	for _, n := range maskBenchSizes {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			buf := misalignedBuffer(n)
-			b.SetBytes(int64(n))
-			b.ReportAllocs()
-			pos := 0
-			for b.Loop() {
-				pos = maskSSE2Only(benchMaskKey, pos, buf)
-			}
-		})
-	}
+	benchMaskSizes(b, func(b *testing.B, buf []byte) {
+		pos := 0
+		for b.Loop() {
+			pos = maskSSE2Only(benchMaskKey, pos, buf)
+		}
+	})
 }

@@ -23,49 +23,46 @@ func misalignedBuffer(n int) []byte {
 	return buf[skip+1 : skip+1+n : skip+1+n]
 }
 
-// Each benchmark calls its function directly rather than through a func
-// value, so small sizes measure the function and not an indirect call.
-
-func BenchmarkMask(b *testing.B) {
+// benchMaskSizes runs loop as one sub-benchmark per size of maskBenchSizes,
+// on a misaligned buffer of that size. loop holds the b.Loop itself and
+// calls the function it measures directly rather than through a func value,
+// so that small sizes measure the function and not an indirect call.
+func benchMaskSizes(b *testing.B, loop func(b *testing.B, buf []byte)) {
 	for _, n := range maskBenchSizes {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			buf := misalignedBuffer(n)
 			b.SetBytes(int64(n))
 			b.ReportAllocs()
-			pos := 0
-			for b.Loop() {
-				pos = maskBytes(benchMaskKey, pos, buf)
-			}
+			loop(b, buf)
 		})
 	}
+}
+
+func BenchmarkMask(b *testing.B) {
+	benchMaskSizes(b, func(b *testing.B, buf []byte) {
+		pos := 0
+		for b.Loop() {
+			pos = maskBytes(benchMaskKey, pos, buf)
+		}
+	})
 }
 
 func BenchmarkMaskGeneric(b *testing.B) {
-	for _, n := range maskBenchSizes {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			buf := misalignedBuffer(n)
-			b.SetBytes(int64(n))
-			b.ReportAllocs()
-			pos := 0
-			for b.Loop() {
-				pos = maskGeneric(benchMaskKey, pos, buf)
-			}
-		})
-	}
+	benchMaskSizes(b, func(b *testing.B, buf []byte) {
+		pos := 0
+		for b.Loop() {
+			pos = maskGeneric(benchMaskKey, pos, buf)
+		}
+	})
 }
 
 func BenchmarkMaskReference(b *testing.B) {
-	for _, n := range maskBenchSizes {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			buf := misalignedBuffer(n)
-			b.SetBytes(int64(n))
-			b.ReportAllocs()
-			pos := 0
-			for b.Loop() {
-				pos = maskReference(benchMaskKey, pos, buf)
-			}
-		})
-	}
+	benchMaskSizes(b, func(b *testing.B, buf []byte) {
+		pos := 0
+		for b.Loop() {
+			pos = maskReference(benchMaskKey, pos, buf)
+		}
+	})
 }
 
 // BenchmarkCopy copies the same sizes between two buffers: the memory
