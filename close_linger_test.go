@@ -21,39 +21,6 @@ import (
 // by a TCP reset. The peer here reads everything concurrently with its
 // writes, as the conformance rows 7.14.5 and 7.14.6 do.
 
-// lingerEcho reads and echoes messages until an error, as an
-// application's loop does, and closes the Conn on the way out.
-func lingerEcho(c *Conn, stream bool) error {
-	defer c.Close()
-	for range 1000 {
-		if stream {
-			typ, r, err := c.NextReader()
-			if err != nil {
-				return err
-			}
-			w, err := c.NextWriter(typ)
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(w, r); err != nil {
-				return err
-			}
-			if err := w.Close(); err != nil {
-				return err
-			}
-			continue
-		}
-		typ, msg, err := c.ReadMessage()
-		if err != nil {
-			return err
-		}
-		if err := c.WriteMessage(typ, msg); err != nil {
-			return err
-		}
-	}
-	return errors.New("echo loop: too many messages")
-}
-
 // lingerPeerResult is what a raw peer saw from the Conn under test.
 type lingerPeerResult struct {
 	messages  [][]byte // data messages, reassembled
@@ -123,7 +90,9 @@ func lingerCase(t *testing.T, client, stream bool, after []byte, want StatusCode
 	c := newConn(connConfig{netConn: ours, client: client, closeTimeout: testTimeout})
 	t.Cleanup(func() { c.CloseNow() })
 	echoDone := make(chan error, 1)
-	go func() { echoDone <- lingerEcho(c, stream) }()
+	// The application's loop: it echoes until an error and closes the Conn
+	// on the way out.
+	go func() { echoDone <- wstest.Echo(c, stream, 1000) }()
 
 	peerMasks := !client
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB

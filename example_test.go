@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // The examples run against servers on 127.0.0.1 (httptest), so that they
@@ -21,23 +22,14 @@ import (
 func wsURL(srv *httptest.Server) string { return "ws" + strings.TrimPrefix(srv.URL, "http") }
 
 // echo is the handler of ExampleUpgrader_Upgrade, shared by the examples
-// that need a server to talk to.
+// that need a server to talk to: it sends every message back.
 func echo(w http.ResponseWriter, r *http.Request) {
 	var upgrader websocket.Upgrader
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
 	}
-	defer conn.Close()
-	for {
-		typ, data, err := conn.ReadMessage()
-		if err != nil {
-			return
-		}
-		if err := conn.WriteMessage(typ, data); err != nil {
-			return
-		}
-	}
+	wstest.Echo(conn, false, 1000) // closes conn
 }
 
 // A server upgrades requests with an Upgrader and then reads and writes

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // side is the endpoint of ours a row runs against.
@@ -40,37 +40,15 @@ func (s side) String() string {
 // sends messages of 16 MiB.
 const ourLimit = 64 << 20
 
-// echo is the application on our side: it sends back every message it
+// ourMaxMessages bounds our side's echo loop: more messages than any row
+// sends (9.7 and 9.8 send 1000).
+const ourMaxMessages = 1 << 20
+
+// echoLoop is the application on our side: it sends back every message it
 // reads, with its type, until a read or a write fails, and returns that
 // error.
 func echoLoop(c *websocket.Conn, stream bool) error {
-	defer c.Close()
-	for {
-		if stream {
-			typ, r, err := c.NextReader()
-			if err != nil {
-				return err
-			}
-			w, err := c.NextWriter(typ)
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(w, r); err != nil {
-				return err
-			}
-			if err := w.Close(); err != nil {
-				return err
-			}
-			continue
-		}
-		typ, msg, err := c.ReadMessage()
-		if err != nil {
-			return err
-		}
-		if err := c.WriteMessage(typ, msg); err != nil {
-			return err
-		}
-	}
+	return wstest.Echo(c, stream, ourMaxMessages)
 }
 
 // connect starts our side of row r on side s and returns the peer,

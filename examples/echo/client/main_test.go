@@ -14,6 +14,7 @@ import (
 
 	"github.com/rfc6455/websocket"
 	"github.com/rfc6455/websocket/internal/leakcheck"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
@@ -26,16 +27,7 @@ func echoServer(t *testing.T) string {
 		if err != nil {
 			return
 		}
-		defer conn.Close()
-		for {
-			typ, data, err := conn.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := conn.WriteMessage(typ, data); err != nil {
-				return
-			}
-		}
+		wstest.Echo(conn, false, 1000) // closes conn
 	}))
 	t.Cleanup(ts.Close)
 	return "ws" + strings.TrimPrefix(ts.URL, "http")
