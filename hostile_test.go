@@ -60,13 +60,21 @@ func startHostileServer(t *testing.T, u *Upgrader, edit func(*http.Server), serv
 // instead of hanging it.
 func dialRaw(t *testing.T, addr string) *rawPeer {
 	t.Helper()
+	p, _ := dialRawAnswer(t, addr)
+	return p
+}
+
+// dialRawAnswer is dialRaw with extra request header lines, as rawRequest
+// takes them; it also returns the server's 101 answer.
+func dialRawAnswer(t *testing.T, addr string, extra ...string) (*rawPeer, *http.Response) {
+	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	conn.SetDeadline(time.Now().Add(testTimeout))
-	if _, err := io.WriteString(conn, rawRequest(addr)); err != nil {
+	if _, err := io.WriteString(conn, rawRequest(addr, extra...)); err != nil {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(conn)
@@ -77,7 +85,7 @@ func dialRaw(t *testing.T, addr string) *rawPeer {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("handshake answered %s", resp.Status)
 	}
-	return &rawPeer{t: t, conn: conn, br: br, client: true}
+	return &rawPeer{t: t, conn: conn, br: br, client: true}, resp
 }
 
 // flood writes chunk over and over, up to max times, until a write fails,
@@ -137,6 +145,19 @@ func waitRead(t *testing.T, results <-chan readResult) readResult {
 	}
 }
 
+// expectTooBig checks how a hostile exchange ended: the read of who
+// ("server" or "client") failed with err, which must be ErrReadLimit, and
+// the peer received a close frame with 1009 (RFC 6455 §7.4.1). It then
+// closes the peer's connection, so that a writer still flooding it stops.
+func (p *rawPeer) expectTooBig(t *testing.T, who string, err error) {
+	t.Helper()
+	if !errors.Is(err, ErrReadLimit) {
+		t.Fatalf("%s read: %v, want ErrReadLimit", who, err)
+	}
+	p.expectClose(StatusMessageTooBig)
+	p.conn.Close()
+}
+
 // checkBounds fails the test when the Conn took longer than hostileBound
 // since start, or the process allocated more than maxAlloc bytes since
 // alloc0.
@@ -183,11 +204,7 @@ func TestHostileFragmentFlood(t *testing.T) {
 			// the sockets' buffers hold, so that it is still coming then.
 			sent := peer.flood(chunk, 4*tc.fragments/perChunk+(32<<20)/len(chunk))
 			r := waitRead(t, results)
-			if !errors.Is(r.err, ErrReadLimit) {
-				t.Fatalf("server read: %v, want ErrReadLimit", r.err)
-			}
-			peer.expectClose(StatusMessageTooBig)
-			peer.conn.Close()
+			peer.expectTooBig(t, "server", r.err)
 			<-sent
 			checkBounds(t, start, r.at, alloc0, 1<<20+2*uint64(tc.readLimit))
 		})
@@ -216,11 +233,7 @@ func TestHostileHugePayload(t *testing.T) {
 		peer.write(announce(true, OpBinary, maxLength))
 		sent := peer.flood(make([]byte, 64<<10), 1<<10)
 		r := waitRead(t, results)
-		if !errors.Is(r.err, ErrReadLimit) {
-			t.Fatalf("server read: %v, want ErrReadLimit", r.err)
-		}
-		peer.expectClose(StatusMessageTooBig)
-		peer.conn.Close()
+		peer.expectTooBig(t, "server", r.err)
 		<-sent
 		checkBounds(t, start, r.at, alloc0, 1<<20)
 	})
@@ -234,11 +247,7 @@ func TestHostileHugePayload(t *testing.T) {
 		sent := peer.flood(make([]byte, 64<<10), 1<<10)
 		_, _, err := c.ReadMessage()
 		end := time.Now()
-		if !errors.Is(err, ErrReadLimit) {
-			t.Fatalf("client read: %v, want ErrReadLimit", err)
-		}
-		peer.expectClose(StatusMessageTooBig)
-		peer.conn.Close()
+		peer.expectTooBig(t, "client", err)
 		<-sent
 		checkBounds(t, start, end, alloc0, 1<<20)
 	})
@@ -313,11 +322,7 @@ func TestHostileJustOverLimit(t *testing.T) {
 		peer.write(announce(true, OpBinary, limit+1))
 		sent := peer.flood(make([]byte, 64<<10), limit/(64<<10)+1)
 		r := waitRead(t, results)
-		if !errors.Is(r.err, ErrReadLimit) {
-			t.Fatalf("server read: %v, want ErrReadLimit", r.err)
-		}
-		peer.expectClose(StatusMessageTooBig)
-		peer.conn.Close()
+		peer.expectTooBig(t, "server", r.err)
 		<-sent
 		// Refused on its header: nothing like the announced size.
 		checkBounds(t, start, r.at, alloc0, limit/4)
@@ -406,11 +411,7 @@ func TestHostileDecompressionBomb(t *testing.T) {
 				sent <- err
 			}()
 			r := waitRead(t, results)
-			if !errors.Is(r.err, ErrReadLimit) {
-				t.Fatalf("server read: %v, want ErrReadLimit", r.err)
-			}
-			peer.expectClose(StatusMessageTooBig)
-			peer.conn.Close()
+			peer.expectTooBig(t, "server", r.err)
 			<-sent
 			// The compressed payload, the limit's worth of inflated bytes
 			// (by append's steps when reading whole), the inflater's
@@ -431,11 +432,7 @@ func TestHostileDecompressionBomb(t *testing.T) {
 		}()
 		_, _, err := c.ReadMessage()
 		end := time.Now()
-		if !errors.Is(err, ErrReadLimit) {
-			t.Fatalf("client read: %v, want ErrReadLimit", err)
-		}
-		peer.expectClose(StatusMessageTooBig)
-		peer.conn.Close()
+		peer.expectTooBig(t, "client", err)
 		<-sent
 		checkBounds(t, start, end, alloc0, 8*limit)
 	})
@@ -445,25 +442,12 @@ func TestHostileDecompressionBomb(t *testing.T) {
 // takeover; the server must accept it.
 func dialRawDeflate(t *testing.T, addr string) *rawPeer {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(testTimeout))
 	offer := "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover"
-	if _, err := io.WriteString(conn, rawRequest(addr, offer)); err != nil {
-		t.Fatal(err)
+	p, resp := dialRawAnswer(t, addr, offer)
+	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); !strings.HasPrefix(ext, "permessage-deflate") {
+		t.Fatalf("handshake answered %s with extensions %q", resp.Status, ext)
 	}
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols || !strings.HasPrefix(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
-		t.Fatalf("handshake answered %s with extensions %q", resp.Status, resp.Header.Get("Sec-WebSocket-Extensions"))
-	}
-	return &rawPeer{t: t, conn: conn, br: br, client: true}
+	return p
 }
 
 // deflateBomb returns a message payload of permessage-deflate (RFC 7692
