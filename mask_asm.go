@@ -28,3 +28,16 @@ func maskBytes(key uint32, pos int, b []byte) int {
 	maskAsm(b, bits.RotateLeft32(key, -8*pos), useAVX2)
 	return (pos + len(b)) & 3
 }
+
+// maskCopyAsm writes src XORed with the key stream from key position 0
+// into dst[:len(src)] (mask_amd64.s); avx2 as for maskAsm.
+//
+//go:noescape
+func maskCopyAsm(dst, src []byte, key uint32, avx2 bool)
+
+func maskCopy(key uint32, pos int, dst, src []byte) int {
+	pos &= 3
+	// The slice expression checks that dst holds src: the assembly trusts it.
+	maskCopyAsm(dst[:len(src)], src, bits.RotateLeft32(key, -8*pos), useAVX2)
+	return (pos + len(src)) & 3
+}

@@ -17,10 +17,19 @@ func maskSSE2Only(key uint32, pos int, b []byte) int {
 	return (pos + len(b)) & 3
 }
 
-// Without AVX2, maskBytes already is the SSE2 path and is tested as such.
+// maskCopySSE2Only is maskCopy with the AVX2 loop disabled.
+func maskCopySSE2Only(key uint32, pos int, dst, src []byte) int {
+	pos &= 3
+	maskCopyAsm(dst[:len(src)], src, bits.RotateLeft32(key, -8*pos), false)
+	return (pos + len(src)) & 3
+}
+
+// Without AVX2, maskBytes and maskCopy already are the SSE2 paths and are
+// tested as such.
 func init() {
 	if cpuid.HasAVX2 {
 		maskImpls["maskSSE2Only"] = maskSSE2Only
+		maskCopyImpls["maskCopySSE2Only"] = maskCopySSE2Only
 	}
 }
 

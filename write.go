@@ -29,7 +29,7 @@ type writeState struct {
 	// small holds a whole frame when it fits: control frames and small
 	// data messages go out in one write without borrowing a buffer.
 	small [256]byte
-	vec   [2][]byte
+	vec   [3][]byte // header and up to two payload parts, for writev
 	bufs  net.Buffers
 	pong  [maxControlPayload]byte // the queued pong's payload, copied out
 }
@@ -99,6 +99,15 @@ func (c *Conn) writeFailed(ctx context.Context, partial bool, err error) error {
 // writeFrame writes one frame under the frame lock. rsv is rsv1Bit for
 // the first frame of a compressed message, else 0.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, rsv byte, op Opcode, payload []byte) error {
+	h := frameHeader{fin: fin, rsv: rsv, opcode: op, length: int64(len(payload))}
+	return c.writeFrameParts(ctx, &h, payload, nil)
+}
+
+// writeFrameParts writes one frame, with header h and payload a then b,
+// under the frame lock; h.length must be len(a)+len(b). The two parts let
+// NextWriter's writer send what it has buffered and the caller's slice as
+// one fragment without first copying them together.
+func (c *Conn) writeFrameParts(ctx context.Context, h *frameHeader, a, b []byte) error {
 	if err := c.acquire(ctx, &c.frameLock); err != nil {
 		return err
 	}
@@ -106,26 +115,27 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, rsv byte, op Opcode, pa
 	if c.closeSent.Load() {
 		return ErrClosed
 	}
-	return c.writeFrameRSVLocked(ctx, fin, rsv, op, payload)
+	return c.sendFrameLocked(ctx, h, a, b)
 }
 
 // writeFrameLocked writes one frame without RSV bits; the caller holds the
 // frame lock.
 func (c *Conn) writeFrameLocked(ctx context.Context, fin bool, op Opcode, payload []byte) error {
-	return c.writeFrameRSVLocked(ctx, fin, 0, op, payload)
+	h := frameHeader{fin: fin, opcode: op, length: int64(len(payload))}
+	return c.sendFrameLocked(ctx, &h, payload, nil)
 }
 
-// writeFrameRSVLocked writes one frame; the caller holds the frame lock. A
-// client masks with a fresh key per frame (RFC 6455 §5.3); the key need not
-// be cryptographic, only unpredictable to the page, so the runtime's fast
-// ChaCha8 source serves.
-func (c *Conn) writeFrameRSVLocked(ctx context.Context, fin bool, rsv byte, op Opcode, payload []byte) error {
-	h := frameHeader{fin: fin, rsv: rsv, opcode: op, length: int64(len(payload)), masked: c.client}
+// sendFrameLocked writes the frame h with payload a then b; the caller
+// holds the frame lock. A client masks with a fresh key per frame (RFC 6455
+// §5.3); the key need not be cryptographic, only unpredictable to the page,
+// so the runtime's fast ChaCha8 source serves.
+func (c *Conn) sendFrameLocked(ctx context.Context, h *frameHeader, a, b []byte) error {
 	if c.client {
+		h.masked = true
 		h.key = rand.Uint32()
 	}
 	stop := c.bindWriteContext(ctx)
-	sent, err := c.sendFrame(&h, payload)
+	sent, err := c.sendFrame(h, a, b)
 	if stop != nil {
 		stop()
 	}
@@ -135,49 +145,73 @@ func (c *Conn) writeFrameRSVLocked(ctx context.Context, fin bool, rsv byte, op O
 	return nil
 }
 
-// sendFrame puts the frame h with payload on the wire and returns how many
-// bytes went out. payload is not modified: masking works on a copy.
-func (c *Conn) sendFrame(h *frameHeader, payload []byte) (int64, error) {
+// sendFrame puts the frame h with payload a then b on the wire and returns
+// how many bytes went out. The payload is not modified: a client masks it
+// on its way into a buffer of ours.
+func (c *Conn) sendFrame(h *frameHeader, a, b []byte) (int64, error) {
 	w := &c.writer
-	if maxFrameHeaderSize+len(payload) <= len(w.small) {
-		n := putFrameHeader(w.small[:], h)
-		m := copy(w.small[n:], payload)
+	if n := len(a) + len(b); maxFrameHeaderSize+n <= len(w.small) {
+		// Small frames: one buffer, one write.
+		k := putFrameHeader(w.small[:], h)
 		if h.masked {
-			maskBytes(h.key, 0, w.small[n:n+m])
+			pos := maskCopy(h.key, 0, w.small[k:], a)
+			maskCopy(h.key, pos, w.small[k+len(a):], b)
+		} else {
+			copy(w.small[k:], a)
+			copy(w.small[k+len(a):], b)
 		}
-		k, err := c.netConn.Write(w.small[:n+m])
-		return int64(k), err
+		m, err := c.netConn.Write(w.small[:k+n])
+		return int64(m), err
 	}
 	if !h.masked {
-		// Header and payload in one writev where the transport has it.
-		n := putFrameHeader(w.small[:], h)
-		w.vec = [2][]byte{w.small[:n], payload}
-		w.bufs = w.vec[:]
-		k, err := w.bufs.WriteTo(c.netConn)
-		w.vec = [2][]byte{}
-		w.bufs = nil
-		return k, err
+		return c.sendVectored(w, h, a, b)
 	}
-	// Masking needs a copy. Large payloads get a larger scratch buffer, for
-	// the duration of this frame only, to save syscalls.
-	p := getBuffer(max(c.writeBufferSize, min(maxFrameHeaderSize+len(payload), maxMaskChunk)))
+	// Masking needs a copy. It goes through a scratch buffer of up to
+	// maxMaskChunk bytes, borrowed for this frame only, so that a large
+	// payload leaves in a few large writes.
+	total := len(a) + len(b)
+	p := getBuffer(max(c.writeBufferSize, min(maxFrameHeaderSize+total, maxMaskChunk)))
 	defer putBuffer(p)
-	b := *p
-	off := putFrameHeader(b, h)
+	buf := *p
+	off := putFrameHeader(buf, h)
 	pos := 0
 	var sent int64
-	for len(payload) > 0 {
-		m := copy(b[off:], payload)
-		pos = maskBytes(h.key, pos, b[off:off+m])
-		k, err := c.netConn.Write(b[:off+m])
-		sent += int64(k)
+	for len(a)+len(b) > 0 {
+		// Fill the buffer from a, then from b.
+		k := min(len(a), len(buf)-off)
+		pos = maskCopy(h.key, pos, buf[off:], a[:k])
+		a = a[k:]
+		off += k
+		k = min(len(b), len(buf)-off)
+		pos = maskCopy(h.key, pos, buf[off:], b[:k])
+		b = b[k:]
+		off += k
+		m, err := c.netConn.Write(buf[:off])
+		sent += int64(m)
 		if err != nil {
 			return sent, err
 		}
-		payload = payload[m:]
 		off = 0
 	}
 	return sent, nil
+}
+
+// sendVectored writes an unmasked frame: header and payload parts in one
+// writev where the transport has it.
+func (c *Conn) sendVectored(w *writeState, h *frameHeader, a, b []byte) (int64, error) {
+	n := putFrameHeader(w.small[:], h)
+	w.vec[0] = w.small[:n]
+	w.bufs = w.vec[:1]
+	if len(a) > 0 {
+		w.bufs = append(w.bufs, a)
+	}
+	if len(b) > 0 {
+		w.bufs = append(w.bufs, b)
+	}
+	k, err := w.bufs.WriteTo(c.netConn)
+	w.vec = [3][]byte{}
+	w.bufs = nil
+	return k, err
 }
 
 // writeControl writes a control frame under the frame lock only, so that it
