@@ -110,7 +110,8 @@ type Conn struct {
 	msgLock         connLock // a data message from first to last frame
 	frameLock       connLock // one frame on the wire at a time
 	writeBufferSize int
-	writer          writeState // owned by whoever holds frameLock
+	writer          writeState     // owned by whoever holds frameLock
+	msgWriter       *messageWriter // NextWriter's, made on first use; owned by whoever holds msgLock
 
 	// permessage-deflate (RFC 7692), nil when not negotiated. deflate is
 	// used under msgLock, inflate by whoever holds readLock.

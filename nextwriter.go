@@ -5,14 +5,20 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"sync/atomic"
 )
 
 // NextWriter starts a message of type typ and returns a writer for its
-// payload. Each time the writer's buffer (the write buffer size) fills, it
-// sends a fragment; Close sends the last one, with FIN. Until Close, the
-// message holds the Conn's message lock: other goroutines' messages wait
-// (their control frames do not), and the same goroutine must not start
-// another message. The writer is for one goroutine; it must be closed.
+// payload. Small writes are gathered in a buffer of the write buffer size,
+// and a fragment goes out each time it fills; a write of at least a
+// buffer's worth goes out at once, with what was gathered before it, as one
+// fragment (one writev on a server). Close sends the last fragment, with
+// FIN. Until Close, the message holds the Conn's message lock: other
+// goroutines' messages wait (their control frames do not), and the same
+// goroutine must not start another message. The writer is for one
+// goroutine; it must be closed, and is not to be used after Close: the
+// Conn reuses it for later messages, and its Write and Close fail (with an
+// error) once its message is over.
 //
 // With permessage-deflate, the message is compressed when compression is
 // enabled (EnableWriteCompression) and the payload either fills the buffer
@@ -36,13 +42,28 @@ func (c *Conn) NextWriterContext(ctx context.Context, typ MessageType) (io.Write
 		c.msgLock.unlock()
 		return nil, ErrClosed
 	}
-	w := &messageWriter{c: c, ctx: ctx, op: Opcode(typ), buf: getBuffer(c.writeBufferSize)}
-	w.d = c.messageDeflater(-1)
-	w.sink.w = w
-	return w, nil
+	w := c.msgWriter
+	if w == nil {
+		// Made on the first message and kept: a Conn that never streams
+		// does not pay for it.
+		w = &messageWriter{c: c}
+		w.sink.w = w
+		for i := range w.handles {
+			w.handles[i].w = w
+		}
+		c.msgWriter = w
+	}
+	return w.start(ctx, Opcode(typ)), nil
 }
 
-// messageWriter is the io.WriteCloser NextWriter returns. Its buffer keeps
+// writerHandles is how many handles a messageWriter hands out in turn. A
+// handle is stale once its message is over; reusing each only every
+// writerHandles messages lets a stale handle be recognised even after the
+// next message has started.
+const writerHandles = 4
+
+// messageWriter is the state of the message NextWriter started; one per
+// Conn, owned by the holder of the message lock. Its buffer keeps
 // maxFrameHeaderSize bytes free at the front, where the header goes when
 // the fragment is sent. Uncompressed, the buffer holds payload; compressed,
 // it holds deflate output, which the deflater hands to sink.
@@ -50,40 +71,106 @@ type messageWriter struct {
 	c   *Conn
 	ctx context.Context
 	op  Opcode  // opcode of the next fragment: the message's, then continuation
-	buf *[]byte // borrowed until the writer is done; nil after
+	buf *[]byte // borrowed when first needed, until the message ends; else nil
 	n   int     // bytes buffered
-	err error   // sticky; errWriterClosed after Close
+
+	// seq numbers the messages; the handle whose seq matches is the open
+	// message's. finish advances it, so that every handle goes stale.
+	seq     atomic.Uint64
+	handles [writerHandles]writerHandle
 
 	d           *deflater // may compress this message; nil when it goes uncompressed
 	compressing bool      // the fragments carry d's output
 	sink        fragmentSink
 }
 
-// Write buffers p, sending a fragment each time the buffer fills.
-func (w *messageWriter) Write(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
+// writerHandle is the io.WriteCloser NextWriter returns: the Conn's
+// messageWriter for the message numbered seq.
+type writerHandle struct {
+	w   *messageWriter
+	seq atomic.Uint64
+	// err is why the message ended (errWriterClosed after Close); set by
+	// the handle's own goroutine before the message's seq goes stale.
+	err error
+}
+
+// start begins a message and returns its handle.
+func (w *messageWriter) start(ctx context.Context, op Opcode) *writerHandle {
+	w.ctx, w.op, w.n, w.compressing = ctx, op, 0, false
+	w.d = w.c.messageDeflater(-1)
+	seq := w.seq.Add(1)
+	h := &w.handles[(seq/2)%writerHandles] // seq advances by 2 per message
+	h.err = nil
+	h.seq.Store(seq)
+	return h
+}
+
+// Write adds p to the message.
+func (h *writerHandle) Write(p []byte) (int, error) {
+	if h.seq.Load() != h.w.seq.Load() {
+		return 0, h.ended()
 	}
+	return h.w.write(h, p)
+}
+
+// Close sends the last fragment and ends the message. Closing twice
+// returns an error.
+func (h *writerHandle) Close() error {
+	if h.seq.Load() != h.w.seq.Load() {
+		return h.ended()
+	}
+	return h.w.close(h)
+}
+
+// ended returns why the handle's message ended.
+func (h *writerHandle) ended() error {
+	if h.err != nil {
+		return h.err
+	}
+	return errWriterClosed
+}
+
+// buffer returns the writer's buffer, borrowing it on first use.
+func (w *messageWriter) buffer() []byte {
+	if w.buf == nil {
+		w.buf = getBuffer(w.c.writeBufferSize)
+	}
+	return *w.buf
+}
+
+// write buffers p, sending a fragment each time the buffer fills; p of at
+// least a buffer's worth goes out at once, with what is buffered.
+func (w *messageWriter) write(h *writerHandle, p []byte) (int, error) {
 	if w.compressing {
-		return w.writeDeflate(p)
+		return w.writeDeflate(h, p)
 	}
 	total := 0
 	for len(p) > 0 {
-		b := *w.buf
-		if maxFrameHeaderSize+w.n == len(b) {
+		b := w.buffer()
+		capacity := len(b) - maxFrameHeaderSize
+		if w.n == capacity {
 			if w.d != nil {
 				// More than a buffer: worth compressing whatever the
 				// threshold, since the total size is not known.
-				if err := w.startDeflate(); err != nil {
+				if err := w.startDeflate(h); err != nil {
 					return total, err
 				}
-				n, err := w.writeDeflate(p)
+				n, err := w.writeDeflate(h, p)
 				return total + n, err
 			}
 			if err := w.flush(false); err != nil {
-				w.finish(err)
+				w.finish(h, err)
 				return total, err
 			}
+		}
+		if w.d == nil && len(p) >= capacity && len(p) > capacity-w.n {
+			// A buffer's worth or more: no copy into the buffer, one
+			// fragment of the buffered bytes and p.
+			if err := w.sendWith(p); err != nil {
+				w.finish(h, err)
+				return total, err
+			}
+			return total + len(p), nil
 		}
 		k := copy(b[maxFrameHeaderSize+w.n:], p)
 		w.n += k
@@ -93,42 +180,38 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	return total, nil
 }
 
-// Close sends the last fragment and ends the message. Closing twice
-// returns an error.
-func (w *messageWriter) Close() error {
-	if w.err != nil {
-		return w.err
-	}
+// close sends the last fragment and ends the message.
+func (w *messageWriter) close(h *writerHandle) error {
 	if !w.compressing && w.d != nil && w.d.worthCompressing(w.n) {
-		if err := w.startDeflate(); err != nil {
+		if err := w.startDeflate(h); err != nil {
 			return err
 		}
 	}
 	if w.compressing {
 		if err := w.d.endMessage(); err != nil {
-			w.finish(err)
+			w.finish(h, err)
 			return err
 		}
 	}
 	err := w.flush(true)
 	if err != nil {
-		w.finish(err)
+		w.finish(h, err)
 		return err
 	}
-	w.finish(errWriterClosed)
+	w.finish(h, errWriterClosed)
 	return nil
 }
 
 // startDeflate switches the message to compression, feeding the deflater
 // what is buffered. The deflater copies it in before it writes any output
 // into the same buffer.
-func (w *messageWriter) startDeflate() error {
+func (w *messageWriter) startDeflate(h *writerHandle) error {
 	w.compressing = true
-	raw := (*w.buf)[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
+	raw := w.buffer()[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
 	w.n = 0
 	w.d.beginMessage(&w.sink)
 	if _, err := w.d.Write(raw); err != nil {
-		w.finish(err)
+		w.finish(h, err)
 		return err
 	}
 	return nil
@@ -136,12 +219,12 @@ func (w *messageWriter) startDeflate() error {
 
 // writeDeflate compresses p into the message, by pieces of one deflate
 // chunk so that the encoder's output buffer stays small.
-func (w *messageWriter) writeDeflate(p []byte) (int, error) {
+func (w *messageWriter) writeDeflate(h *writerHandle, p []byte) (int, error) {
 	total := 0
 	for len(p) > 0 {
 		k := min(len(p), chunkSize)
 		if _, err := w.d.Write(p[:k]); err != nil {
-			w.finish(err)
+			w.finish(h, err)
 			return total, err
 		}
 		total += k
@@ -160,7 +243,7 @@ func (s *fragmentSink) Write(p []byte) (int, error) {
 	w := s.w
 	total := 0
 	for len(p) > 0 {
-		b := *w.buf
+		b := w.buffer()
 		if maxFrameHeaderSize+w.n == len(b) {
 			if err := w.flush(false); err != nil {
 				return total, err
@@ -174,17 +257,35 @@ func (s *fragmentSink) Write(p []byte) (int, error) {
 	return total, nil
 }
 
+// header returns the header of the next fragment, of n payload bytes.
+func (w *messageWriter) header(fin bool, n int) frameHeader {
+	h := frameHeader{fin: fin, opcode: w.op, length: int64(n)}
+	if w.compressing && w.op != OpContinuation {
+		h.rsv = rsv1Bit // RFC 7692 §6.1: on the first frame only
+	}
+	return h
+}
+
 // flush sends the buffered bytes as one fragment. On error the caller
 // must finish the writer.
 func (w *messageWriter) flush(fin bool) error {
 	c := w.c
+	if w.buf == nil || (c.client && w.n <= len(c.writer.small)-maxFrameHeaderSize) {
+		// Nothing buffered, or few enough bytes for sendFrame's one
+		// small write, which masks them on their way in.
+		var payload []byte
+		if w.buf != nil {
+			payload = (*w.buf)[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
+		}
+		h := w.header(fin, w.n)
+		return w.sent(c.writeFrameParts(w.ctx, &h, payload, nil))
+	}
 	b := *w.buf
 	payload := b[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
-	h := frameHeader{fin: fin, opcode: w.op, length: int64(w.n), masked: c.client}
-	if w.compressing && w.op != OpContinuation {
-		h.rsv = rsv1Bit // RFC 7692 §6.1: on the first frame only
-	}
+	h := w.header(fin, w.n)
 	if c.client {
+		// The buffer is ours: mask in place, no copy.
+		h.masked = true
 		h.key = rand.Uint32()
 		maskBytes(h.key, 0, payload)
 	}
@@ -192,7 +293,24 @@ func (w *messageWriter) flush(fin bool) error {
 	hn := putFrameHeader(hb[:], &h)
 	frame := b[maxFrameHeaderSize-hn : maxFrameHeaderSize+w.n]
 	copy(frame, hb[:hn])
-	err := c.writeRaw(w.ctx, frame)
+	return w.sent(c.writeRaw(w.ctx, frame))
+}
+
+// sendWith sends the buffered bytes followed by p as one fragment, without
+// FIN. On error the caller must finish the writer.
+func (w *messageWriter) sendWith(p []byte) error {
+	var buffered []byte
+	if w.buf != nil {
+		buffered = (*w.buf)[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
+	}
+	h := w.header(false, w.n+len(p))
+	return w.sent(w.c.writeFrameParts(w.ctx, &h, buffered, p))
+}
+
+// sent ends a fragment's write with its error err: the next fragment is a
+// continuation, or, after a failure, the connection may have to fail. On
+// error the caller must finish the writer.
+func (w *messageWriter) sent(err error) error {
 	if err != nil {
 		// Fragments already sent cannot be finished: the stream would
 		// break RFC 6455 §5.4 for the next message. With context
@@ -200,7 +318,7 @@ func (w *messageWriter) flush(fin bool) error {
 		// leaves the two histories apart (RFC 7692 §7.2.3.2).
 		broken := w.op == OpContinuation || (w.compressing && w.d.takeover)
 		if broken && !errors.Is(err, ErrClosed) {
-			c.fail(err, StatusInternalError)
+			w.c.fail(err, StatusInternalError)
 		}
 		return err
 	}
@@ -209,15 +327,20 @@ func (w *messageWriter) flush(fin bool) error {
 	return nil
 }
 
-// finish returns the buffer, the deflater and the message lock, once.
-func (w *messageWriter) finish(err error) {
-	w.err = err
+// finish ends the message: it records why in h, returns the buffer and the
+// deflater, makes every handle stale and releases the message lock.
+func (w *messageWriter) finish(h *writerHandle, err error) {
+	h.err = err
+	if w.compressing {
+		w.d.abortMessage() // nothing when endMessage has run
+		w.compressing = false
+	}
 	if w.buf != nil {
-		if w.compressing {
-			w.d.abortMessage() // nothing when endMessage has run
-		}
 		putBuffer(w.buf)
 		w.buf = nil
-		w.c.msgLock.unlock()
 	}
+	w.d = nil
+	w.ctx = nil
+	w.seq.Add(1)
+	w.c.msgLock.unlock()
 }

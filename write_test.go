@@ -100,9 +100,11 @@ func TestOneByteFragments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// And the fragments really are one byte each.
+	// And the fragments of one-byte writes really are one byte each. (A
+	// write of a buffer's worth or more goes out as one fragment: the
+	// "writer" way would send "a", then "bc".)
 	c, peer := clientWithRawServer(t, func(cfg *connConfig) { cfg.writeBufferSize = maxFrameHeaderSize + 1 })
-	go send(c, BinaryMessage, []byte("abc"), "writer")
+	go send(c, BinaryMessage, []byte("abc"), "bytes")
 	for i := range 3 {
 		h, b, err := peer.readFrame()
 		if err != nil || len(b) != 1 || b[0] != "abc"[i] || h.fin != (i == 2) {

@@ -1,0 +1,208 @@
+package websocket
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// TestNextWriterStaleHandle checks that a writer whose message is over
+// fails, even once the Conn has reused its state for the next messages,
+// and that those are not touched by it. Handles are recycled after
+// writerHandles messages: that far, a stale one is recognised.
+func TestNextWriterStaleHandle(t *testing.T) {
+	client, server := connPair(t, nil)
+	old, err := client.NextWriter(TextMessage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Write([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range writerHandles - 1 {
+		w, err := client.NextWriter(BinaryMessage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.Write([]byte("stale")); !errors.Is(err, errWriterClosed) {
+			t.Fatalf("message %d: stale Write: %v, want errWriterClosed", i, err)
+		}
+		if err := old.Close(); !errors.Is(err, errWriterClosed) {
+			t.Fatalf("message %d: stale Close: %v, want errWriterClosed", i, err)
+		}
+		msg := fmt.Appendf(nil, "message %d", i)
+		if _, err := w.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); !errors.Is(err, errWriterClosed) {
+			t.Fatalf("second Close: %v, want errWriterClosed", err)
+		}
+		if _, err := w.Write(msg); !errors.Is(err, errWriterClosed) {
+			t.Fatalf("Write after Close: %v, want errWriterClosed", err)
+		}
+	}
+	if _, b, err := server.ReadMessage(); err != nil || string(b) != "first" {
+		t.Fatalf("first message %q, %v", b, err)
+	}
+	for i := range writerHandles - 1 {
+		typ, b, err := server.ReadMessage()
+		if want := fmt.Sprintf("message %d", i); err != nil || typ != BinaryMessage || string(b) != want {
+			t.Fatalf("got %v %q, %v; want %q", typ, b, err, want)
+		}
+	}
+}
+
+// TestNextWriterLargeWriteOneFragment checks the fragments a writer sends:
+// a Write of a buffer's worth or more leaves at once, with what was
+// buffered before it, as one fragment; smaller writes are gathered.
+func TestNextWriterLargeWriteOneFragment(t *testing.T) {
+	for _, side := range []string{"server", "client"} {
+		t.Run(side, func(t *testing.T) {
+			edit := func(cfg *connConfig) { cfg.writeBufferSize = 1024 }
+			var c *Conn
+			var peer *rawPeer
+			if side == "server" {
+				c, peer = serverWithRawClient(t, edit)
+			} else {
+				c, peer = clientWithRawServer(t, edit)
+			}
+			head, big, tail := pattern(1, 10), pattern(2, 100_000), pattern(3, 5)
+			errc := make(chan error, 1)
+			go func() {
+				w, err := c.NextWriter(BinaryMessage)
+				if err == nil {
+					_, err = w.Write(head)
+				}
+				if err == nil {
+					_, err = w.Write(big)
+				}
+				if err == nil {
+					_, err = w.Write(tail)
+				}
+				if err == nil {
+					err = w.Close()
+				}
+				errc <- err
+			}()
+			want := []struct {
+				op      Opcode
+				fin     bool
+				payload []byte
+			}{
+				{OpBinary, false, append(bytes.Clone(head), big...)},
+				{OpContinuation, true, tail},
+			}
+			for i, f := range want {
+				h, b, err := peer.readFrame()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if h.opcode != f.op || h.fin != f.fin || h.masked != (side == "client") || !bytes.Equal(b, f.payload) {
+					t.Fatalf("fragment %d: %v fin=%v masked=%v %d bytes (first difference at %d); want %v fin=%v %d bytes",
+						i, h.opcode, h.fin, h.masked, len(b), firstDiff(b, f.payload), f.op, f.fin, len(f.payload))
+				}
+			}
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(big, pattern(2, 100_000)) {
+				t.Fatal("the writer modified the caller's slice")
+			}
+		})
+	}
+}
+
+// TestNextWriterEmptyMessage checks that a writer closed without a Write
+// sends one empty final frame.
+func TestNextWriterEmptyMessage(t *testing.T) {
+	for _, side := range []string{"server", "client"} {
+		var c *Conn
+		var peer *rawPeer
+		if side == "server" {
+			c, peer = serverWithRawClient(t, nil)
+		} else {
+			c, peer = clientWithRawServer(t, nil)
+		}
+		w, err := c.NextWriter(TextMessage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		h, b, err := peer.readFrame()
+		if err != nil || h.opcode != OpText || !h.fin || len(b) != 0 || h.masked != (side == "client") {
+			t.Fatalf("%s: %v fin=%v masked=%v %q, %v", side, h.opcode, h.fin, h.masked, b, err)
+		}
+	}
+}
+
+// discardConn is a transport that takes every write and never reads.
+type discardConn struct{ net.Conn }
+
+func (discardConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (discardConn) Read([]byte) (int, error)         { return 0, io.EOF }
+func (discardConn) Close() error                     { return nil }
+func (discardConn) SetWriteDeadline(time.Time) error { return nil }
+func (discardConn) SetReadDeadline(time.Time) error  { return nil }
+
+// TestWriteAllocs checks that once pools are warm, writing a message
+// allocates nothing, whole or streamed, client or server, small or large.
+// Each case is measured on its own Conn and transport, with no other
+// goroutine of the test running, and passes if any of three measurements
+// shows no allocation (AllocsPerRun counts the whole process).
+func TestWriteAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under -race")
+	}
+	for _, client := range []bool{false, true} {
+		for _, size := range []int{16, 1000, 5000, 100_000} {
+			for _, api := range []string{"whole", "stream"} {
+				t.Run(fmt.Sprintf("client=%v/%d/%s", client, size, api), func(t *testing.T) {
+					c := newConn(connConfig{netConn: discardConn{}, client: client})
+					msg := pattern(size, size)
+					write := func() {
+						if api == "whole" {
+							if err := c.WriteMessage(BinaryMessage, msg); err != nil {
+								t.Fatal(err)
+							}
+							return
+						}
+						w, err := c.NextWriter(BinaryMessage)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for off := 0; off < len(msg); off += 32 << 10 {
+							if _, err := w.Write(msg[off:min(off+32<<10, len(msg))]); err != nil {
+								t.Fatal(err)
+							}
+						}
+						if err := w.Close(); err != nil {
+							t.Fatal(err)
+						}
+					}
+					write() // warm the pools
+					allocs := 1.0
+					for range 3 {
+						if allocs = testing.AllocsPerRun(100, write); allocs == 0 {
+							break
+						}
+					}
+					if allocs != 0 {
+						t.Errorf("%.2f allocations per message, want 0", allocs)
+					}
+				})
+			}
+		}
+	}
+}
