@@ -277,13 +277,14 @@ func (c *Conn) AppendMessageContext(ctx context.Context, dst []byte) (MessageTyp
 }
 
 // NextReader waits for the next message and returns its type and a reader
-// of its payload. The reader returns io.EOF at the end of the message and
-// is valid until the next call of NextReader, ReadMessage or AppendMessage,
-// which drop whatever it has not read. Read errors are as for ReadMessage; a
-// timeout leaves both the Conn and the reader usable, except inside a
-// compressed message, which the reader inflates as it goes and cannot
-// resume (see SetReadDeadline). Call it, and the reader's Read, from one
-// goroutine at a time.
+// of its payload. The reader returns io.EOF at the end of the message,
+// possibly together with the last bytes, and is valid until the next call of
+// NextReader, ReadMessage or AppendMessage, which drop whatever it has not
+// read; a reader that had returned io.EOF may be handed out again for a
+// later message. Read errors are as for ReadMessage; a timeout leaves both
+// the Conn and the reader usable, except inside a compressed message, which
+// the reader inflates as it goes and cannot resume (see SetReadDeadline).
+// Call it, and the reader's Read, from one goroutine at a time.
 func (c *Conn) NextReader() (MessageType, io.Reader, error) {
 	return c.NextReaderContext(context.Background())
 }
@@ -304,7 +305,24 @@ func (c *Conn) NextReaderContext(ctx context.Context) (MessageType, io.Reader, e
 	if err != nil {
 		return 0, nil, readContextErr(ctx, err)
 	}
-	return c.reader.msgType, &messageReader{c: c, ctx: ctx, seq: c.reader.seq}, nil
+	r := &c.reader
+	m := r.handedOut
+	if m == nil || !r.handedEOF {
+		// The last reader may still be held by a caller who did not read it
+		// to the end: it must see errStaleReader, not this message, so this
+		// message gets a reader of its own. A reader that returned io.EOF
+		// was used to its end and is taken again, so that a caller reading
+		// every message through saves an allocation per message.
+		m = &messageReader{c: c}
+		if r.handedOut == nil {
+			m = &r.firstReader
+			m.c = c
+		}
+		r.handedOut = m
+	}
+	m.ctx, m.seq = ctx, r.seq
+	r.handedEOF = false
+	return r.msgType, m, nil
 }
 
 // messageReader is the io.Reader NextReader returns.
@@ -314,20 +332,23 @@ type messageReader struct {
 	seq uint64
 }
 
-// Read reads payload bytes of the message, crossing frame boundaries.
+// Read reads payload bytes of the message, crossing frame boundaries. The
+// Read that takes the last byte of an uncompressed message returns io.EOF
+// with it, so that a small message costs one call (io.Reader allows it).
 func (m *messageReader) Read(p []byte) (int, error) {
 	c := m.c
 	if err := c.lockRead(m.ctx); err != nil {
 		return 0, err
 	}
 	defer c.unlockRead()
-	if m.seq != c.reader.seq {
-		if c.reader.err != nil {
-			return 0, c.reader.err
+	r := &c.reader
+	if m.seq != r.seq {
+		if r.err != nil {
+			return 0, r.err
 		}
 		return 0, errStaleReader
 	}
-	if !c.reader.open && c.reader.err == nil {
+	if !r.open && r.err == nil {
 		// Close read on past the end of this message.
 		return 0, io.EOF
 	}
@@ -335,6 +356,12 @@ func (m *messageReader) Read(p []byte) (int, error) {
 	n, err := c.readPayload(p)
 	if stop != nil {
 		stop()
+	}
+	if err == nil && r.eof && r.state == expectHeader && !r.compressed {
+		err = io.EOF
+	}
+	if err == io.EOF && m == r.handedOut {
+		r.handedEOF = true
 	}
 	return n, readContextErr(m.ctx, err)
 }
