@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
 )
 
 // The message level of reading and the public reading API, on top of the
@@ -145,11 +144,7 @@ func (c *Conn) appendMessage(dst []byte) (MessageType, []byte, error) {
 	for {
 		if r.state == inDataFrame {
 			if free := int64(cap(dst) - len(dst)); free < r.frameLeft {
-				grow := r.frameLeft
-				if grow > maxGrowStep && grow > int64(len(dst)) {
-					grow = max(maxGrowStep, int64(len(dst)))
-				}
-				dst = slices.Grow(dst, int(grow))
+				dst = c.growMessage(dst)
 			}
 			n, err := c.readData(dst[len(dst):cap(dst)])
 			dst = dst[:len(dst)+n]
@@ -167,6 +162,31 @@ func (c *Conn) appendMessage(dst []byte) (MessageType, []byte, error) {
 			return r.msgType, dst, err
 		}
 	}
+}
+
+// growMessage makes room in dst for the rest of the current data frame.
+// While more fragments may follow it at least doubles dst, so that a message
+// in many fragments is copied a few times rather than once per fragment,
+// but never past what the read limit still allows, nor more than
+// maxGrowStep ahead of the bytes that arrived (a frame's announced length
+// commits no memory by itself).
+func (c *Conn) growMessage(dst []byte) []byte {
+	r := &c.reader
+	grow := r.frameLeft
+	if !r.frame.fin {
+		grow = max(grow, int64(len(dst)))
+		if limit := c.readLimit.Load(); limit > 0 {
+			// Checked against the header: at least frameLeft.
+			grow = max(min(grow, limit-(r.msgLen-r.frameLeft)), r.frameLeft)
+		}
+	}
+	if grow > maxGrowStep && grow > int64(len(dst)) {
+		grow = max(maxGrowStep, int64(len(dst)))
+	}
+	// Exactly grow more: append would round a doubling up to ~2.4 times.
+	grown := make([]byte, len(dst), len(dst)+int(grow))
+	copy(grown, dst)
+	return grown
 }
 
 // bindReadContext makes the end of ctx interrupt a blocked transport read,

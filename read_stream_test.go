@@ -1,10 +1,12 @@
 package websocket
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -155,5 +157,58 @@ func TestStaleReaderAfterPartialRead(t *testing.T) {
 	}
 	if b, err := io.ReadAll(r3); err != nil || string(b) != "third" {
 		t.Fatalf("got %q, %v", b, err)
+	}
+}
+
+func TestAppendMessageFragmentedGrowth(t *testing.T) {
+	const size, frag = 1 << 20, 64 << 10
+	msg := pattern(3, size)
+	var stream []byte
+	for off := 0; off < size; off += frag {
+		op := OpContinuation
+		if off == 0 {
+			op = OpBinary
+		}
+		stream = append(stream, encodeFrame(true, off+frag >= size, 0, op, msg[off:off+frag])...)
+	}
+	c, _ := replayServer(t, stream)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, got, err := c.AppendMessage(nil)
+	runtime.ReadMemStats(&after)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	// Doubling allocates 64 KiB + 128 KiB + ... + 1 MiB, under 2 MiB; growing
+	// by each fragment allocated about 5 MiB. The margin is for other
+	// goroutines of the process.
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d KiB allocated for a %d KiB message in %d KiB fragments", alloc>>10, size>>10, frag>>10)
+	if alloc > 3*size {
+		t.Errorf("%d bytes allocated, want at most %d", alloc, 3*size)
+	}
+}
+
+// BenchmarkReadMessageFragmented reads a 1 MiB message sent in 64 KiB
+// fragments into a new slice each time, as ReadMessage does.
+func BenchmarkReadMessageFragmented(b *testing.B) {
+	const size, frag = 1 << 20, 64 << 10
+	msg := pattern(5, size)
+	var stream []byte
+	for off := 0; off < size; off += frag {
+		op := OpContinuation
+		if off == 0 {
+			op = OpBinary
+		}
+		stream = append(stream, encodeFrame(true, off+frag >= size, 0, op, msg[off:off+frag])...)
+	}
+	c := newConn(connConfig{netConn: &replayConn{stream: stream}})
+	defer c.CloseNow()
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, p, err := c.ReadMessage(); err != nil || len(p) != size {
+			b.Fatal(len(p), err)
+		}
 	}
 }
