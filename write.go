@@ -164,11 +164,29 @@ func (c *Conn) sendFrame(h *frameHeader, a, b []byte) (int64, error) {
 		return int64(m), err
 	}
 	if !h.masked {
-		return c.sendVectored(w, h, a, b)
+		switch c.netConn.(type) {
+		case *net.TCPConn, *net.UnixConn, buffersWriter:
+			return c.sendVectored(w, h, a, b)
+		}
 	}
-	// Masking needs a copy. It goes through a scratch buffer of up to
-	// maxMaskChunk bytes, borrowed for this frame only, so that a large
-	// payload leaves in a few large writes.
+	return c.sendCopied(h, a, b)
+}
+
+// buffersWriter is a transport that writes several slices as one write,
+// as h2stream.Conn does: over HTTP/2, header and payload then share a
+// flush and a DATA frame.
+type buffersWriter interface {
+	WriteBuffers(bufs [][]byte) (int64, error)
+}
+
+// sendCopied writes the frame h through a scratch buffer of up to
+// maxMaskChunk bytes, borrowed for this frame only, so that a large
+// payload leaves in a few large writes, the header with the first. A
+// client masks on the way in (it must not mask the caller's slice); a
+// server's frame takes this path on transports without vectored writes
+// (TLS, wrappers), where a header written alone would cost a record or a
+// packet of its own.
+func (c *Conn) sendCopied(h *frameHeader, a, b []byte) (int64, error) {
 	total := len(a) + len(b)
 	p := getBuffer(max(c.writeBufferSize, min(maxFrameHeaderSize+total, maxMaskChunk)))
 	defer putBuffer(p)
@@ -179,11 +197,11 @@ func (c *Conn) sendFrame(h *frameHeader, a, b []byte) (int64, error) {
 	for len(a)+len(b) > 0 {
 		// Fill the buffer from a, then from b.
 		k := min(len(a), len(buf)-off)
-		pos = maskCopy(h.key, pos, buf[off:], a[:k])
+		pos = c.copyPayload(h, pos, buf[off:], a[:k])
 		a = a[k:]
 		off += k
 		k = min(len(b), len(buf)-off)
-		pos = maskCopy(h.key, pos, buf[off:], b[:k])
+		pos = c.copyPayload(h, pos, buf[off:], b[:k])
 		b = b[k:]
 		off += k
 		m, err := c.netConn.Write(buf[:off])
@@ -196,8 +214,18 @@ func (c *Conn) sendFrame(h *frameHeader, a, b []byte) (int64, error) {
 	return sent, nil
 }
 
+// copyPayload copies src to dst, masked from key position pos when h is
+// masked, and returns the next key position.
+func (c *Conn) copyPayload(h *frameHeader, pos int, dst, src []byte) int {
+	if h.masked {
+		return maskCopy(h.key, pos, dst, src)
+	}
+	copy(dst, src)
+	return pos
+}
+
 // sendVectored writes an unmasked frame: header and payload parts in one
-// writev where the transport has it.
+// writev, or one WriteBuffers.
 func (c *Conn) sendVectored(w *writeState, h *frameHeader, a, b []byte) (int64, error) {
 	n := putFrameHeader(w.small[:], h)
 	w.vec[0] = w.small[:n]
@@ -208,7 +236,13 @@ func (c *Conn) sendVectored(w *writeState, h *frameHeader, a, b []byte) (int64, 
 	if len(b) > 0 {
 		w.bufs = append(w.bufs, b)
 	}
-	k, err := w.bufs.WriteTo(c.netConn)
+	var k int64
+	var err error
+	if bw, ok := c.netConn.(buffersWriter); ok {
+		k, err = bw.WriteBuffers(w.bufs)
+	} else {
+		k, err = w.bufs.WriteTo(c.netConn)
+	}
 	w.vec = [3][]byte{}
 	w.bufs = nil
 	return k, err

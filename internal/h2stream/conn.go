@@ -219,6 +219,22 @@ func (c *Conn) Read(p []byte) (int, error) {
 // and Write returns net.ErrClosed, even when Out had taken all of p: the
 // stream was reset, and the bytes may not have left.
 func (c *Conn) Write(p []byte) (int, error) {
+	bufs := [1][]byte{p}
+	n, err := c.write(bufs[:])
+	return int(n), err
+}
+
+// WriteBuffers sends the slices of bufs in order, as Write would send them
+// joined, with one flush at the end. A flush ends the DATA frame its bytes
+// are in, so a WebSocket frame header and its payload written by two
+// Writes would leave in two DATA frames; written together they share one.
+// Deadlines, Close and errors are as for Write, for all the slices' bytes.
+func (c *Conn) WriteBuffers(bufs [][]byte) (int64, error) {
+	return c.write(bufs)
+}
+
+// write is Write of the slices of bufs, joined.
+func (c *Conn) write(bufs [][]byte) (int64, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.smu.Lock()
@@ -241,7 +257,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	c.writing = true
 	c.smu.Unlock()
 
-	n, err := c.send(p)
+	n, err := c.send(bufs)
 
 	c.smu.Lock()
 	defer c.smu.Unlock()
@@ -258,18 +274,27 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// send writes p to Out and flushes. A panic of Out means that the server's
-// handler returned while the stream was in use (net/http then refuses
-// writes by panicking); it becomes an error, so that the misuse costs the
-// connection, not the process.
-func (c *Conn) send(p []byte) (n int, err error) {
+// send writes the slices of bufs to Out and flushes once. A panic of Out
+// means that the server's handler returned while the stream was in use
+// (net/http then refuses writes by panicking); it becomes an error, so
+// that the misuse costs the connection, not the process.
+func (c *Conn) send(bufs [][]byte) (n int64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w (%v)", ErrStreamEnded, r)
 		}
 	}()
-	n, err = c.cfg.Out.Write(p)
-	if err == nil && c.cfg.Flush != nil {
+	for _, b := range bufs {
+		if len(b) == 0 && len(bufs) > 1 {
+			continue
+		}
+		k, werr := c.cfg.Out.Write(b)
+		n += int64(k)
+		if werr != nil {
+			return n, werr
+		}
+	}
+	if c.cfg.Flush != nil {
 		err = c.cfg.Flush()
 	}
 	return n, err

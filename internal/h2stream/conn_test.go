@@ -383,3 +383,26 @@ func TestAddresses(t *testing.T) {
 		t.Errorf("RemoteAddr without one = %v, want an empty TCP address", c.RemoteAddr())
 	}
 }
+
+// TestWriteBuffersFlushesOnce checks that the slices of one WriteBuffers
+// reach Out in order and are flushed once, after the last: a frame header
+// and its payload then leave in the same DATA frame.
+func TestWriteBuffersFlushesOnce(t *testing.T) {
+	g := newGate()
+	close(g.open)
+	var flushed []string
+	c, _ := newTestConn(t, g, func(cfg *Config) {
+		cfg.Flush = func() error { flushed = append(flushed, g.written()); return nil }
+	})
+	n, err := c.WriteBuffers([][]byte{[]byte("\x82\x05"), nil, []byte("hel"), []byte("lo")})
+	if n != 7 || err != nil {
+		t.Fatalf("WriteBuffers = %d, %v; want 7, nil", n, err)
+	}
+	if len(flushed) != 1 || flushed[0] != "\x82\x05hello" {
+		t.Fatalf("flushes saw %q, want one after all 7 bytes", flushed)
+	}
+	c.SetWriteDeadline(time.Unix(1, 0))
+	if n, err := c.WriteBuffers([][]byte{[]byte("x")}); n != 0 || !isTimeout(err) {
+		t.Fatalf("WriteBuffers after the deadline = %d, %v; want 0 and a timeout", n, err)
+	}
+}
