@@ -211,7 +211,9 @@ func TestHostilePingFlood(t *testing.T) {
 // TestHostilePingFloodNeverReading floods pings at a Conn and never reads
 // its pongs. Once the socket is full, answering blocks, and so does reading:
 // the flood is held back by TCP, not buffered. Keepalive then ends the
-// connection, since no pong, and no byte, arrives in time.
+// connection, since no pong, and no byte, arrives in time, unless the
+// bound on the stuck pong's write (the close timeout, here as long as the
+// pong timeout) does first: either error is right.
 func TestHostilePingFloodNeverReading(t *testing.T) {
 	const interval, timeout = 100 * time.Millisecond, 200 * time.Millisecond
 	results := make(chan readResult, 1)
@@ -235,8 +237,8 @@ func TestHostilePingFloodNeverReading(t *testing.T) {
 	sent := peer.flood(flood, 1<<20)
 	r := waitRead(t, results)
 	t.Logf("read failed after %v: %v", time.Since(start).Round(time.Millisecond), r.err)
-	if !errors.Is(r.err, ErrKeepAliveTimeout) {
-		t.Errorf("read: %v, want ErrKeepAliveTimeout", r.err)
+	if !errors.Is(r.err, ErrKeepAliveTimeout) && !errors.Is(r.err, errPongStalled) {
+		t.Errorf("read: %v, want ErrKeepAliveTimeout or errPongStalled", r.err)
 	}
 	checkBounds(t, start, r.at, alloc0, 256<<10)
 	peer.conn.Close()
@@ -245,6 +247,52 @@ func TestHostilePingFloodNeverReading(t *testing.T) {
 	if !pollUntil(hostileBound, func() bool { return runtime.NumGoroutine() <= goroutines0 }) {
 		t.Errorf("%d goroutines, %d before the connection", runtime.NumGoroutine(), goroutines0)
 	}
+}
+
+// TestHostilePongStall floods pings at a Conn without keepalive and never
+// reads its pongs. Once the socket is full, the reading goroutine is the
+// one stuck writing a pong; that write is bounded by the close timeout, so
+// the read returns errPongStalled soon after, rather than never.
+//
+// Only the server's send buffer is made small: shrinking a receive buffer
+// after the kernel advertised a larger window makes it drop what arrives
+// beyond the new size, and the peer's retransmissions then back off for
+// seconds, during which the Conn is rightly waiting to read, not stuck
+// writing.
+func TestHostilePongStall(t *testing.T) {
+	const closeTimeout = 300 * time.Millisecond
+	results := make(chan readResult, 1)
+	u := &Upgrader{CloseTimeout: closeTimeout}
+	addr := startHostileServer(t, u, nil, func(c *Conn) {
+		tc, ok := c.UnderlyingConn().(*net.TCPConn)
+		if !ok {
+			results <- readResult{fmt.Errorf("transport is %T, not TCP", c.UnderlyingConn()), time.Now()}
+			return
+		}
+		if err := tc.SetWriteBuffer(smallSocketBuffer); err != nil {
+			results <- readResult{err, time.Now()}
+			return
+		}
+		readUntilError(c, results)
+	})
+	start := time.Now()
+	peer := dialRaw(t, addr)
+	if err := shrinkBuffers(peer.conn); err != nil {
+		t.Fatal(err)
+	}
+	sent := peer.flood(pingFlood(1000), 1<<20)
+	r := waitRead(t, results)
+	took := r.at.Sub(start)
+	t.Logf("read failed after %v: %v", took.Round(time.Millisecond), r.err)
+	if !errors.Is(r.err, errPongStalled) || !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Errorf("read: %v, want errPongStalled", r.err)
+	}
+	// The pong's write began after start and waited closeTimeout.
+	if took < closeTimeout || took > hostileBound {
+		t.Errorf("read failed after %v, want between %v and %v", took, closeTimeout, hostileBound)
+	}
+	peer.conn.Close()
+	<-sent
 }
 
 // TestHostileNeverReads writes to a peer that never reads. A write must

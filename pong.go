@@ -1,6 +1,11 @@
 package websocket
 
-import "context"
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+)
 
 // Pongs answering the peer's pings are queued rather than written by the
 // reading goroutine, so that reading never waits for the frame lock: were
@@ -9,6 +14,15 @@ import "context"
 // lock sends the queued pong before letting go. RFC 6455 §5.5.3 allows
 // answering only the most recent of several pings, so the queue has one
 // slot.
+//
+// A pong's write is bounded by the close timeout (or the user's write
+// deadline, when earlier): the reading goroutine may be the one writing
+// it, and a peer that sends pings but never reads would otherwise hold
+// that goroutine, and with it every read, until keepalive or Close.
+
+// errPongStalled ends a connection whose pong could not be written in
+// time: the peer sends pings but does not read what we send.
+var errPongStalled = fmt.Errorf("websocket: pong not written in time, the peer is not reading: %w", os.ErrDeadlineExceeded)
 
 // queuePong records payload as the pong to send, and sends it at once when
 // the frame lock is free.
@@ -36,8 +50,11 @@ func (c *Conn) releaseFrame() {
 	}
 }
 
-// writeQueuedPong writes the queued pong; the caller holds the frame lock. A
-// write error ends the connection on its own, so it is not returned.
+// writeQueuedPong writes the queued pong; the caller holds the frame lock.
+// A pong that fails, or does not go out within the close timeout, ends the
+// connection at once (errPongStalled, or the write's error), and the reads
+// then report it; it is not returned here. No close frame is tried: the
+// peer that does not read our pongs would not read it either.
 func (c *Conn) writeQueuedPong() {
 	if !c.pongQueued.Load() {
 		return
@@ -49,5 +66,30 @@ func (c *Conn) writeQueuedPong() {
 	if c.closeSent.Load() {
 		return
 	}
-	c.writeFrameLocked(context.Background(), true, OpPong, c.writer.pong[:n])
+	// As borrowWriteDeadline, without its closure: pongs must not allocate.
+	c.dlMu.Lock()
+	d := time.Now().Add(c.closeTimeout)
+	if !c.writeDeadline.IsZero() && c.writeDeadline.Before(d) {
+		d = c.writeDeadline
+	}
+	c.netConn.SetWriteDeadline(d)
+	c.dlMu.Unlock()
+	// sendFrame, not writeFrameLocked, so that a pong cut short by the
+	// deadline reports errPongStalled too, not the transport's timeout.
+	h := frameHeader{fin: true, opcode: OpPong, length: int64(n), masked: c.client}
+	if c.client {
+		h.key = rand.Uint32() // RFC 6455 §5.3: a fresh key per frame
+	}
+	_, err := c.sendFrame(&h, c.writer.pong[:n], nil)
+	c.dlMu.Lock()
+	c.netConn.SetWriteDeadline(c.writeDeadline)
+	c.dlMu.Unlock()
+	if err == nil || c.isClosed() {
+		return
+	}
+	if isTimeout(err) {
+		err = errPongStalled
+	}
+	c.setEndErr(err)
+	c.closeTransport()
 }
