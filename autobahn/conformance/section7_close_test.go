@@ -58,6 +58,17 @@ func closeRows() []row {
 			steps: steps(send(text("\xff"), bin(binPayload(1<<20))), fail(1007))},
 		{id: "7.14.4", name: "offending frame, then 16 MiB the peer writes without reading: the close survives",
 			steps: steps(flood(op(3, ""), 16<<20), fail(1002)), timeout: time.Minute},
+		// Data behind a failure or a close, while the peer reads: what our
+		// side wrote before (the echo of 1 MiB) and its close frame must
+		// reach the peer whole, however much follows unread (RFC 6455
+		// §7.1.1, §7.1.7; the root package's TestCloseLingerAfterFail and
+		// TestCloseLingerAfterPeerClose).
+		{id: "7.14.5", name: "1 MiB, a reserved opcode, then 4 MiB: the whole echo, then close 1002",
+			steps:   steps(send(behind(bin(binPayload(1<<20)), op(3, ""))...), expect(msgBin(binPayload(1<<20))), fail(1002)),
+			timeout: 30 * time.Second},
+		{id: "7.14.6", name: "1 MiB, close 1000, then 4 MiB: the whole echo, then the close answer",
+			steps:   steps(send(behind(bin(binPayload(1<<20)), closeFrame(1000, ""))...), expect(msgBin(binPayload(1<<20))), closeAnswered(1000)),
+			timeout: 30 * time.Second},
 	}
 	// RFC 6455 §7.4.1 and the IANA registry: codes an endpoint may send,
 	// answered with the same code or 1000 (Autobahn 7.7).
@@ -81,6 +92,18 @@ func tenLarge() []frame {
 		} else {
 			fs = append(fs, bin(binPayload(64<<10+i)))
 		}
+	}
+	return fs
+}
+
+// behind returns first, then after, then 4 MiB of binary messages of
+// 64 KiB each: the traffic a peer keeps sending after a frame that ends
+// the connection.
+func behind(first, after frame) []frame {
+	fs := []frame{first, after}
+	chunk := binPayload(64 << 10)
+	for range 64 {
+		fs = append(fs, bin(chunk))
 	}
 	return fs
 }

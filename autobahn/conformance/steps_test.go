@@ -231,6 +231,29 @@ func (s closeStep) String() string {
 
 func (closeStep) terminal() {}
 
+// closeAnswerStep expects our side's answer to a close frame the peer sent
+// in an earlier step, behind other frames or with more after it: the
+// same code or 1000 (RFC 6455 §5.5.1), then the TCP close. Our side's
+// read must report the code the peer sent.
+type closeAnswerStep struct{ code int }
+
+func closeAnswered(code uint16) step { return closeAnswerStep{int(code)} }
+
+func (s closeAnswerStep) run(p *peer) error {
+	p.want = peerClosed(s.code)
+	codes := []int{s.code}
+	if s.code != 1000 {
+		codes = append(codes, 1000)
+	}
+	return expectClose(p, codes, false)
+}
+
+func (s closeAnswerStep) String() string {
+	return fmt.Sprintf("expect the answer to the close %d sent before, then the TCP close", s.code)
+}
+
+func (closeAnswerStep) terminal() {}
+
 // failStep expects our side to fail the connection: a close frame with
 // code (RFC 6455 §7.1.7), then the TCP close. The peer answers the close
 // as a well-behaved endpoint does.
