@@ -57,6 +57,10 @@ type readState struct {
 	pooled     *[]byte
 	bufferSize int  // size of the buffer borrowed while traffic flows
 	streaming  bool // frames are queued on the transport: keep a full-size buffer
+	// The transport's socket for fillWoken (readwake.go), looked up on
+	// the first read: nil if it is not one.
+	sockChecked bool
+	sock        *socketReader
 
 	state     frameState
 	frame     frameHeader
@@ -169,7 +173,13 @@ func (c *Conn) fill() error {
 		r.pos = 0
 	}
 	for range maxEmptyReads {
-		n, err := c.netConn.Read(r.buf[r.end:])
+		var n int
+		var err error
+		if s := c.socket(); s != nil && r.isSmall() && r.bufferSize > readSmallSize {
+			n, err = c.fillWoken(s)
+		} else {
+			n, err = c.netConn.Read(r.buf[r.end:])
+		}
 		if n > 0 {
 			r.end += n
 			if r.end < len(r.buf) {
