@@ -327,22 +327,66 @@ func (c *Conn) NextReaderContext(ctx context.Context) (MessageType, io.Reader, e
 	}
 	r := &c.reader
 	m := r.handedOut
-	if m == nil || !r.handedEOF {
+	if m == nil || !m.eof {
 		// The last reader may still be held by a caller who did not read it
 		// to the end: it must see errStaleReader, not this message, so this
 		// message gets a reader of its own. A reader that returned io.EOF
 		// was used to its end and is taken again, so that a caller reading
-		// every message through saves an allocation per message.
-		m = &messageReader{c: c}
-		if r.handedOut == nil {
-			m = &r.firstReader
-			m.c = c
+		// every message through allocates nothing per message.
+		if m != nil {
+			m.staged, m.hasStaged = nil, false
 		}
+		m = &messageReader{c: c}
 		r.handedOut = m
 	}
-	m.ctx, m.seq = ctx, r.seq
-	r.handedEOF = false
+	m.ctx, m.seq, m.eof = ctx, r.seq, false
+	m.hasStaged = c.stageSmall(m)
 	return r.msgType, m, nil
+}
+
+// stagedMax is the largest message NextReader hands over whole inside its
+// reader.
+const stagedMax = 128
+
+// stageSmall moves a small message that is already buffered whole (one
+// frame, uncompressed, valid) into m, so that m.Read returns it without
+// taking the read lock again: for a small message that lock round trip is a
+// good part of its cost. It reports whether it did; if not, nothing
+// changed and m reads the Conn as usual. The caller holds the read lock.
+func (c *Conn) stageSmall(m *messageReader) bool {
+	r := &c.reader
+	if r.compressed {
+		return false
+	}
+	if r.state == expectHeader && r.eof {
+		m.staged = m.inline[:0] // an empty message
+		return true
+	}
+	n := r.frameLeft
+	if r.state != inDataFrame || !r.frame.fin || n > stagedMax || int64(r.end-r.pos) < n {
+		return false
+	}
+	b := m.inline[:n]
+	copy(b, r.buf[r.pos:])
+	if r.frame.masked {
+		maskBytes(r.frame.key, r.maskPos, b)
+	}
+	if r.msgType == TextMessage {
+		// Invalid text is left to the Conn's own read, which fails the
+		// connection where the caller expects it: in Read.
+		v := r.utf8
+		if v.feed(b) >= 0 || !v.done() {
+			return false
+		}
+		r.utf8 = v
+	}
+	r.pos += int(n)
+	r.frameLeft = 0
+	if err := c.endDataFrame(); err != nil {
+		return false // not reached: the text was checked above
+	}
+	m.staged = b
+	return true
 }
 
 // messageReader is the io.Reader NextReader returns.
@@ -350,12 +394,31 @@ type messageReader struct {
 	c   *Conn
 	ctx context.Context
 	seq uint64
+	eof bool // Read returned io.EOF: the reader may be handed out again
+
+	// A small message NextReader found buffered whole is copied here
+	// (stageSmall), and Read returns it without the Conn.
+	hasStaged bool
+	staged    []byte // what is left of it
+	inline    [stagedMax]byte
 }
 
 // Read reads payload bytes of the message, crossing frame boundaries. The
 // Read that takes the last byte of an uncompressed message returns io.EOF
 // with it, so that a small message costs one call (io.Reader allows it).
 func (m *messageReader) Read(p []byte) (int, error) {
+	if m.hasStaged {
+		if len(p) == 0 && len(m.staged) > 0 {
+			return 0, nil
+		}
+		n := copy(p, m.staged)
+		m.staged = m.staged[n:]
+		if len(m.staged) == 0 {
+			m.eof = true
+			return n, io.EOF
+		}
+		return n, nil
+	}
 	c := m.c
 	if err := c.lockRead(m.ctx); err != nil {
 		return 0, err
@@ -370,6 +433,7 @@ func (m *messageReader) Read(p []byte) (int, error) {
 	}
 	if !r.open && r.err == nil {
 		// Close read on past the end of this message.
+		m.eof = true
 		return 0, io.EOF
 	}
 	stop := c.bindReadContext(m.ctx)
@@ -380,8 +444,8 @@ func (m *messageReader) Read(p []byte) (int, error) {
 	if err == nil && r.eof && r.state == expectHeader && !r.compressed {
 		err = io.EOF
 	}
-	if err == io.EOF && m == r.handedOut {
-		r.handedEOF = true
+	if err == io.EOF {
+		m.eof = true
 	}
 	return n, readContextErr(m.ctx, err)
 }

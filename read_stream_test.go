@@ -212,3 +212,49 @@ func BenchmarkReadMessageFragmented(b *testing.B) {
 		}
 	}
 }
+
+func TestNextReaderStagedSmallMessage(t *testing.T) {
+	c, peer := serverWithRawClient(t, nil)
+	peer.writeFrame(true, OpText, []byte("héllo"))
+	peer.writeFrame(true, OpBinary, nil)
+	peer.writeFrame(true, OpText, []byte{'o', 'k', 0xff})
+	_, r, err := c.NextReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In pieces smaller than the message; the reader has it whole.
+	var got []byte
+	p := make([]byte, 2)
+	for range 10 {
+		n, err := r.Read(p)
+		got = append(got, p[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(got) != "héllo" {
+		t.Fatalf("got %q", got)
+	}
+	if n, err := r.Read(p); n != 0 || err != io.EOF {
+		t.Fatalf("after the end: %d, %v", n, err)
+	}
+	typ, r, err := c.NextReader()
+	if err != nil || typ != BinaryMessage {
+		t.Fatal(typ, err)
+	}
+	if n, err := r.Read(p); n != 0 || err != io.EOF {
+		t.Fatalf("empty message: %d, %v", n, err)
+	}
+	// Invalid text is not handed over whole: Read finds it and fails the
+	// connection with 1007, as for any message.
+	if _, r, err = c.NextReader(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(r); !errors.Is(err, ErrInvalidUTF8) {
+		t.Fatalf("invalid text: %v", err)
+	}
+	peer.expectClose(StatusInvalidFramePayloadData)
+}

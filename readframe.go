@@ -92,12 +92,7 @@ type readState struct {
 	zlen       int
 	zsrc       bytes.Reader // zbuf[:zlen] as the inflater reads it
 
-	// The reader NextReader handed out last, and whether it has returned
-	// io.EOF, after which it is handed out again; firstReader spares an
-	// allocation for the first one.
-	handedOut   *messageReader
-	handedEOF   bool
-	firstReader messageReader
+	handedOut *messageReader // the reader NextReader handed out last
 
 	seq     uint64 // counts messages handed out, to retire stale readers
 	resume  bool   // an Append/ReadMessage stopped on a timeout mid-message
