@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +39,33 @@ func TestPingHandler(t *testing.T) {
 	c.ReadMessage()
 	if h, b, err := peer.readFrame(); err != nil || h.opcode != OpPong || string(b) != "default" {
 		t.Fatalf("got %v %q %v, want pong", h.opcode, b, err)
+	}
+}
+
+// TestPongAfterExpiredWriteDeadline: a write deadline the application set
+// for its own writes, and which has passed, neither keeps the automatic
+// pong from going out nor ends the connection; the application's own write
+// still fails at it.
+func TestPongAfterExpiredWriteDeadline(t *testing.T) {
+	c, peer := serverWithRawClient(t, nil)
+	c.SetWriteDeadline(time.Now().Add(-time.Second))
+	if err := c.WriteMessage(TextMessage, []byte("late")); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write after the deadline: %v, want a deadline error", err)
+	}
+	peer.writeFrame(true, OpPing, []byte("p"))
+	peer.writeFrame(true, OpText, []byte("m"))
+	if _, b, err := c.ReadMessage(); err != nil || string(b) != "m" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	if h, b, err := peer.readFrame(); err != nil || h.opcode != OpPong || string(b) != "p" {
+		t.Fatalf("peer got %v %q, %v; want the pong", h.opcode, b, err)
+	}
+	c.SetWriteDeadline(time.Time{})
+	if err := c.WriteMessage(TextMessage, []byte("alive")); err != nil {
+		t.Fatalf("write after clearing the deadline: %v", err)
+	}
+	if h, b, err := peer.readFrame(); err != nil || h.opcode != OpText || string(b) != "alive" {
+		t.Fatalf("peer got %v %q, %v", h.opcode, b, err)
 	}
 }
 

@@ -16,9 +16,10 @@ import (
 // FIN. Until Close, the message holds the Conn's message lock: other
 // goroutines' messages wait (their control frames do not), and the same
 // goroutine must not start another message. The writer is for one
-// goroutine; it must be closed, and is not to be used after Close: the
-// Conn reuses it for later messages, and its Write and Close fail (with an
-// error) once its message is over.
+// goroutine and must be closed; once its message is over, its Write and
+// Close fail with an error and never touch a later message. The writer
+// itself is the one allocation of a streamed message (a few dozen bytes):
+// the buffer and the rest of the state are the Conn's, reused.
 //
 // With permessage-deflate, the message is compressed when compression is
 // enabled (EnableWriteCompression) and the payload either fills the buffer
@@ -48,19 +49,10 @@ func (c *Conn) NextWriterContext(ctx context.Context, typ MessageType) (io.Write
 		// does not pay for it.
 		w = &messageWriter{c: c}
 		w.sink.w = w
-		for i := range w.handles {
-			w.handles[i].w = w
-		}
 		c.msgWriter = w
 	}
 	return w.start(ctx, Opcode(typ)), nil
 }
-
-// writerHandles is how many handles a messageWriter hands out in turn. A
-// handle is stale once its message is over; reusing each only every
-// writerHandles messages lets a stale handle be recognised even after the
-// next message has started.
-const writerHandles = 4
 
 // messageWriter is the state of the message NextWriter started; one per
 // Conn, owned by the holder of the message lock. Its buffer keeps
@@ -76,8 +68,7 @@ type messageWriter struct {
 
 	// seq numbers the messages; the handle whose seq matches is the open
 	// message's. finish advances it, so that every handle goes stale.
-	seq     atomic.Uint64
-	handles [writerHandles]writerHandle
+	seq atomic.Uint64
 
 	d           *deflater // may compress this message; nil when it goes uncompressed
 	compressing bool      // the fragments carry d's output
@@ -85,10 +76,14 @@ type messageWriter struct {
 }
 
 // writerHandle is the io.WriteCloser NextWriter returns: the Conn's
-// messageWriter for the message numbered seq.
+// messageWriter for the message numbered seq. Each message gets a handle of
+// its own, never reused: a handle kept past its message (say, a deferred
+// second Close while another goroutine streams) can then only fail, never
+// write into or end another message, nor touch a buffer that went back to
+// the pool.
 type writerHandle struct {
 	w   *messageWriter
-	seq atomic.Uint64
+	seq uint64
 	// err is why the message ended (errWriterClosed after Close); set by
 	// the handle's own goroutine before the message's seq goes stale.
 	err error
@@ -98,16 +93,12 @@ type writerHandle struct {
 func (w *messageWriter) start(ctx context.Context, op Opcode) *writerHandle {
 	w.ctx, w.op, w.n, w.compressing = ctx, op, 0, false
 	w.d = w.c.messageDeflater(-1)
-	seq := w.seq.Add(1)
-	h := &w.handles[(seq/2)%writerHandles] // seq advances by 2 per message
-	h.err = nil
-	h.seq.Store(seq)
-	return h
+	return &writerHandle{w: w, seq: w.seq.Add(1)}
 }
 
 // Write adds p to the message.
 func (h *writerHandle) Write(p []byte) (int, error) {
-	if h.seq.Load() != h.w.seq.Load() {
+	if h.seq != h.w.seq.Load() {
 		return 0, h.ended()
 	}
 	return h.w.write(h, p)
@@ -116,7 +107,7 @@ func (h *writerHandle) Write(p []byte) (int, error) {
 // Close sends the last fragment and ends the message. Closing twice
 // returns an error.
 func (h *writerHandle) Close() error {
-	if h.seq.Load() != h.w.seq.Load() {
+	if h.seq != h.w.seq.Load() {
 		return h.ended()
 	}
 	return h.w.close(h)

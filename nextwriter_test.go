@@ -11,10 +11,10 @@ import (
 )
 
 // TestNextWriterStaleHandle checks that a writer whose message is over
-// fails, even once the Conn has reused its state for the next messages,
-// and that those are not touched by it. Handles are recycled after
-// writerHandles messages: that far, a stale one is recognised.
+// fails, however many messages the Conn has started since with the same
+// state, and that those are not touched by it.
 func TestNextWriterStaleHandle(t *testing.T) {
+	const laterMessages = 10
 	client, server := connPair(t, nil)
 	old, err := client.NextWriter(TextMessage)
 	if err != nil {
@@ -26,7 +26,7 @@ func TestNextWriterStaleHandle(t *testing.T) {
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for i := range writerHandles - 1 {
+	for i := range laterMessages {
 		w, err := client.NextWriter(BinaryMessage)
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +54,7 @@ func TestNextWriterStaleHandle(t *testing.T) {
 	if _, b, err := server.ReadMessage(); err != nil || string(b) != "first" {
 		t.Fatalf("first message %q, %v", b, err)
 	}
-	for i := range writerHandles - 1 {
+	for i := range laterMessages {
 		typ, b, err := server.ReadMessage()
 		if want := fmt.Sprintf("message %d", i); err != nil || typ != BinaryMessage || string(b) != want {
 			t.Fatalf("got %v %q, %v; want %q", typ, b, err, want)
@@ -157,10 +157,11 @@ func (discardConn) SetWriteDeadline(time.Time) error { return nil }
 func (discardConn) SetReadDeadline(time.Time) error  { return nil }
 
 // TestWriteAllocs checks that once pools are warm, writing a message
-// allocates nothing, whole or streamed, client or server, small or large.
-// Each case is measured on its own Conn and transport, with no other
-// goroutine of the test running, and passes if any of three measurements
-// shows no allocation (AllocsPerRun counts the whole process).
+// allocates nothing whole, and only the writer handle streamed, client or
+// server, small or large. Each case is measured on its own Conn and
+// transport, with no other goroutine of the test running, and passes if
+// any of three measurements shows no more (AllocsPerRun counts the whole
+// process).
 func TestWriteAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under -race")
@@ -192,14 +193,18 @@ func TestWriteAllocs(t *testing.T) {
 						}
 					}
 					write() // warm the pools
-					allocs := 1.0
+					want := 0.0
+					if api == "stream" {
+						want = 1 // the handle NextWriter returns
+					}
+					allocs := want + 1
 					for range 3 {
-						if allocs = testing.AllocsPerRun(100, write); allocs == 0 {
+						if allocs = testing.AllocsPerRun(100, write); allocs <= want {
 							break
 						}
 					}
-					if allocs != 0 {
-						t.Errorf("%.2f allocations per message, want 0", allocs)
+					if allocs > want {
+						t.Errorf("%.2f allocations per message, want %v", allocs, want)
 					}
 				})
 			}

@@ -68,9 +68,13 @@ func (c *Conn) writeQueuedPong() {
 	}
 	// As borrowWriteDeadline, without its closure: pongs must not allocate.
 	c.dlMu.Lock()
-	d := time.Now().Add(c.closeTimeout)
-	if !c.writeDeadline.IsZero() && c.writeDeadline.Before(d) {
-		d = c.writeDeadline
+	// A user's deadline that has passed bounded the user's own writes, not
+	// this one: the pong owes the peer an answer and gets the close
+	// timeout.
+	now := time.Now()
+	d := now.Add(c.closeTimeout)
+	if wd := c.writeDeadline; wd.After(now) && wd.Before(d) {
+		d = wd
 	}
 	c.netConn.SetWriteDeadline(d)
 	c.dlMu.Unlock()

@@ -301,7 +301,8 @@ func (c *Conn) AppendMessageContext(ctx context.Context, dst []byte) (MessageTyp
 // possibly together with the last bytes, and is valid until the next call of
 // NextReader, ReadMessage or AppendMessage, which drop whatever it has not
 // read; a reader that had returned io.EOF may be handed out again for a
-// later message. Read errors are as for ReadMessage; a timeout leaves both
+// later message (reading messages allocates nothing), so a reference kept
+// past that call reads the later message: do not keep one. Read errors are as for ReadMessage; a timeout leaves both
 // the Conn and the reader usable, except inside a compressed message, which
 // the reader inflates as it goes and cannot resume (see SetReadDeadline).
 // Call it, and the reader's Read, from one goroutine at a time.

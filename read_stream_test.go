@@ -171,18 +171,26 @@ func TestAppendMessageFragmentedGrowth(t *testing.T) {
 		}
 		stream = append(stream, encodeFrame(true, off+frag >= size, 0, op, msg[off:off+frag])...)
 	}
-	c, _ := replayServer(t, stream)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, got, err := c.AppendMessage(nil)
-	runtime.ReadMemStats(&after)
-	if err != nil || !bytes.Equal(got, msg) {
-		t.Fatalf("read %d bytes, %v", len(got), err)
-	}
 	// Doubling allocates 64 KiB + 128 KiB + ... + 1 MiB, under 2 MiB; growing
-	// by each fragment allocated about 5 MiB. The margin is for other
-	// goroutines of the process.
-	alloc := after.TotalAlloc - before.TotalAlloc
+	// by each fragment allocated about 5 MiB. The counter is the process's:
+	// the margin, and the best of three reads, are for other goroutines.
+	var alloc uint64
+	for try := range 3 {
+		c, _ := replayServer(t, stream)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, got, err := c.AppendMessage(nil)
+		runtime.ReadMemStats(&after)
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("read %d bytes, %v", len(got), err)
+		}
+		if a := after.TotalAlloc - before.TotalAlloc; try == 0 || a < alloc {
+			alloc = a
+		}
+		if alloc <= 3*size {
+			break
+		}
+	}
 	t.Logf("%d KiB allocated for a %d KiB message in %d KiB fragments", alloc>>10, size>>10, frag>>10)
 	if alloc > 3*size {
 		t.Errorf("%d bytes allocated, want at most %d", alloc, 3*size)
