@@ -19,7 +19,8 @@ import (
 // goroutine and must be closed; once its message is over, its Write and
 // Close fail with an error and never touch a later message. The writer
 // itself is the one allocation of a streamed message (a few dozen bytes):
-// the buffer and the rest of the state are the Conn's, reused.
+// the buffer and the rest of the state are the Conn's, reused, and a
+// message of at most a couple of hundred bytes borrows no pooled buffer.
 //
 // With permessage-deflate, the message is compressed when compression is
 // enabled (EnableWriteCompression) and the payload either fills the buffer
@@ -54,25 +55,36 @@ func (c *Conn) NextWriterContext(ctx context.Context, typ MessageType) (io.Write
 	return w.start(ctx, Opcode(typ)), nil
 }
 
+// inlineWriteSize is the size of the writer's own buffer: a frame header
+// and as much payload as the frame lock holder's one small write takes
+// (writeState.small), so that a small message neither borrows nor returns
+// a pooled buffer.
+const inlineWriteSize = len(writeState{}.small)
+
 // messageWriter is the state of the message NextWriter started; one per
-// Conn, owned by the holder of the message lock. Its buffer keeps
+// Conn, owned by the holder of the message lock. Its buffer (inline while
+// the fragment fits there, else borrowed, see room) keeps
 // maxFrameHeaderSize bytes free at the front, where the header goes when
-// the fragment is sent. Uncompressed, the buffer holds payload; compressed,
-// it holds deflate output, which the deflater hands to sink.
+// the fragment is sent; it holds at most the write buffer size. Uncompressed,
+// the buffer holds payload; compressed, it holds deflate output, which the
+// deflater hands to sink.
 type messageWriter struct {
 	c   *Conn
 	ctx context.Context
 	op  Opcode  // opcode of the next fragment: the message's, then continuation
-	buf *[]byte // borrowed when first needed, until the message ends; else nil
+	buf *[]byte // borrowed once the fragment outgrows inline, until the message ends; else nil
 	n   int     // bytes buffered
 
-	// seq numbers the messages; the handle whose seq matches is the open
-	// message's. finish advances it, so that every handle goes stale.
+	// seq numbers the messages: the open message's handle holds its
+	// value, and finish advances it, so that every handle goes stale. It
+	// changes once per message: one atomic write.
 	seq atomic.Uint64
 
 	d           *deflater // may compress this message; nil when it goes uncompressed
 	compressing bool      // the fragments carry d's output
 	sink        fragmentSink
+
+	inline [inlineWriteSize]byte // the buffer while buf is nil
 }
 
 // writerHandle is the io.WriteCloser NextWriter returns: the Conn's
@@ -93,7 +105,8 @@ type writerHandle struct {
 func (w *messageWriter) start(ctx context.Context, op Opcode) *writerHandle {
 	w.ctx, w.op, w.n, w.compressing = ctx, op, 0, false
 	w.d = w.c.messageDeflater(-1)
-	return &writerHandle{w: w, seq: w.seq.Add(1)}
+	// Only the holder of the message lock writes seq: a plain load.
+	return &writerHandle{w: w, seq: w.seq.Load()}
 }
 
 // Write adds p to the message.
@@ -121,12 +134,33 @@ func (h *writerHandle) ended() error {
 	return errWriterClosed
 }
 
-// buffer returns the writer's buffer, borrowing it on first use.
-func (w *messageWriter) buffer() []byte {
-	if w.buf == nil {
-		w.buf = getBuffer(w.c.writeBufferSize)
+// capacity returns how many payload bytes the buffer holds.
+func (w *messageWriter) capacity() int {
+	return w.c.writeBufferSize - maxFrameHeaderSize
+}
+
+// room returns the buffer, with room for n payload bytes (at most the
+// capacity): the inline array while they fit there, else the borrowed
+// buffer, into which the bytes buffered inline move first.
+func (w *messageWriter) room(n int) []byte {
+	if w.buf != nil {
+		return *w.buf
 	}
-	return *w.buf
+	if maxFrameHeaderSize+n <= len(w.inline) {
+		return w.inline[:]
+	}
+	p := getBuffer(w.c.writeBufferSize)
+	copy((*p)[maxFrameHeaderSize:], w.inline[maxFrameHeaderSize:maxFrameHeaderSize+w.n])
+	w.buf = p
+	return *p
+}
+
+// buffered returns the payload bytes buffered.
+func (w *messageWriter) buffered() []byte {
+	if w.buf != nil {
+		return (*w.buf)[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
+	}
+	return w.inline[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
 }
 
 // write buffers p, sending a fragment each time the buffer fills; p of at
@@ -136,9 +170,8 @@ func (w *messageWriter) write(h *writerHandle, p []byte) (int, error) {
 		return w.writeDeflate(h, p)
 	}
 	total := 0
+	capacity := w.capacity()
 	for len(p) > 0 {
-		b := w.buffer()
-		capacity := len(b) - maxFrameHeaderSize
 		if w.n == capacity {
 			if w.d != nil {
 				// More than a buffer: worth compressing whatever the
@@ -163,7 +196,9 @@ func (w *messageWriter) write(h *writerHandle, p []byte) (int, error) {
 			}
 			return total + len(p), nil
 		}
-		k := copy(b[maxFrameHeaderSize+w.n:], p)
+		k := min(len(p), capacity-w.n)
+		b := w.room(w.n + k)
+		copy(b[maxFrameHeaderSize+w.n:], p[:k])
 		w.n += k
 		total += k
 		p = p[k:]
@@ -198,7 +233,7 @@ func (w *messageWriter) close(h *writerHandle) error {
 // into the same buffer.
 func (w *messageWriter) startDeflate(h *writerHandle) error {
 	w.compressing = true
-	raw := w.buffer()[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
+	raw := w.buffered()
 	w.n = 0
 	w.d.beginMessage(&w.sink)
 	if _, err := w.d.Write(raw); err != nil {
@@ -233,14 +268,16 @@ type fragmentSink struct{ w *messageWriter }
 func (s *fragmentSink) Write(p []byte) (int, error) {
 	w := s.w
 	total := 0
+	capacity := w.capacity()
 	for len(p) > 0 {
-		b := w.buffer()
-		if maxFrameHeaderSize+w.n == len(b) {
+		if w.n == capacity {
 			if err := w.flush(false); err != nil {
 				return total, err
 			}
 		}
-		k := copy(b[maxFrameHeaderSize+w.n:], p)
+		k := min(len(p), capacity-w.n)
+		b := w.room(w.n + k)
+		copy(b[maxFrameHeaderSize+w.n:], p[:k])
 		w.n += k
 		total += k
 		p = p[k:]
@@ -262,14 +299,10 @@ func (w *messageWriter) header(fin bool, n int) frameHeader {
 func (w *messageWriter) flush(fin bool) error {
 	c := w.c
 	if w.buf == nil || (c.client && w.n <= len(c.writer.small)-maxFrameHeaderSize) {
-		// Nothing buffered, or few enough bytes for sendFrame's one
-		// small write, which masks them on their way in.
-		var payload []byte
-		if w.buf != nil {
-			payload = (*w.buf)[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
-		}
+		// Bytes buffered inline, or few enough for sendFrame's one small
+		// write, which masks them on their way in.
 		h := w.header(fin, w.n)
-		return w.sent(c.writeFrameParts(w.ctx, &h, payload, nil))
+		return w.sent(c.writeFrameParts(w.ctx, &h, w.buffered(), nil))
 	}
 	b := *w.buf
 	payload := b[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
@@ -290,12 +323,8 @@ func (w *messageWriter) flush(fin bool) error {
 // sendWith sends the buffered bytes followed by p as one fragment, without
 // FIN. On error the caller must finish the writer.
 func (w *messageWriter) sendWith(p []byte) error {
-	var buffered []byte
-	if w.buf != nil {
-		buffered = (*w.buf)[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
-	}
 	h := w.header(false, w.n+len(p))
-	return w.sent(w.c.writeFrameParts(w.ctx, &h, buffered, p))
+	return w.sent(w.c.writeFrameParts(w.ctx, &h, w.buffered(), p))
 }
 
 // sent ends a fragment's write with its error err: the next fragment is a
@@ -332,6 +361,6 @@ func (w *messageWriter) finish(h *writerHandle, err error) {
 	}
 	w.d = nil
 	w.ctx = nil
-	w.seq.Add(1)
+	w.seq.Store(w.seq.Load() + 1)
 	w.c.msgLock.unlock()
 }

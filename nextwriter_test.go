@@ -211,3 +211,61 @@ func TestWriteAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestNextWriterFragmentsFillBuffer checks that small writes are gathered
+// into fragments of exactly the buffer's capacity whatever holds them: the
+// writer's inline array for the first bytes, then a borrowed buffer into
+// which they move. Buffer sizes on both sides of the inline array's size
+// are tried; the last fragment carries the rest, with FIN.
+func TestNextWriterFragmentsFillBuffer(t *testing.T) {
+	for _, side := range []string{"server", "client"} {
+		for _, size := range []int{24, 100, inlineWriteSize - 1, inlineWriteSize, inlineWriteSize + 1, 1024} {
+			t.Run(fmt.Sprintf("%s/buffer=%d", side, size), func(t *testing.T) {
+				edit := func(cfg *connConfig) { cfg.writeBufferSize = size }
+				var c *Conn
+				var peer *rawPeer
+				if side == "server" {
+					c, peer = serverWithRawClient(t, edit)
+				} else {
+					c, peer = clientWithRawServer(t, edit)
+				}
+				capacity := size - maxFrameHeaderSize
+				msg := pattern(7, 3*capacity+17)
+				errc := make(chan error, 1)
+				go func() {
+					w, err := c.NextWriter(BinaryMessage)
+					if err != nil {
+						errc <- err
+						return
+					}
+					// Pieces of 1 to 9 bytes, all shorter than the
+					// capacity, so that none leaves on its own.
+					for off, k := 0, 1; off < len(msg) && err == nil; off, k = off+k, k%9+1 {
+						_, err = w.Write(msg[off:min(off+k, len(msg))])
+					}
+					if err == nil {
+						err = w.Close()
+					}
+					errc <- err
+				}()
+				op := OpBinary
+				for off := 0; off < len(msg); off += capacity {
+					want := msg[off:min(off+capacity, len(msg))]
+					fin := off+capacity >= len(msg)
+					h, b, err := peer.readFrame()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if h.opcode != op || h.fin != fin || h.masked != (side == "client") || !bytes.Equal(b, want) {
+						t.Fatalf("fragment at %d: %v fin=%v masked=%v %d bytes (first difference at %d); want %v fin=%v %d bytes",
+							off, h.opcode, h.fin, h.masked, len(b), firstDiff(b, want), op, fin, len(want))
+					}
+					op = OpContinuation
+				}
+				if err := <-errc; err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	}
+}
