@@ -204,7 +204,10 @@ func parseFrameHeader(b []byte, rules headerRules, h *frameHeader) (int, error) 
 	if f.masked {
 		f.key = binary.LittleEndian.Uint32(b[p : p+4])
 	}
-	*h = f
+	// Stored field by field: copying f whole, just built by narrow
+	// stores, would be one wide load that waits for them to retire.
+	h.fin, h.rsv, h.opcode, h.masked = f.fin, f.rsv, f.opcode, f.masked
+	h.key, h.length = f.key, f.length
 	return n, nil
 }
 

@@ -238,17 +238,18 @@ func (c *Conn) readHeader() (bool, error) {
 			return false, err
 		}
 	}
-	var h frameHeader
-	if _, err := parseFrameHeader(r.buf[r.pos:r.end], c.rules, &h); err != nil {
+	// Parsed straight into r.frame, which it changes only on success:
+	// no copy of the header on the way.
+	if _, err := parseFrameHeader(r.buf[r.pos:r.end], c.rules, &r.frame); err != nil {
 		return false, c.failRead(err)
 	}
+	h := &r.frame
 	if r.end == len(r.buf) && int64(r.end-r.pos-size) > h.length {
 		// One read filled the buffer and brought more than this frame:
 		// frames are queued, worth a full-size buffer.
 		r.streaming = true
 	}
 	r.pos += size
-	r.frame = h
 	r.frameLeft = h.length
 	r.maskPos = 0
 	if h.opcode.IsControl() {
