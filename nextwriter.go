@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
-	"sync/atomic"
 )
 
 // NextWriter starts a message of type typ and returns a writer for its
@@ -75,11 +74,6 @@ type messageWriter struct {
 	buf *[]byte // borrowed once the fragment outgrows inline, until the message ends; else nil
 	n   int     // bytes buffered
 
-	// seq numbers the messages: the open message's handle holds its
-	// value, and finish advances it, so that every handle goes stale. It
-	// changes once per message: one atomic write.
-	seq atomic.Uint64
-
 	d           *deflater // may compress this message; nil when it goes uncompressed
 	compressing bool      // the fragments carry d's output
 	sink        fragmentSink
@@ -88,16 +82,17 @@ type messageWriter struct {
 }
 
 // writerHandle is the io.WriteCloser NextWriter returns: the Conn's
-// messageWriter for the message numbered seq. Each message gets a handle of
-// its own, never reused: a handle kept past its message (say, a deferred
-// second Close while another goroutine streams) can then only fail, never
-// write into or end another message, nor touch a buffer that went back to
-// the pool.
+// messageWriter for one message. Each message gets a handle of its own,
+// never reused: a handle kept past its message (say, a deferred second
+// Close while another goroutine streams) can then only fail, never write
+// into or end another message, nor touch a buffer that went back to the
+// pool.
 type writerHandle struct {
-	w   *messageWriter
-	seq uint64
-	// err is why the message ended (errWriterClosed after Close); set by
-	// the handle's own goroutine before the message's seq goes stale.
+	w *messageWriter
+	// err is why the message ended (errWriterClosed after Close), nil
+	// while it is open. Only the handle ends its message (finish), from
+	// the handle's own goroutine, which alone reads err: a plain field
+	// tells a stale handle without an atomic operation per message.
 	err error
 }
 
@@ -105,14 +100,13 @@ type writerHandle struct {
 func (w *messageWriter) start(ctx context.Context, op Opcode) *writerHandle {
 	w.ctx, w.op, w.n, w.compressing = ctx, op, 0, false
 	w.d = w.c.messageDeflater(-1)
-	// Only the holder of the message lock writes seq: a plain load.
-	return &writerHandle{w: w, seq: w.seq.Load()}
+	return &writerHandle{w: w}
 }
 
 // Write adds p to the message.
 func (h *writerHandle) Write(p []byte) (int, error) {
-	if h.seq != h.w.seq.Load() {
-		return 0, h.ended()
+	if h.err != nil {
+		return 0, h.err
 	}
 	return h.w.write(h, p)
 }
@@ -120,18 +114,10 @@ func (h *writerHandle) Write(p []byte) (int, error) {
 // Close sends the last fragment and ends the message. Closing twice
 // returns an error.
 func (h *writerHandle) Close() error {
-	if h.seq != h.w.seq.Load() {
-		return h.ended()
-	}
-	return h.w.close(h)
-}
-
-// ended returns why the handle's message ended.
-func (h *writerHandle) ended() error {
 	if h.err != nil {
 		return h.err
 	}
-	return errWriterClosed
+	return h.w.close(h)
 }
 
 // capacity returns how many payload bytes the buffer holds.
@@ -285,13 +271,14 @@ func (s *fragmentSink) Write(p []byte) (int, error) {
 	return total, nil
 }
 
-// header returns the header of the next fragment, of n payload bytes.
-func (w *messageWriter) header(fin bool, n int) frameHeader {
-	h := frameHeader{fin: fin, opcode: w.op, length: int64(n)}
+// header fills the zero h with the header of the next fragment, of n
+// payload bytes. Filled in place: a header returned by value, built by
+// byte stores, is copied with one wide load that waits for them.
+func (w *messageWriter) header(h *frameHeader, fin bool, n int) {
+	h.fin, h.opcode, h.length = fin, w.op, int64(n)
 	if w.compressing && w.op != OpContinuation {
 		h.rsv = rsv1Bit // RFC 7692 §6.1: on the first frame only
 	}
-	return h
 }
 
 // flush sends the buffered bytes as one fragment. On error the caller
@@ -301,12 +288,14 @@ func (w *messageWriter) flush(fin bool) error {
 	if w.buf == nil || (c.client && w.n <= len(c.writer.small)-maxFrameHeaderSize) {
 		// Bytes buffered inline, or few enough for sendFrame's one small
 		// write, which masks them on their way in.
-		h := w.header(fin, w.n)
+		var h frameHeader
+		w.header(&h, fin, w.n)
 		return w.sent(c.writeFrameParts(w.ctx, &h, w.buffered(), nil))
 	}
 	b := *w.buf
 	payload := b[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
-	h := w.header(fin, w.n)
+	var h frameHeader
+	w.header(&h, fin, w.n)
 	if c.client {
 		// The buffer is ours: mask in place, no copy.
 		h.masked = true
@@ -323,7 +312,8 @@ func (w *messageWriter) flush(fin bool) error {
 // sendWith sends the buffered bytes followed by p as one fragment, without
 // FIN. On error the caller must finish the writer.
 func (w *messageWriter) sendWith(p []byte) error {
-	h := w.header(false, w.n+len(p))
+	var h frameHeader
+	w.header(&h, false, w.n+len(p))
 	return w.sent(w.c.writeFrameParts(w.ctx, &h, w.buffered(), p))
 }
 
@@ -347,9 +337,13 @@ func (w *messageWriter) sent(err error) error {
 	return nil
 }
 
-// finish ends the message: it records why in h, returns the buffer and the
-// deflater, makes every handle stale and releases the message lock.
+// finish ends the message: it records why in h, from then on a handle that
+// only fails, returns the buffer and the deflater and releases the message
+// lock.
 func (w *messageWriter) finish(h *writerHandle, err error) {
+	if err == nil {
+		err = errWriterClosed // not reached: every caller has a reason
+	}
 	h.err = err
 	if w.compressing {
 		w.d.abortMessage() // nothing when endMessage has run
@@ -361,6 +355,5 @@ func (w *messageWriter) finish(h *writerHandle, err error) {
 	}
 	w.d = nil
 	w.ctx = nil
-	w.seq.Store(w.seq.Load() + 1)
 	w.c.msgLock.unlock()
 }

@@ -155,7 +155,10 @@ func (c *Conn) sendFrame(h *frameHeader, a, b []byte) (int64, error) {
 		k := putFrameHeader(w.small[:], h)
 		if h.masked {
 			pos := maskCopy(h.key, 0, w.small[k:], a)
-			maskCopy(h.key, pos, w.small[k+len(a):], b)
+			if len(b) > 0 {
+				// Most frames come in one part: no second call.
+				maskCopy(h.key, pos, w.small[k+len(a):], b)
+			}
 		} else {
 			copy(w.small[k:], a)
 			copy(w.small[k+len(a):], b)
