@@ -69,13 +69,7 @@ func TestNextWriterLargeWriteOneFragment(t *testing.T) {
 	for _, side := range []string{"server", "client"} {
 		t.Run(side, func(t *testing.T) {
 			edit := func(cfg *connConfig) { cfg.writeBufferSize = 1024 }
-			var c *Conn
-			var peer *rawPeer
-			if side == "server" {
-				c, peer = serverWithRawClient(t, edit)
-			} else {
-				c, peer = clientWithRawServer(t, edit)
-			}
+			c, peer := sideWithRawPeer(t, side, edit)
 			head, big, tail := pattern(1, 10), pattern(2, 100_000), pattern(3, 5)
 			errc := make(chan error, 1)
 			go func() {
@@ -126,13 +120,7 @@ func TestNextWriterLargeWriteOneFragment(t *testing.T) {
 // sends one empty final frame.
 func TestNextWriterEmptyMessage(t *testing.T) {
 	for _, side := range []string{"server", "client"} {
-		var c *Conn
-		var peer *rawPeer
-		if side == "server" {
-			c, peer = serverWithRawClient(t, nil)
-		} else {
-			c, peer = clientWithRawServer(t, nil)
-		}
+		c, peer := sideWithRawPeer(t, side, nil)
 		w, err := c.NextWriter(TextMessage)
 		if err != nil {
 			t.Fatal(err)
@@ -222,13 +210,7 @@ func TestNextWriterFragmentsFillBuffer(t *testing.T) {
 		for _, size := range []int{24, 100, inlineWriteSize - 1, inlineWriteSize, inlineWriteSize + 1, 1024} {
 			t.Run(fmt.Sprintf("%s/buffer=%d", side, size), func(t *testing.T) {
 				edit := func(cfg *connConfig) { cfg.writeBufferSize = size }
-				var c *Conn
-				var peer *rawPeer
-				if side == "server" {
-					c, peer = serverWithRawClient(t, edit)
-				} else {
-					c, peer = clientWithRawServer(t, edit)
-				}
+				c, peer := sideWithRawPeer(t, side, edit)
 				capacity := size - maxFrameHeaderSize
 				msg := pattern(7, 3*capacity+17)
 				errc := make(chan error, 1)

@@ -88,6 +88,17 @@ func serverWithRawClient(t testing.TB, edit func(cfg *connConfig)) (*Conn, *rawP
 }
 
 // clientWithRawServer returns a client Conn over loopback TCP and a raw
+
+// sideWithRawPeer is serverWithRawClient for side "server" and
+// clientWithRawServer for side "client".
+func sideWithRawPeer(t testing.TB, side string, edit func(cfg *connConfig)) (*Conn, *rawPeer) {
+	t.Helper()
+	if side == "server" {
+		return serverWithRawClient(t, edit)
+	}
+	return clientWithRawServer(t, edit)
+}
+
 // server peer talking to it.
 func clientWithRawServer(t testing.TB, edit func(cfg *connConfig)) (*Conn, *rawPeer) {
 	t.Helper()

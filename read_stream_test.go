@@ -160,17 +160,25 @@ func TestStaleReaderAfterPartialRead(t *testing.T) {
 	}
 }
 
-func TestAppendMessageFragmentedGrowth(t *testing.T) {
-	const size, frag = 1 << 20, 64 << 10
-	msg := pattern(3, size)
+// fragmentedStream is msg as a binary message in masked fragments of frag
+// bytes (the last one shorter if need be), as a client sends it.
+func fragmentedStream(msg []byte, frag int) []byte {
 	var stream []byte
-	for off := 0; off < size; off += frag {
+	for off := 0; off < len(msg); off += frag {
 		op := OpContinuation
 		if off == 0 {
 			op = OpBinary
 		}
-		stream = append(stream, encodeFrame(true, off+frag >= size, 0, op, msg[off:off+frag])...)
+		end := min(off+frag, len(msg))
+		stream = append(stream, encodeFrame(true, end == len(msg), 0, op, msg[off:end])...)
 	}
+	return stream
+}
+
+func TestAppendMessageFragmentedGrowth(t *testing.T) {
+	const size, frag = 1 << 20, 64 << 10
+	msg := pattern(3, size)
+	stream := fragmentedStream(msg, frag)
 	// Doubling allocates 64 KiB + 128 KiB + ... + 1 MiB, under 2 MiB; growing
 	// by each fragment allocated about 5 MiB. The counter is the process's:
 	// the margin, and the best of three reads, are for other goroutines.
@@ -202,14 +210,7 @@ func TestAppendMessageFragmentedGrowth(t *testing.T) {
 func BenchmarkReadMessageFragmented(b *testing.B) {
 	const size, frag = 1 << 20, 64 << 10
 	msg := pattern(5, size)
-	var stream []byte
-	for off := 0; off < size; off += frag {
-		op := OpContinuation
-		if off == 0 {
-			op = OpBinary
-		}
-		stream = append(stream, encodeFrame(true, off+frag >= size, 0, op, msg[off:off+frag])...)
-	}
+	stream := fragmentedStream(msg, frag)
 	c := newConn(connConfig{netConn: &replayConn{stream: stream}})
 	defer c.CloseNow()
 	b.SetBytes(size)
