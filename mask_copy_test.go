@@ -3,7 +3,6 @@ package websocket
 import (
 	"bytes"
 	"math/rand/v2"
-	"strconv"
 	"testing"
 )
 
@@ -153,33 +152,23 @@ func FuzzMaskCopy(f *testing.F) {
 // BenchmarkMaskCopy measures the fused copy and mask; compare with
 // BenchmarkCopy plus BenchmarkMask, the two passes it replaces.
 func BenchmarkMaskCopy(b *testing.B) {
-	for _, n := range maskBenchSizes {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			src := make([]byte, n)
-			dst := misalignedBuffer(n)
-			b.SetBytes(int64(n))
-			b.ReportAllocs()
-			pos := 0
-			for b.Loop() {
-				pos = maskCopy(benchMaskKey, pos, dst, src)
-			}
-		})
-	}
+	benchMaskSizes(b, func(b *testing.B, dst []byte) {
+		src := make([]byte, len(dst))
+		pos := 0
+		for b.Loop() {
+			pos = maskCopy(benchMaskKey, pos, dst, src)
+		}
+	})
 }
 
 // BenchmarkCopyThenMask is what maskCopy replaces: copy, then mask in place.
 func BenchmarkCopyThenMask(b *testing.B) {
-	for _, n := range maskBenchSizes {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			src := make([]byte, n)
-			dst := misalignedBuffer(n)
-			b.SetBytes(int64(n))
-			b.ReportAllocs()
-			pos := 0
-			for b.Loop() {
-				copy(dst, src)
-				pos = maskBytes(benchMaskKey, pos, dst)
-			}
-		})
-	}
+	benchMaskSizes(b, func(b *testing.B, dst []byte) {
+		src := make([]byte, len(dst))
+		pos := 0
+		for b.Loop() {
+			copy(dst, src)
+			pos = maskBytes(benchMaskKey, pos, dst)
+		}
+	})
 }

@@ -3,8 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -86,12 +84,7 @@ func benchCompress(b *testing.B, ch *Child, lib Library, mode Compression, n, si
 // compressConns is how many connections BenchmarkCompressMem opens; the
 // BENCH_COMPRESS_CONNS environment variable changes it (run.sh quick uses
 // fewer).
-func compressConns() int {
-	if n, err := strconv.Atoi(os.Getenv("BENCH_COMPRESS_CONNS")); err == nil && n > 0 {
-		return n
-	}
-	return 1000
-}
+func compressConns() int { return envCount("BENCH_COMPRESS_CONNS", 1000) }
 
 // BenchmarkCompressMem measures what a compressed connection keeps once it
 // has been used: it opens the connections, each client sends one 1 KiB

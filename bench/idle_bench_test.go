@@ -14,11 +14,14 @@ import (
 // idleConns is how many idle connections BenchmarkIdle opens; the
 // BENCH_IDLE_CONNS environment variable changes it (run.sh quick uses
 // fewer).
-func idleConns() int {
-	if n, err := strconv.Atoi(os.Getenv("BENCH_IDLE_CONNS")); err == nil && n > 0 {
+func idleConns() int { return envCount("BENCH_IDLE_CONNS", 10000) }
+
+// envCount is the positive count in the environment variable name, or def.
+func envCount(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
 		return n
 	}
-	return 10000
+	return def
 }
 
 // BenchmarkIdle measures what idle connections cost: it opens them, each
