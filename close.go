@@ -201,8 +201,9 @@ func (c *Conn) writeClose(payload []byte, deadline time.Time) error {
 		return err
 	}
 	defer c.releaseFrame()
-	restore := c.borrowWriteDeadline(deadline)
-	defer restore()
+	if c.boundWrite(deadline, false) {
+		defer c.restoreWriteDeadline()
+	}
 	err := c.writeFrameLocked(context.Background(), true, OpClose, payload)
 	if err == nil {
 		c.closeWritten.Store(true)

@@ -66,18 +66,7 @@ func (c *Conn) writeQueuedPong() {
 	if c.closeSent.Load() {
 		return
 	}
-	// As borrowWriteDeadline, without its closure: pongs must not allocate.
-	c.dlMu.Lock()
-	// A user's deadline that has passed bounded the user's own writes, not
-	// this one: the pong owes the peer an answer and gets the close
-	// timeout.
-	now := time.Now()
-	d := now.Add(c.closeTimeout)
-	if wd := c.writeDeadline; wd.After(now) && wd.Before(d) {
-		d = wd
-	}
-	c.netConn.SetWriteDeadline(d)
-	c.dlMu.Unlock()
+	c.boundWrite(time.Now().Add(c.closeTimeout), true)
 	// sendFrame, not writeFrameLocked, so that a pong cut short by the
 	// deadline reports errPongStalled too, not the transport's timeout.
 	h := frameHeader{fin: true, opcode: OpPong, length: int64(n), masked: c.client}
@@ -85,9 +74,7 @@ func (c *Conn) writeQueuedPong() {
 		h.key = rand.Uint32() // RFC 6455 §5.3: a fresh key per frame
 	}
 	_, err := c.sendFrame(&h, c.writer.pong[:n], nil)
-	c.dlMu.Lock()
-	c.netConn.SetWriteDeadline(c.writeDeadline)
-	c.dlMu.Unlock()
+	c.restoreWriteDeadline()
 	if err == nil || c.isClosed() {
 		return
 	}

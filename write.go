@@ -61,24 +61,31 @@ func (c *Conn) bindWriteContext(ctx context.Context) func() {
 	}
 }
 
-// borrowWriteDeadline applies d, or the user's write deadline when that is
-// earlier, for one write under the frame lock, and returns the function
-// that restores the user's deadline. A zero d changes nothing.
-func (c *Conn) borrowWriteDeadline(d time.Time) func() {
+// boundWrite applies d, or the user's write deadline when that is
+// earlier, to the writes made under the frame lock until
+// restoreWriteDeadline; it reports whether it changed anything (not for a
+// zero d). A duty is a write the protocol owes the peer (a pong): a user
+// deadline that has already passed bounded the user's own writes, not
+// this one. Two methods rather than a returned closure: no allocation.
+func (c *Conn) boundWrite(d time.Time, duty bool) bool {
 	if d.IsZero() {
-		return func() {}
+		return false
 	}
 	c.dlMu.Lock()
-	if !c.writeDeadline.IsZero() && c.writeDeadline.Before(d) {
-		d = c.writeDeadline
+	wd := c.writeDeadline
+	if !wd.IsZero() && wd.Before(d) && !(duty && wd.Before(time.Now())) {
+		d = wd
 	}
 	c.netConn.SetWriteDeadline(d)
 	c.dlMu.Unlock()
-	return func() {
-		c.dlMu.Lock()
-		c.netConn.SetWriteDeadline(c.writeDeadline)
-		c.dlMu.Unlock()
-	}
+	return true
+}
+
+// restoreWriteDeadline gives the transport the user's write deadline back.
+func (c *Conn) restoreWriteDeadline() {
+	c.dlMu.Lock()
+	c.netConn.SetWriteDeadline(c.writeDeadline)
+	c.dlMu.Unlock()
 }
 
 // writeFailed classifies a transport write error. A timeout before any
@@ -330,8 +337,9 @@ func (c *Conn) WriteControl(typ MessageType, data []byte, deadline time.Time) er
 	if c.closeSent.Load() {
 		return ErrClosed
 	}
-	restore := c.borrowWriteDeadline(deadline)
-	defer restore()
+	if c.boundWrite(deadline, false) {
+		defer c.restoreWriteDeadline()
+	}
 	return c.writeFrameLocked(context.Background(), true, op, data)
 }
 
