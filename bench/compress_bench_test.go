@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -141,42 +140,14 @@ func benchCompressMem(b *testing.B, ch *Child, lib Library, mode Compression, n,
 // it.
 func exchangeMany(tb testing.TB, lib Library, url string, n int, mode Compression, msgs [][]byte) []Conn {
 	tb.Helper()
-	conns := make([]Conn, n)
-	errs := make(chan error, n)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	const parallel = 16
-	for range min(parallel, n) {
-		wg.Go(func() {
-			for i := range next {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				c, err := lib.Dial(ctx, url, Options{Compression: mode})
-				cancel()
-				if err != nil {
-					errs <- err
-					continue
-				}
-				conns[i] = c
-				m := msgs[i%len(msgs)]
-				if err := c.WriteMessage(Text, m); err != nil {
-					errs <- err
-					continue
-				}
-				if _, p, err := c.ReadMessage(nil); err != nil || string(p) != string(m) {
-					errs <- fmt.Errorf("echo: %v, %d bytes", err, len(p))
-				}
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		closeAll(conns)
-		tb.Fatalf("%s: %v", lib.Name(), err)
-	}
-	return conns
+	return dialEach(tb, lib, url, n, Options{Compression: mode}, func(i int, c Conn) error {
+		m := msgs[i%len(msgs)]
+		if err := c.WriteMessage(Text, m); err != nil {
+			return err
+		}
+		if _, p, err := c.ReadMessage(nil); err != nil || string(p) != string(m) {
+			return fmt.Errorf("echo: %v, %d bytes", err, len(p))
+		}
+		return nil
+	})
 }

@@ -81,6 +81,13 @@ func sizeName(n int) string {
 // time so that the listen backlog never overflows.
 func dialMany(tb testing.TB, lib Library, url string, n int, o Options) []Conn {
 	tb.Helper()
+	return dialEach(tb, lib, url, n, o, nil)
+}
+
+// dialEach is dialMany that also runs then, when not nil, on each new
+// connection before keeping it.
+func dialEach(tb testing.TB, lib Library, url string, n int, o Options, then func(i int, c Conn) error) []Conn {
+	tb.Helper()
 	conns := make([]Conn, n)
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
@@ -93,10 +100,15 @@ func dialMany(tb testing.TB, lib Library, url string, n int, o Options) []Conn {
 				c, err := lib.Dial(ctx, url, o)
 				cancel()
 				if err != nil {
-					errs <- err
+					errs <- fmt.Errorf("dial: %w", err)
 					continue
 				}
 				conns[i] = c
+				if then != nil {
+					if err := then(i, c); err != nil {
+						errs <- err
+					}
+				}
 			}
 		})
 	}
@@ -108,7 +120,7 @@ func dialMany(tb testing.TB, lib Library, url string, n int, o Options) []Conn {
 	close(errs)
 	if err := <-errs; err != nil {
 		closeAll(conns)
-		tb.Fatalf("%s: dial: %v", lib.Name(), err)
+		tb.Fatalf("%s: %v", lib.Name(), err)
 	}
 	return conns
 }
