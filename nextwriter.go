@@ -327,7 +327,15 @@ func (w *messageWriter) sent(err error) error {
 		// takeover, a compressed message the peer did not get (whole)
 		// leaves the two histories apart (RFC 7692 §7.2.3.2).
 		broken := w.op == OpContinuation || (w.compressing && w.d.takeover)
-		if broken && !errors.Is(err, ErrClosed) {
+		switch {
+		case !broken || errors.Is(err, ErrClosed):
+		case isTimeout(err) || errors.Is(err, context.Canceled):
+			// The write was stopped because the peer is not taking our
+			// bytes: a close frame would wait behind them for the close
+			// timeout, keeping the caller whose deadline has passed.
+			w.c.setEndErr(err)
+			w.c.closeTransport()
+		default:
 			w.c.fail(err, StatusInternalError)
 		}
 		return err
