@@ -330,6 +330,30 @@ func (c *Conn) consumed(b []byte) error {
 	if r.frame.masked {
 		r.maskPos = maskBytes(r.frame.key, r.maskPos, b)
 	}
+	return c.accepted(b)
+}
+
+// takeBuffered moves buffered payload bytes of the current data frame into
+// p, unmasking them on the way: one pass over the bytes where copying and
+// then unmasking in place would be two. p holds at most frameLeft bytes. It
+// returns how many it moved, for accepted.
+func (c *Conn) takeBuffered(p []byte) int {
+	r := &c.reader
+	n := min(len(p), r.end-r.pos)
+	src := r.buf[r.pos : r.pos+n]
+	if r.frame.masked {
+		r.maskPos = maskCopy(r.frame.key, r.maskPos, p, src)
+	} else {
+		copy(p, src)
+	}
+	r.pos += n
+	return n
+}
+
+// accepted validates payload bytes of the current data frame, already
+// unmasked, and counts them off the frame.
+func (c *Conn) accepted(b []byte) error {
+	r := &c.reader
 	r.frameLeft -= int64(len(b))
 	// RFC 6455 §8.1: fail as soon as the text can no longer be valid.
 	if r.msgType == TextMessage && !r.compressed && r.utf8.feed(b) >= 0 {
@@ -430,8 +454,7 @@ func (c *Conn) readData(p []byte) (int, error) {
 	var n int
 	switch {
 	case r.pos < r.end:
-		n = copy(p, r.buf[r.pos:r.end])
-		r.pos += n
+		n = c.takeBuffered(p)
 	case len(p) >= readSmallSize:
 		for range maxEmptyReads {
 			var err error
@@ -447,14 +470,18 @@ func (c *Conn) readData(p []byte) (int, error) {
 		if n == 0 {
 			return 0, c.transportReadFailed(io.ErrNoProgress)
 		}
+		// Read straight into p: unmasked in place.
+		if err := c.consumed(p[:n]); err != nil {
+			return 0, err
+		}
+		return n, nil
 	default:
 		if err := c.fill(); err != nil {
 			return 0, err
 		}
-		n = copy(p, r.buf[r.pos:r.end])
-		r.pos += n
+		n = c.takeBuffered(p)
 	}
-	if err := c.consumed(p[:n]); err != nil {
+	if err := c.accepted(p[:n]); err != nil {
 		return 0, err
 	}
 	return n, nil
