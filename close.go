@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -108,6 +109,22 @@ func CloseStatus(err error) StatusCode {
 		return ce.Code
 	}
 	return 0
+}
+
+// IsCloseError reports whether err's chain holds a *CloseError with one of
+// codes.
+func IsCloseError(err error, codes ...StatusCode) bool {
+	code := CloseStatus(err)
+	return code != 0 && slices.Contains(codes, code)
+}
+
+// IsUnexpectedCloseError reports whether err's chain holds a *CloseError
+// whose code is none of expected: a reader loop's way to tell a close worth
+// logging from the ones it counts on (StatusNormalClosure,
+// StatusGoingAway). Errors that are not closes give false.
+func IsUnexpectedCloseError(err error, expected ...StatusCode) bool {
+	code := CloseStatus(err)
+	return code != 0 && !slices.Contains(expected, code)
 }
 
 // FormatCloseMessage returns the payload of a close frame with code and

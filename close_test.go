@@ -3,6 +3,7 @@ package websocket
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"testing"
@@ -277,5 +278,40 @@ func TestCloseDuringFragmentedMessage(t *testing.T) {
 	}
 	if err := w.Close(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("writer Close after Close: %v", err)
+	}
+}
+
+// TestIsCloseError: both helpers look through wrapping for a *CloseError,
+// and errors that are no close are neither expected nor unexpected closes.
+func TestIsCloseError(t *testing.T) {
+	going := fmt.Errorf("read: %w", &CloseError{Code: StatusGoingAway, Reason: "bye"})
+	cases := []struct {
+		name             string
+		err              error
+		isNormalOrGoing  bool
+		unexpectedBeside bool // IsUnexpectedCloseError(err, 1000, 1001)
+	}{
+		{"nil", nil, false, false},
+		{"not a close", io.ErrUnexpectedEOF, false, false},
+		{"wrapped going away", going, true, false},
+		{"normal", &CloseError{Code: StatusNormalClosure}, true, false},
+		{"protocol error", &CloseError{Code: StatusProtocolError}, false, true},
+		{"abnormal closure", errAbnormalClosure, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsCloseError(tc.err, StatusNormalClosure, StatusGoingAway); got != tc.isNormalOrGoing {
+				t.Errorf("IsCloseError = %v, want %v", got, tc.isNormalOrGoing)
+			}
+			if got := IsUnexpectedCloseError(tc.err, StatusNormalClosure, StatusGoingAway); got != tc.unexpectedBeside {
+				t.Errorf("IsUnexpectedCloseError = %v, want %v", got, tc.unexpectedBeside)
+			}
+		})
+	}
+	if IsCloseError(going) {
+		t.Error("IsCloseError with no codes matched")
+	}
+	if !IsUnexpectedCloseError(going) {
+		t.Error("IsUnexpectedCloseError with no expected codes: every close is unexpected")
 	}
 }

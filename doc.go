@@ -33,16 +33,17 @@
 // sent is not checked, and a peer fails the connection (1007) on invalid
 // text, so send arbitrary bytes as BinaryMessage. WriteControl sends ping,
 // pong and close frames, and Ping sends a ping and waits for its pong.
+// WriteJSON and ReadJSON carry one JSON value per text message.
 //
 // # Concurrency
 //
-// Writing methods (WriteMessage, NextWriter, WriteControl, Ping, Close,
-// CloseWithStatus, CloseNow) may be called from many goroutines at once:
-// messages never interleave, and control frames may go out between the
-// fragments of a message being streamed. Reading methods (ReadMessage,
-// AppendMessage, NextReader and its reader) are for one goroutine at a
-// time; concurrent calls are serialised, but which caller then gets which
-// message is unspecified. Setters of deadlines, limits and handlers may be
+// Writing methods (WriteMessage, WriteJSON, NextWriter, WriteControl, Ping,
+// Close, CloseWithStatus, CloseNow) may be called from many goroutines at
+// once: messages never interleave, and control frames may go out between
+// the fragments of a message being streamed. Reading methods (ReadMessage,
+// AppendMessage, ReadJSON, NextReader and its reader) are for one goroutine
+// at a time; concurrent calls are serialised, but which caller then gets
+// which message is unspecified. Setters of deadlines, limits and handlers may be
 // called at any time. An Upgrader or a Dialer may serve many goroutines
 // once configured. The comment of each method says how its results may be
 // used.

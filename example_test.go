@@ -186,6 +186,58 @@ func ExampleCloseStatus() {
 	// done for today
 }
 
+// JSON values travel one per text message. The server's read loop tells
+// the closes it counts on from the others with IsUnexpectedCloseError.
+func ExampleConn_ReadJSON() {
+	type move struct {
+		Player string `json:"player"`
+		X, Y   int
+	}
+	ended := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var upgrader websocket.Upgrader
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for {
+			var m move
+			if err := conn.ReadJSON(&m); err != nil {
+				if websocket.IsUnexpectedCloseError(err, websocket.StatusNormalClosure, websocket.StatusGoingAway) {
+					ended <- err
+					return
+				}
+				ended <- nil // the client said goodbye
+				return
+			}
+			m.X, m.Y = m.Y, m.X
+			if err := conn.WriteJSON(m); err != nil {
+				ended <- err
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	conn, _, err := websocket.Dial(context.Background(), wsURL(srv), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := conn.WriteJSON(move{Player: "ana", X: 1, Y: 2}); err != nil {
+		log.Fatal(err)
+	}
+	var reply move
+	if err := conn.ReadJSON(&reply); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%+v\n", reply)
+	conn.Close()
+	fmt.Println(<-ended)
+	// Output:
+	// {Player:ana X:2 Y:1}
+	// <nil>
+}
+
 // Keepalive: with PingInterval set, the connection pings the peer and fails
 // with ErrKeepAliveTimeout (close code 1011) when no pong, nor anything
 // else, arrives within PongTimeout. Pongs are seen by reads, so some
