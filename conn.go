@@ -108,7 +108,7 @@ type Conn struct {
 	userRead     atomic.Bool // the application has called a reading method: see Close
 
 	msgLock         connLock // a data message from first to last frame
-	frameLock       connLock // one frame on the wire at a time
+	frameLock       connLock // one frame on the wire at a time; shares msgLock's word
 	writeBufferSize int
 	writer          writeState     // owned by whoever holds frameLock
 	msgWriter       *messageWriter // NextWriter's, made on first use; owned by whoever holds msgLock
@@ -154,6 +154,9 @@ func newConn(cfg connConfig) *Conn {
 		closeTimeout: cfg.closeTimeout,
 		closed:       make(chan struct{}),
 	}
+	// One word for both write locks: a message sent as one frame takes
+	// and releases them together.
+	pairLocks(&c.msgLock, &c.frameLock)
 	if c.closeTimeout <= 0 {
 		c.closeTimeout = DefaultCloseTimeout
 	}

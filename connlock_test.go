@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -47,7 +48,7 @@ func TestConnLockExclusion(t *testing.T) {
 	if !l.tryLock() {
 		t.Fatal("lock held after every holder released it")
 	}
-	if l.nwait.Load() != 0 || len(l.waiters) != 0 {
+	if l.waiting() != 0 || len(l.waiters) != 0 {
 		t.Fatalf("%d waiters left", len(l.waiters))
 	}
 	t.Logf("%d critical sections", total)
@@ -93,9 +94,9 @@ func TestConnLockFIFO(t *testing.T) {
 		queued := make(chan struct{})
 		go func() {
 			go func() {
-				// Queued once nwait counts it.
+				// Queued once the word counts it.
 				for range 1_000_000 {
-					if l.nwait.Load() == int32(i+1) {
+					if l.waiting() == i+1 {
 						break
 					}
 					runtime.Gosched()
@@ -108,7 +109,7 @@ func TestConnLockFIFO(t *testing.T) {
 		}()
 		<-queued
 	}
-	if n := l.nwait.Load(); n != 3 {
+	if n := l.waiting(); n != 3 {
 		t.Fatalf("%d waiters queued, want 3", n)
 	}
 	l.unlock()
@@ -116,5 +117,127 @@ func TestConnLockFIFO(t *testing.T) {
 		if got := <-order; got != want {
 			t.Fatalf("waiter %d got the lock in turn %d", got, want)
 		}
+	}
+}
+
+// TestConnLockPairExclusion: goroutines take two paired locks together
+// (one operation when both are free, else one after the other), the second
+// alone (as control frames do), or the first and then the second (as a
+// streamed message's last fragment does), some giving up on a context that
+// ends. Each lock has at most one holder at a time, and both end free,
+// with no waiter counted in their shared word.
+func TestConnLockPairExclusion(t *testing.T) {
+	var msg, frame connLock
+	pairLocks(&msg, &frame)
+	var wg sync.WaitGroup
+	var inMsg, inFrame atomic.Int32
+	enter := func(n *atomic.Int32, what string) {
+		if n.Add(1) != 1 {
+			t.Errorf("two holders of the %s lock at once", what)
+		}
+	}
+	for g := range 6 {
+		wg.Go(func() {
+			for i := range 2000 {
+				ctx := context.Background()
+				var cancel context.CancelFunc = func() {}
+				if (g+i)%5 == 0 {
+					ctx, cancel = context.WithCancel(ctx)
+					go cancel()
+				}
+				switch (g + i) % 3 {
+				case 0: // a message in one frame
+					if !tryLockBoth(&msg, &frame) {
+						if msg.lock(ctx, nil) != nil {
+							break
+						}
+						if frame.lock(context.Background(), nil) != nil {
+							t.Error("frame lock refused without a context end")
+						}
+					}
+					enter(&inMsg, "message")
+					enter(&inFrame, "frame")
+					inFrame.Add(-1)
+					inMsg.Add(-1)
+					if !tryUnlockBoth(&msg, &frame) {
+						frame.unlock()
+						msg.unlock()
+					}
+				case 1: // a control frame
+					if frame.lock(ctx, nil) != nil {
+						break
+					}
+					enter(&inFrame, "frame")
+					inFrame.Add(-1)
+					frame.unlock()
+				case 2: // a fragment, then the last one
+					if msg.lock(ctx, nil) != nil {
+						break
+					}
+					enter(&inMsg, "message")
+					for range 2 {
+						if frame.lock(ctx, nil) != nil {
+							break
+						}
+						enter(&inFrame, "frame")
+						inFrame.Add(-1)
+						frame.unlock()
+					}
+					inMsg.Add(-1)
+					msg.unlock()
+				}
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if v := msg.own.Load(); v != 0 {
+		t.Fatalf("shared word %#x after every holder left, want 0", v)
+	}
+	if len(msg.waiters)+len(frame.waiters) != 0 {
+		t.Fatalf("%d waiters left", len(msg.waiters)+len(frame.waiters))
+	}
+	if !tryLockBoth(&msg, &frame) {
+		t.Fatal("paired locks not free together")
+	}
+}
+
+// TestConnLockPairWaiterBlocksJointRelease: a waiter for one of two paired
+// locks makes the joint release refuse, so the lock is handed to it.
+func TestConnLockPairWaiterBlocksJointRelease(t *testing.T) {
+	var msg, frame connLock
+	pairLocks(&msg, &frame)
+	if !tryLockBoth(&msg, &frame) {
+		t.Fatal("free paired locks not taken together")
+	}
+	got := make(chan error, 1)
+	go func() { got <- frame.lock(context.Background(), nil) }()
+	for i := 0; frame.waiting() != 1; i++ {
+		if i == 1_000_000 {
+			t.Fatal("the waiter never queued")
+		}
+		runtime.Gosched()
+	}
+	if tryLockBoth(&msg, &frame) {
+		t.Fatal("paired locks taken twice")
+	}
+	if tryUnlockBoth(&msg, &frame) {
+		t.Fatal("joint release passed over a waiter")
+	}
+	frame.unlock()
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	msg.unlock()
+	if frame.tryLock() {
+		t.Fatal("frame lock free while the waiter holds it")
+	}
+	if !msg.tryLock() {
+		t.Fatal("message lock not free after unlock")
+	}
+	frame.unlock()
+	msg.unlock()
+	if v := msg.own.Load(); v != 0 {
+		t.Fatalf("shared word %#x, want 0", v)
 	}
 }

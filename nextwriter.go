@@ -205,6 +205,9 @@ func (w *messageWriter) close(h *writerHandle) error {
 			return err
 		}
 	}
+	if w.fitsSmall() {
+		return w.closeSmall(h)
+	}
 	err := w.flush(true)
 	if err != nil {
 		w.finish(h, err)
@@ -212,6 +215,39 @@ func (w *messageWriter) close(h *writerHandle) error {
 	}
 	w.finish(h, errWriterClosed)
 	return nil
+}
+
+// fitsSmall reports whether the buffered bytes go out through sendFrame's
+// one small write: buffered inline, or (a client's, masked on their way
+// into that write) few enough for it.
+func (w *messageWriter) fitsSmall() bool {
+	c := w.c
+	return w.buf == nil || (c.client && w.n <= len(c.writer.small)-maxFrameHeaderSize)
+}
+
+// closeSmall sends the buffered bytes, when they fit sendFrame's one small
+// write, as the last fragment, and ends the message. On success it
+// releases both write locks in one operation, as WriteMessage does, and
+// shares its path (sendHeld, releaseWrite).
+func (w *messageWriter) closeSmall(h *writerHandle) error {
+	c := w.c
+	var fh frameHeader
+	w.header(&fh, true, w.n)
+	err := c.acquire(w.ctx, &c.frameLock)
+	if err == nil {
+		err = c.sendHeld(w.ctx, &fh, w.buffered())
+		if err == nil {
+			w.end(h, errWriterClosed)
+			c.releaseWrite()
+			return nil
+		}
+		// Released before sent: failing the connection sends a close
+		// frame, which takes the frame lock.
+		c.releaseFrame()
+	}
+	err = w.sent(err)
+	w.finish(h, err)
+	return err
 }
 
 // startDeflate switches the message to compression, feeding the deflater
@@ -285,7 +321,7 @@ func (w *messageWriter) header(h *frameHeader, fin bool, n int) {
 // must finish the writer.
 func (w *messageWriter) flush(fin bool) error {
 	c := w.c
-	if w.buf == nil || (c.client && w.n <= len(c.writer.small)-maxFrameHeaderSize) {
+	if w.fitsSmall() {
 		// Bytes buffered inline, or few enough for sendFrame's one small
 		// write, which masks them on their way in.
 		var h frameHeader
@@ -349,6 +385,12 @@ func (w *messageWriter) sent(err error) error {
 // only fails, returns the buffer and the deflater and releases the message
 // lock.
 func (w *messageWriter) finish(h *writerHandle, err error) {
+	w.end(h, err)
+	w.c.msgLock.unlock()
+}
+
+// end is finish but for the message lock, which the caller releases.
+func (w *messageWriter) end(h *writerHandle, err error) {
 	if err == nil {
 		err = errWriterClosed // not reached: every caller has a reason
 	}
@@ -363,5 +405,4 @@ func (w *messageWriter) finish(h *writerHandle, err error) {
 	}
 	w.d = nil
 	w.ctx = nil
-	w.c.msgLock.unlock()
 }

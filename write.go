@@ -296,17 +296,68 @@ func (c *Conn) WriteMessageContext(ctx context.Context, typ MessageType, data []
 	default:
 		return errNotDataType
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !tryLockBoth(&c.msgLock, &c.frameLock) {
+		return c.writeMessageQueued(ctx, Opcode(typ), data)
+	}
+	// Both locks in one operation: the message is one frame.
+	if c.deflate != nil {
+		if d := c.messageDeflater(len(data)); d != nil {
+			c.releaseFrame()
+			err := c.writeCompressed(ctx, d, Opcode(typ), data)
+			c.msgLock.unlock()
+			return err
+		}
+	}
+	h := frameHeader{fin: true, opcode: Opcode(typ), length: int64(len(data))}
+	err := c.sendHeld(ctx, &h, data)
+	c.releaseWrite()
+	return err
+}
+
+// writeMessageQueued is WriteMessageContext when a write lock is taken or
+// waited for: it waits for the message lock, then for the frame lock.
+func (c *Conn) writeMessageQueued(ctx context.Context, op Opcode, data []byte) error {
 	if err := c.acquire(ctx, &c.msgLock); err != nil {
 		return err
 	}
 	var err error
 	if d := c.messageDeflater(len(data)); d != nil {
-		err = c.writeCompressed(ctx, d, Opcode(typ), data)
+		err = c.writeCompressed(ctx, d, op, data)
 	} else {
-		err = c.writeFrame(ctx, true, 0, Opcode(typ), data)
+		err = c.writeFrame(ctx, true, 0, op, data)
 	}
 	c.msgLock.unlock()
 	return err
+}
+
+// sendHeld writes the frame h with payload a; the caller holds the
+// message and the frame locks. It is the one path of a message sent as a
+// single frame, by WriteMessage and by NextWriter's Close alike.
+func (c *Conn) sendHeld(ctx context.Context, h *frameHeader, a []byte) error {
+	if c.closeSent.Load() {
+		return ErrClosed
+	}
+	return c.sendFrameLocked(ctx, h, a, nil)
+}
+
+// releaseWrite lets go of the frame lock and the message lock, in one
+// atomic operation when no one waits for either, after sending the
+// queued pong, as releaseFrame does.
+func (c *Conn) releaseWrite() {
+	c.writeQueuedPong()
+	if !tryUnlockBoth(&c.msgLock, &c.frameLock) {
+		c.releaseFrame()
+		c.msgLock.unlock()
+		return
+	}
+	// A pong queued as the locks were released: queuePong's tryLock
+	// failed, so send it here, unless someone else took the lock.
+	if c.pongQueued.Load() && c.frameLock.tryLock() {
+		c.releaseFrame()
+	}
 }
 
 // WriteControl sends a close, ping or pong frame with data (at most 125
