@@ -168,7 +168,7 @@ func (w *messageWriter) write(h *writerHandle, p []byte) (int, error) {
 				n, err := w.writeDeflate(h, p)
 				return total + n, err
 			}
-			if err := w.flush(false); err != nil {
+			if err := w.flush(); err != nil {
 				w.finish(h, err)
 				return total, err
 			}
@@ -205,37 +205,17 @@ func (w *messageWriter) close(h *writerHandle) error {
 			return err
 		}
 	}
-	if w.fitsSmall() {
-		return w.closeSmall(h)
-	}
-	err := w.flush(true)
-	if err != nil {
-		w.finish(h, err)
-		return err
-	}
-	w.finish(h, errWriterClosed)
-	return nil
+	return w.closeLast(h)
 }
 
-// fitsSmall reports whether the buffered bytes go out through sendFrame's
-// one small write: buffered inline, or (a client's, masked on their way
-// into that write) few enough for it.
-func (w *messageWriter) fitsSmall() bool {
+// closeLast sends the buffered bytes as the last fragment and ends the
+// message. On success it releases both write locks in one operation, as
+// WriteMessage does (releaseWrite).
+func (w *messageWriter) closeLast(h *writerHandle) error {
 	c := w.c
-	return w.buf == nil || (c.client && w.n <= len(c.writer.small)-maxFrameHeaderSize)
-}
-
-// closeSmall sends the buffered bytes, when they fit sendFrame's one small
-// write, as the last fragment, and ends the message. On success it
-// releases both write locks in one operation, as WriteMessage does, and
-// shares its path (sendHeld, releaseWrite).
-func (w *messageWriter) closeSmall(h *writerHandle) error {
-	c := w.c
-	var fh frameHeader
-	w.header(&fh, true, w.n)
 	err := c.acquire(w.ctx, &c.frameLock)
 	if err == nil {
-		err = c.sendHeld(w.ctx, &fh, w.buffered())
+		err = w.sendLocked(true)
 		if err == nil {
 			w.end(h, errWriterClosed)
 			c.releaseWrite()
@@ -248,6 +228,14 @@ func (w *messageWriter) closeSmall(h *writerHandle) error {
 	err = w.sent(err)
 	w.finish(h, err)
 	return err
+}
+
+// fitsSmall reports whether the buffered bytes go out through sendFrame's
+// one small write: buffered inline, or (a client's, masked on their way
+// into that write) few enough for it.
+func (w *messageWriter) fitsSmall() bool {
+	c := w.c
+	return w.buf == nil || (c.client && w.n <= len(c.writer.small)-maxFrameHeaderSize)
 }
 
 // startDeflate switches the message to compression, feeding the deflater
@@ -293,7 +281,7 @@ func (s *fragmentSink) Write(p []byte) (int, error) {
 	capacity := w.capacity()
 	for len(p) > 0 {
 		if w.n == capacity {
-			if err := w.flush(false); err != nil {
+			if err := w.flush(); err != nil {
 				return total, err
 			}
 		}
@@ -317,21 +305,30 @@ func (w *messageWriter) header(h *frameHeader, fin bool, n int) {
 	}
 }
 
-// flush sends the buffered bytes as one fragment. On error the caller
-// must finish the writer.
-func (w *messageWriter) flush(fin bool) error {
+// flush sends the buffered bytes as one fragment, without FIN. On error
+// the caller must finish the writer.
+func (w *messageWriter) flush() error {
 	c := w.c
+	if err := c.acquire(w.ctx, &c.frameLock); err != nil {
+		return w.sent(err)
+	}
+	err := w.sendLocked(false)
+	c.releaseFrame()
+	return w.sent(err)
+}
+
+// sendLocked sends the buffered bytes as one fragment; the caller holds
+// the frame lock.
+func (w *messageWriter) sendLocked(fin bool) error {
+	c := w.c
+	var h frameHeader
+	w.header(&h, fin, w.n)
 	if w.fitsSmall() {
-		// Bytes buffered inline, or few enough for sendFrame's one small
-		// write, which masks them on their way in.
-		var h frameHeader
-		w.header(&h, fin, w.n)
-		return w.sent(c.writeFrameParts(w.ctx, &h, w.buffered(), nil))
+		// sendFrame's one small write masks them on their way in.
+		return c.sendHeld(w.ctx, &h, w.buffered())
 	}
 	b := *w.buf
 	payload := b[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
-	var h frameHeader
-	w.header(&h, fin, w.n)
 	if c.client {
 		// The buffer is ours: mask in place, no copy.
 		h.masked = true
@@ -342,7 +339,7 @@ func (w *messageWriter) flush(fin bool) error {
 	hn := putFrameHeader(hb[:], &h)
 	frame := b[maxFrameHeaderSize-hn : maxFrameHeaderSize+w.n]
 	copy(frame, hb[:hn])
-	return w.sent(c.writeRaw(w.ctx, frame))
+	return c.sendRawHeld(w.ctx, frame)
 }
 
 // sendWith sends the buffered bytes followed by p as one fragment, without

@@ -400,6 +400,11 @@ func (c *Conn) writeRaw(ctx context.Context, frame []byte) error {
 		return err
 	}
 	defer c.releaseFrame()
+	return c.sendRawHeld(ctx, frame)
+}
+
+// sendRawHeld writes an encoded frame; the caller holds the frame lock.
+func (c *Conn) sendRawHeld(ctx context.Context, frame []byte) error {
 	if c.closeSent.Load() {
 		return ErrClosed
 	}

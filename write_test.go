@@ -254,3 +254,76 @@ func TestServerSendsUnmaskedClientMasked(t *testing.T) {
 		t.Fatalf("masking keys repeat: %d distinct in 5 frames", len(keys))
 	}
 }
+
+// heldWriteConn is a transport that records every write and holds the
+// first one until release is closed, after closing entered.
+type heldWriteConn struct {
+	discardConn
+	entered, release chan struct{}
+	once             sync.Once
+	mu               sync.Mutex
+	writes           [][]byte
+}
+
+func (c *heldWriteConn) Write(p []byte) (int, error) {
+	c.once.Do(func() {
+		close(c.entered)
+		<-c.release
+	})
+	c.mu.Lock()
+	c.writes = append(c.writes, bytes.Clone(p))
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+// TestPongQueuedDuringMessageFollowsIt: a pong queued while a message's
+// frame is being written (both write locks held, released together) is
+// sent by the writer before its call returns, right after the message, for
+// a message written whole or streamed, small (sent from the inline
+// buffer) or not, client or server.
+func TestPongQueuedDuringMessageFollowsIt(t *testing.T) {
+	for _, client := range []bool{false, true} {
+		for _, size := range []int{16, 1000} {
+			for _, api := range []string{"whole", "stream"} {
+				t.Run(fmt.Sprintf("client=%v/%d/%s", client, size, api), func(t *testing.T) {
+					tc := &heldWriteConn{entered: make(chan struct{}), release: make(chan struct{})}
+					c := newConn(connConfig{netConn: tc, client: client})
+					msg := pattern(size, size)
+					done := make(chan error, 1)
+					go func() {
+						if api == "whole" {
+							done <- c.WriteMessage(BinaryMessage, msg)
+							return
+						}
+						w, err := c.NextWriter(BinaryMessage)
+						if err == nil {
+							_, err = w.Write(msg)
+						}
+						if err == nil {
+							err = w.Close()
+						}
+						done <- err
+					}()
+					<-tc.entered
+					c.queuePong([]byte("p")) // the frame lock is held: queued
+					close(tc.release)
+					if err := <-done; err != nil {
+						t.Fatal(err)
+					}
+					tc.mu.Lock()
+					defer tc.mu.Unlock()
+					if len(tc.writes) != 2 {
+						t.Fatalf("%d writes, want the message then the pong", len(tc.writes))
+					}
+					if got := Opcode(tc.writes[0][0] & 0x0f); got != OpBinary {
+						t.Fatalf("first write is %v, want the message", got)
+					}
+					pong := tc.writes[1]
+					if Opcode(pong[0]&0x0f) != OpPong || pong[1]&0x7f != 1 || (pong[1]&0x80 != 0) != client {
+						t.Fatalf("second write % x, want a pong of 1 byte, masked=%v", pong, client)
+					}
+				})
+			}
+		}
+	}
+}
