@@ -54,10 +54,9 @@ func (c *Conn) NextWriterContext(ctx context.Context, typ MessageType) (io.Write
 	return w.start(ctx, Opcode(typ)), nil
 }
 
-// inlineWriteSize is the size of the writer's own buffer: a frame header
-// and as much payload as the frame lock holder's one small write takes
-// (writeState.small), so that a small message neither borrows nor returns
-// a pooled buffer.
+// inlineWriteSize is the size of the writer's own buffer: room for a frame
+// header and a couple of hundred payload bytes, as in writeState.small, so
+// that a small message neither borrows nor returns a pooled buffer.
 const inlineWriteSize = len(writeState{}.small)
 
 // messageWriter is the state of the message NextWriter started; one per
@@ -66,13 +65,17 @@ const inlineWriteSize = len(writeState{}.small)
 // maxFrameHeaderSize bytes free at the front, where the header goes when
 // the fragment is sent; it holds at most the write buffer size. Uncompressed,
 // the buffer holds payload; compressed, it holds deflate output, which the
-// deflater hands to sink.
+// deflater hands to sink. A client's buffer holds them masked: each
+// fragment's key is drawn before its first byte, and bytes are masked as
+// they are copied in (put), so the fragment goes out as it is, with no
+// second pass over it.
 type messageWriter struct {
 	c   *Conn
 	ctx context.Context
 	op  Opcode  // opcode of the next fragment: the message's, then continuation
 	buf *[]byte // borrowed once the fragment outgrows inline, until the message ends; else nil
 	n   int     // bytes buffered
+	key uint32  // a client's masking key for the fragment being buffered
 
 	d           *deflater // may compress this message; nil when it goes uncompressed
 	compressing bool      // the fragments carry d's output
@@ -100,6 +103,9 @@ type writerHandle struct {
 func (w *messageWriter) start(ctx context.Context, op Opcode) *writerHandle {
 	w.ctx, w.op, w.n, w.compressing = ctx, op, 0, false
 	w.d = w.c.messageDeflater(-1)
+	if w.c.client {
+		w.key = rand.Uint32()
+	}
 	return &writerHandle{w: w}
 }
 
@@ -141,7 +147,29 @@ func (w *messageWriter) room(n int) []byte {
 	return *p
 }
 
-// buffered returns the payload bytes buffered.
+// put copies p into the buffer b after the bytes buffered, masked when
+// the writer is a client's (RFC 6455 §5.3: key position w.n mod 4), and
+// counts it; b must have room for it.
+func (w *messageWriter) put(b, p []byte) {
+	dst := b[maxFrameHeaderSize+w.n:]
+	if w.c.client {
+		maskCopy(w.key, w.n&3, dst, p)
+	} else {
+		copy(dst, p)
+	}
+	w.n += len(p)
+}
+
+// unmask turns a client's buffered bytes back into payload, for a caller
+// that sends them through a path that masks with a key of its own, or
+// feeds them to the deflater. Masking is its own inverse.
+func (w *messageWriter) unmask() {
+	if w.c.client {
+		maskBytes(w.key, 0, w.buffered())
+	}
+}
+
+// buffered returns the bytes buffered: payload, masked for a client.
 func (w *messageWriter) buffered() []byte {
 	if w.buf != nil {
 		return (*w.buf)[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
@@ -183,9 +211,7 @@ func (w *messageWriter) write(h *writerHandle, p []byte) (int, error) {
 			return total + len(p), nil
 		}
 		k := min(len(p), capacity-w.n)
-		b := w.room(w.n + k)
-		copy(b[maxFrameHeaderSize+w.n:], p[:k])
-		w.n += k
+		w.put(w.room(w.n+k), p[:k])
 		total += k
 		p = p[k:]
 	}
@@ -230,19 +256,13 @@ func (w *messageWriter) closeLast(h *writerHandle) error {
 	return err
 }
 
-// fitsSmall reports whether the buffered bytes go out through sendFrame's
-// one small write: buffered inline, or (a client's, masked on their way
-// into that write) few enough for it.
-func (w *messageWriter) fitsSmall() bool {
-	c := w.c
-	return w.buf == nil || (c.client && w.n <= len(c.writer.small)-maxFrameHeaderSize)
-}
-
 // startDeflate switches the message to compression, feeding the deflater
-// what is buffered. The deflater copies it in before it writes any output
-// into the same buffer.
+// what is buffered, unmasked. The deflater copies it in before it writes
+// any output into the same buffer, masked with the same key from position
+// 0: no byte under that key has gone out.
 func (w *messageWriter) startDeflate(h *writerHandle) error {
 	w.compressing = true
+	w.unmask()
 	raw := w.buffered()
 	w.n = 0
 	w.d.beginMessage(&w.sink)
@@ -286,9 +306,7 @@ func (s *fragmentSink) Write(p []byte) (int, error) {
 			}
 		}
 		k := min(len(p), capacity-w.n)
-		b := w.room(w.n + k)
-		copy(b[maxFrameHeaderSize+w.n:], p[:k])
-		w.n += k
+		w.put(w.room(w.n+k), p[:k])
 		total += k
 		p = p[k:]
 	}
@@ -317,34 +335,50 @@ func (w *messageWriter) flush() error {
 	return w.sent(err)
 }
 
-// sendLocked sends the buffered bytes as one fragment; the caller holds
-// the frame lock.
+// sendLocked sends the buffered bytes as one fragment, straight from the
+// buffer, its header in the room kept in front; the caller holds the frame
+// lock.
 func (w *messageWriter) sendLocked(fin bool) error {
 	c := w.c
 	var h frameHeader
 	w.header(&h, fin, w.n)
-	if w.fitsSmall() {
-		// sendFrame's one small write masks them on their way in.
-		return c.sendHeld(w.ctx, &h, w.buffered())
-	}
-	b := *w.buf
-	payload := b[maxFrameHeaderSize : maxFrameHeaderSize+w.n]
 	if c.client {
-		// The buffer is ours: mask in place, no copy.
+		// Masked as they came in (put).
 		h.masked = true
-		h.key = rand.Uint32()
-		maskBytes(h.key, 0, payload)
+		h.key = w.key
 	}
-	var hb [maxFrameHeaderSize]byte
-	hn := putFrameHeader(hb[:], &h)
-	frame := b[maxFrameHeaderSize-hn : maxFrameHeaderSize+w.n]
-	copy(frame, hb[:hn])
-	return c.sendRawHeld(w.ctx, frame)
+	b := w.inline[:]
+	if w.buf != nil {
+		b = (*w.buf)[:cap(*w.buf)] // at least 256 bytes: a pool class
+	}
+	// The header is put in place, its size known first: built in a
+	// scratch array and copied, its byte stores would stall the copy's
+	// wide load (no store forwarding).
+	off := maxFrameHeaderSize - headerSize(w.n, c.client)
+	putFrameHeader(b[off:], &h)
+	return c.sendRawHeld(w.ctx, b[off:maxFrameHeaderSize+w.n])
+}
+
+// headerSize returns the size of a frame header for a payload of n bytes.
+func headerSize(n int, masked bool) int {
+	size := 2
+	switch {
+	case n > 0xffff:
+		size += 8
+	case n >= 126:
+		size += 2
+	}
+	if masked {
+		size += 4
+	}
+	return size
 }
 
 // sendWith sends the buffered bytes followed by p as one fragment, without
 // FIN. On error the caller must finish the writer.
 func (w *messageWriter) sendWith(p []byte) error {
+	// sendFrame masks both parts with a key of its own.
+	w.unmask()
 	var h frameHeader
 	w.header(&h, false, w.n+len(p))
 	return w.sent(w.c.writeFrameParts(w.ctx, &h, w.buffered(), p))
@@ -375,6 +409,9 @@ func (w *messageWriter) sent(err error) error {
 	}
 	w.op = OpContinuation
 	w.n = 0
+	if w.c.client {
+		w.key = rand.Uint32() // RFC 6455 §5.3: a fresh key per frame
+	}
 	return nil
 }
 

@@ -251,3 +251,62 @@ func TestNextWriterFragmentsFillBuffer(t *testing.T) {
 		}
 	}
 }
+
+// TestNextWriterClientKeyPerFragment: a client's streamed message, masked
+// as its bytes are buffered, goes out in fragments that each carry a key
+// of their own (RFC 6455 §5.3) and the right payload once unmasked,
+// whether a fragment was gathered inline, in a borrowed buffer, or sent
+// with a large write after bytes buffered under another key.
+func TestNextWriterClientKeyPerFragment(t *testing.T) {
+	edit := func(cfg *connConfig) { cfg.writeBufferSize = 1024 }
+	c, peer := sideWithRawPeer(t, "client", edit)
+	parts := [][]byte{pattern(1, 7), pattern(2, 600), pattern(3, 600), pattern(4, 600), pattern(5, 3000), pattern(6, 5), pattern(7, 2000), pattern(8, 9)}
+	var msg []byte
+	for _, p := range parts {
+		msg = append(msg, p...)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		w, err := c.NextWriter(BinaryMessage)
+		for _, p := range parts {
+			if err == nil {
+				_, err = w.Write(p)
+			}
+		}
+		if err == nil {
+			err = w.Close()
+		}
+		errc <- err
+	}()
+	var got []byte
+	keys := map[uint32]bool{}
+	for i := 0; ; i++ {
+		if i == 100 {
+			t.Fatal("no final fragment in 100 frames")
+		}
+		h, b, err := peer.readFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !h.masked {
+			t.Fatalf("fragment %d unmasked", i)
+		}
+		if keys[h.key] {
+			t.Fatalf("fragment %d reuses key %#x", i, h.key)
+		}
+		keys[h.key] = true
+		got = append(got, b...)
+		if h.fin {
+			break
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, msg) {
+		t.Fatalf("payload differs from what was written (%d bytes, want %d)", len(got), len(msg))
+	}
+	if len(keys) < 3 {
+		t.Fatalf("%d fragments, want several", len(keys))
+	}
+}

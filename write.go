@@ -333,9 +333,9 @@ func (c *Conn) writeMessageQueued(ctx context.Context, op Opcode, data []byte) e
 	return err
 }
 
-// sendHeld writes the frame h with payload a; the caller holds the
-// message and the frame locks. It is the one path of a message sent as a
-// single frame, by WriteMessage and by NextWriter's Close alike.
+// sendHeld writes WriteMessage's frame h with payload a; the caller holds
+// the message and the frame locks. (NextWriter's Close sends its last
+// fragment from its own buffer, masked already: sendRawHeld.)
 func (c *Conn) sendHeld(ctx context.Context, h *frameHeader, a []byte) error {
 	if c.closeSent.Load() {
 		return ErrClosed
