@@ -68,6 +68,11 @@ func (l *connLock) waiting() int {
 
 // tryLock takes the lock if it is free.
 func (l *connLock) tryLock() bool {
+	if l.shared == nil && l.own.CompareAndSwap(0, 1) {
+		// The word's owner, its word all clear: the common case, in one
+		// operation without a load first.
+		return true
+	}
 	w, held := l.word(), l.heldBit()
 	// A failed swap means the word changed: the other slot's lock, or a
 	// waiter counted; each retry follows another goroutine's progress.
@@ -175,6 +180,9 @@ func (l *connLock) dequeue(ch chan struct{}) bool {
 
 // unlock releases the lock, handing it to the first waiter if any.
 func (l *connLock) unlock() {
+	if l.shared == nil && l.own.CompareAndSwap(1, 0) {
+		return // the word's owner, alone in its word, no one waiting
+	}
 	w, held, waiters := l.word(), l.heldBit(), l.waitMask()
 	for {
 		v := w.Load()
