@@ -381,7 +381,11 @@ func (c *Conn) sendFailClose(err error, code StatusCode) {
 // acquire takes the lock l, giving up when ctx ends or the transport
 // closes.
 func (c *Conn) acquire(ctx context.Context, l *connLock) error {
-	return l.lock(ctx, c.closed)
+	err := l.lock(ctx, c.closed)
+	if err != nil {
+		c.gaveUpWaiting(l)
+	}
+	return err
 }
 
 // acquireUntil takes the lock l, giving up at deadline (none when zero) or
@@ -396,13 +400,26 @@ func (c *Conn) acquireUntil(l *connLock, deadline time.Time) error {
 		defer t.Stop()
 		timer = t.C
 	}
-	switch l.wait(nil, c.closed, timer) {
+	why := l.wait(nil, c.closed, timer)
+	if why != waitLocked {
+		c.gaveUpWaiting(l)
+	}
+	switch why {
 	case waitClosed:
 		return ErrClosed
 	case waitTimer:
 		return fmt.Errorf("websocket: waiting to write: %w", os.ErrDeadlineExceeded)
 	}
 	return nil
+}
+
+// gaveUpWaiting runs after a wait for l gave up. A wait for the frame lock
+// may have been handed the lock and passed it on without the pong check
+// of releaseFrame.
+func (c *Conn) gaveUpWaiting(l *connLock) {
+	if l == &c.frameLock {
+		c.sendPongIfFree()
+	}
 }
 
 // aLongTimeAgo is a deadline in the past: setting it interrupts a blocked

@@ -15,8 +15,9 @@ var errJSONNotText = errors.New("websocket: ReadJSON: binary message, want a tex
 // ReadJSON reads the next message and decodes it into v with
 // encoding/json. The message must be a text message holding exactly one
 // JSON value (whitespace around it allowed); otherwise ReadJSON returns an
-// error, the message is dropped and the Conn stays usable. Errors of the
-// read itself are as for ReadMessage.
+// error, the message is dropped and the Conn stays usable (v may be
+// partly set, as json.Unmarshal leaves it). Errors of the read itself are
+// as for ReadMessage.
 func (c *Conn) ReadJSON(v any) error {
 	return c.ReadJSONContext(context.Background(), v)
 }

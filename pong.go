@@ -50,6 +50,18 @@ func (c *Conn) releaseFrame() {
 	}
 }
 
+// sendPongIfFree sends a queued pong when the frame lock is free, for a
+// goroutine that let the lock go without releaseFrame's check: one that
+// released it together with the message lock, or one whose wait for it
+// gave up, possibly after the lock had been handed over to it and so
+// passed on (a releaser and queuePong that found it taken both left the
+// pong to it).
+func (c *Conn) sendPongIfFree() {
+	if c.pongQueued.Load() && c.frameLock.tryLock() {
+		c.releaseFrame()
+	}
+}
+
 // writeQueuedPong writes the queued pong; the caller holds the frame lock.
 // A pong that fails, or does not go out within the close timeout, ends the
 // connection at once (errPongStalled, or the write's error), and the reads

@@ -355,9 +355,7 @@ func (c *Conn) releaseWrite() {
 	}
 	// A pong queued as the locks were released: queuePong's tryLock
 	// failed, so send it here, unless someone else took the lock.
-	if c.pongQueued.Load() && c.frameLock.tryLock() {
-		c.releaseFrame()
-	}
+	c.sendPongIfFree()
 }
 
 // WriteControl sends a close, ping or pong frame with data (at most 125

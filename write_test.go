@@ -2,9 +2,13 @@ package websocket
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -325,5 +329,56 @@ func TestPongQueuedDuringMessageFollowsIt(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// opcodeRecorder is a discarding transport that records the opcode of each
+// frame written to it (one write per frame, as a server's small frames go).
+type opcodeRecorder struct {
+	discardConn
+	mu  sync.Mutex
+	ops []Opcode
+}
+
+func (r *opcodeRecorder) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	r.ops = append(r.ops, Opcode(p[0]&0x0f))
+	r.mu.Unlock()
+	return len(p), nil
+}
+
+// TestPongAfterFrameWaiterGivesUp: a writer waiting for the frame lock
+// whose context ends just as the lock is handed to it passes the lock on;
+// a pong queued meanwhile (its holder and queuePong both found the lock
+// taken, so both left the pong to the one it was handed to) must still go
+// out. With one P the order is fixed: the waiter is woken by its context
+// before the hand-over, and runs only when the test blocks.
+func TestPongAfterFrameWaiterGivesUp(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	tr := &opcodeRecorder{}
+	c := newConn(connConfig{netConn: tr})
+	if !c.frameLock.tryLock() { // a control frame being written, say
+		t.Fatal("frame lock not free")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.WriteMessageContext(ctx, BinaryMessage, []byte("hello")) }()
+	for i := 0; c.frameLock.waiting() != 1; i++ {
+		if i == 1_000_000 {
+			t.Fatal("the writer never waited for the frame lock")
+		}
+		runtime.Gosched()
+	}
+	cancel()
+	c.releaseFrame()         // hands the lock to the waiter
+	c.queuePong([]byte("p")) // finds it taken: left to the waiter
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("write: %v, want context.Canceled (the wait gave up)", err)
+	}
+	tr.mu.Lock()
+	ops := slices.Clone(tr.ops)
+	tr.mu.Unlock()
+	if c.pongQueued.Load() || !slices.Equal(ops, []Opcode{OpPong}) {
+		t.Fatalf("frames written %v, pong still queued %v: want the pong sent", ops, c.pongQueued.Load())
 	}
 }
