@@ -10,9 +10,9 @@ import (
 
 // connLock is a mutual exclusion lock whose waits can give up: when a
 // context ends, the connection closes or a timer fires. Uncontended, taking
-// and releasing it is one compare-and-swap each, where a channel used as a
-// semaphore costs a runtime lock per operation (most of a small message's
-// cost). Contended, waiters queue in order and the lock is handed to the
+// and releasing it is one compare-and-swap each (after a load, for the lock
+// in a word's second slot), where a channel used as a semaphore costs a
+// runtime lock per operation (most of a small message's cost). Contended, waiters queue in order and the lock is handed to the
 // first of them, so a goroutine that releases and takes it again in a loop
 // cannot starve the others.
 //
