@@ -276,3 +276,19 @@ func putFrameHeader(b []byte, h *frameHeader) int {
 	}
 	return n
 }
+
+// putFrameHeaderSize returns how many bytes putFrameHeader writes for h,
+// for a caller that puts the header in place in front of its payload.
+func putFrameHeaderSize(h *frameHeader) int {
+	n := 2
+	switch {
+	case h.length > 0xffff:
+		n = 10
+	case h.length >= 126:
+		n = 4
+	}
+	if h.masked {
+		n += 4
+	}
+	return n
+}

@@ -82,6 +82,9 @@ func TestPutFrameHeaderWire(t *testing.T) {
 			if got := string(buf[:n]); got != tc.wire {
 				t.Fatalf("putFrameHeader = %q, want %q", got, tc.wire)
 			}
+			if size := putFrameHeaderSize(&tc.h); size != n {
+				t.Fatalf("putFrameHeaderSize = %d, putFrameHeader wrote %d", size, n)
+			}
 		})
 	}
 }

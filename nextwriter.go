@@ -354,24 +354,9 @@ func (w *messageWriter) sendLocked(fin bool) error {
 	// The header is put in place, its size known first: built in a
 	// scratch array and copied, its byte stores would stall the copy's
 	// wide load (no store forwarding).
-	off := maxFrameHeaderSize - headerSize(w.n, c.client)
+	off := maxFrameHeaderSize - putFrameHeaderSize(&h)
 	putFrameHeader(b[off:], &h)
 	return c.sendRawHeld(w.ctx, b[off:maxFrameHeaderSize+w.n])
-}
-
-// headerSize returns the size of a frame header for a payload of n bytes.
-func headerSize(n int, masked bool) int {
-	size := 2
-	switch {
-	case n > 0xffff:
-		size += 8
-	case n >= 126:
-		size += 2
-	}
-	if masked {
-		size += 4
-	}
-	return size
 }
 
 // sendWith sends the buffered bytes followed by p as one fragment, without
