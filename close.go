@@ -221,7 +221,7 @@ func (c *Conn) writeClose(payload []byte, deadline time.Time) error {
 	if c.boundWrite(deadline, false) {
 		defer c.restoreWriteDeadline()
 	}
-	err := c.writeFrameLocked(context.Background(), true, OpClose, payload)
+	err := c.writeFrameLocked(context.Background(), true, opClose, payload)
 	if err == nil {
 		c.closeWritten.Store(true)
 	}

@@ -57,7 +57,7 @@ func readAllFrames(br *bufio.Reader, fromClient bool, onClose func()) lingerPeer
 			return res
 		}
 		switch h.opcode {
-		case OpClose:
+		case opClose:
 			res.closed = true
 			if onClose != nil {
 				onClose()
@@ -65,7 +65,7 @@ func readAllFrames(br *bufio.Reader, fromClient bool, onClose func()) lingerPeer
 			if len(b) >= 2 {
 				res.closeCode = StatusCode(binary.BigEndian.Uint16(b))
 			}
-		case OpPing, OpPong:
+		case opPing, opPong:
 		default:
 			msg = append(msg, b...)
 			if h.fin {
@@ -101,13 +101,13 @@ func lingerCase(t *testing.T, client, stream bool, after []byte, want StatusCode
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		// Write errors are expected once our side has closed.
-		if _, err := theirs.Write(encodeFrame(peerMasks, true, 0, OpBinary, big)); err != nil {
+		if _, err := theirs.Write(encodeFrame(peerMasks, true, 0, opBinary, big)); err != nil {
 			return
 		}
 		if _, err := theirs.Write(after); err != nil {
 			return
 		}
-		frame := encodeFrame(peerMasks, true, 0, OpBinary, chunk)
+		frame := encodeFrame(peerMasks, true, 0, opBinary, chunk)
 		for range 64 {
 			if _, err := theirs.Write(frame); err != nil {
 				return
@@ -155,7 +155,7 @@ func TestCloseLingerAfterFail(t *testing.T) {
 		client, stream bool
 	}{{"server", false, false}, {"server-stream", false, true}, {"client", true, false}} {
 		t.Run(side.name, func(t *testing.T) {
-			after := encodeFrame(!side.client, true, 0, Opcode(3), nil)
+			after := encodeFrame(!side.client, true, 0, opcode(3), nil)
 			lingerCase(t, side.client, side.stream, after, StatusProtocolError)
 		})
 	}
@@ -170,7 +170,7 @@ func TestCloseLingerAfterPeerClose(t *testing.T) {
 		client, stream bool
 	}{{"server", false, false}, {"server-stream", false, true}, {"client", true, false}} {
 		t.Run(side.name, func(t *testing.T) {
-			after := encodeFrame(!side.client, true, 0, OpClose, closePayload(1000, ""))
+			after := encodeFrame(!side.client, true, 0, opClose, closePayload(1000, ""))
 			lingerCase(t, side.client, side.stream, after, StatusNormalClosure)
 		})
 	}

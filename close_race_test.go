@@ -36,7 +36,7 @@ func newCloseWriteGate(c net.Conn) *closeWriteGate {
 // Write holds a write that starts with a close frame's header (the Conn
 // writes a control frame in one Write) until the gate opens.
 func (g *closeWriteGate) Write(p []byte) (int, error) {
-	if len(p) > 0 && Opcode(p[0]&0x0f) == OpClose {
+	if len(p) > 0 && opcode(p[0]&0x0f) == opClose {
 		g.enterOnce.Do(func() { close(g.entered) })
 		select {
 		case <-g.open:
@@ -83,7 +83,7 @@ func TestCloseWhilePeerCloseArrives(t *testing.T) {
 		t.Fatal("Close did not write a close frame")
 	}
 	cn.SetDeadline(time.Now().Add(testTimeout))
-	if _, err := cn.Write(encodeFrame(true, true, 0, OpClose, closePayload(1000, "bye"))); err != nil {
+	if _, err := cn.Write(encodeFrame(true, true, 0, opClose, closePayload(1000, "bye"))); err != nil {
 		t.Fatal(err)
 	}
 	select {

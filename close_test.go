@@ -31,7 +31,7 @@ func TestReceivedCloseInvalid(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, peer := serverWithRawClient(t, nil)
-			peer.writeFrame(true, OpClose, tc.payload)
+			peer.writeFrame(true, opClose, tc.payload)
 			_, _, err := c.ReadMessage()
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
@@ -47,7 +47,7 @@ func TestReceivedCloseValid(t *testing.T) {
 	for _, code := range codes {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			c, peer := serverWithRawClient(t, nil)
-			peer.writeFrame(true, OpClose, closePayload(code, "bye ✓"))
+			peer.writeFrame(true, opClose, closePayload(code, "bye ✓"))
 			_, _, err := c.ReadMessage()
 			var ce *CloseError
 			if !errors.As(err, &ce) || ce.Code != StatusCode(code) || ce.Reason != "bye ✓" {
@@ -71,12 +71,12 @@ func TestReceivedCloseValid(t *testing.T) {
 	}
 	t.Run("empty", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
-		peer.writeFrame(true, OpClose, nil)
+		peer.writeFrame(true, opClose, nil)
 		if _, _, err := c.ReadMessage(); CloseStatus(err) != StatusNoStatusReceived {
 			t.Fatalf("err = %v, want close 1005", err)
 		}
 		h, b, err := peer.readFrame()
-		if err != nil || h.opcode != OpClose || len(b) != 0 {
+		if err != nil || h.opcode != opClose || len(b) != 0 {
 			t.Fatalf("echo: %v %q %v, want an empty close", h.opcode, b, err)
 		}
 	})
@@ -164,7 +164,7 @@ func TestCloseHandshake(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- c.Close() }()
 		peer.expectClose(StatusNormalClosure)
-		peer.writeFrame(true, OpClose, closePayload(1000, ""))
+		peer.writeFrame(true, opClose, closePayload(1000, ""))
 		select {
 		case err := <-done:
 			t.Fatalf("client Close returned (%v) before the server closed TCP", err)

@@ -59,7 +59,7 @@ func (c *Conn) messageDeflater(n int) *deflater {
 // caller holds the message lock. The history takes data only once the
 // frame is out: a write that fails before sending a byte leaves the Conn
 // usable, and both sides' history as it was.
-func (c *Conn) writeCompressed(ctx context.Context, d *deflater, op Opcode, data []byte) error {
+func (c *Conn) writeCompressed(ctx context.Context, d *deflater, op opcode, data []byte) error {
 	// Room for incompressible data (stored blocks add 5 bytes per 64 KiB),
 	// so that the pooled buffer rarely has to grow.
 	p := getBuffer(len(data) + len(data)>>10 + 64)

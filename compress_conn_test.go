@@ -58,7 +58,7 @@ func (p *rawPeer) readMessage() (frameHeader, []byte, int) {
 		if err != nil {
 			p.t.Fatalf("raw peer: reading a message: %v", err)
 		}
-		if h.opcode.IsControl() {
+		if h.opcode.isControl() {
 			frames--
 			continue
 		}
@@ -84,12 +84,12 @@ func TestDeflateConnRSV1Rules(t *testing.T) {
 		pmd    *deflateConfig
 		frames [][]byte
 	}{
-		{"not negotiated", nil, [][]byte{encodeFrame(true, true, rsv1Bit, OpText, []byte{0x4a, 0x04, 0x00})}},
+		{"not negotiated", nil, [][]byte{encodeFrame(true, true, rsv1Bit, opText, []byte{0x4a, 0x04, 0x00})}},
 		{"on a continuation", pmdConfig(true, true, 15, 15), [][]byte{
-			encodeFrame(true, false, rsv1Bit, OpText, []byte{0x4a, 0x04, 0x00}),
-			encodeFrame(true, true, rsv1Bit, OpContinuation, []byte{0x00}),
+			encodeFrame(true, false, rsv1Bit, opText, []byte{0x4a, 0x04, 0x00}),
+			encodeFrame(true, true, rsv1Bit, opContinuation, []byte{0x00}),
 		}},
-		{"on a ping", pmdConfig(true, true, 15, 15), [][]byte{encodeFrame(true, true, rsv1Bit, OpPing, nil)}},
+		{"on a ping", pmdConfig(true, true, 15, 15), [][]byte{encodeFrame(true, true, rsv1Bit, opPing, nil)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, peer := serverWithRawClient(t, withPMD(tc.pmd))
@@ -128,14 +128,14 @@ func TestDeflateConnBadData(t *testing.T) {
 	for _, how := range []string{"whole", "stream"} {
 		for _, tc := range []struct {
 			name    string
-			op      Opcode
+			op      opcode
 			payload []byte
 			utf8    bool
 		}{
-			{"reserved block type", OpBinary, []byte{0xff, 0xff, 0xff, 0xff}, false},
-			{"stored length mismatch", OpBinary, []byte{0x00, 0x05, 0x00, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o'}, false},
-			{"cut inside a block", OpText, newStdCompressor(nil).message(bytes.Repeat([]byte("abc"), 100))[:7], false},
-			{"text not UTF-8", OpText, notUTF8, true},
+			{"reserved block type", opBinary, []byte{0xff, 0xff, 0xff, 0xff}, false},
+			{"stored length mismatch", opBinary, []byte{0x00, 0x05, 0x00, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o'}, false},
+			{"cut inside a block", opText, newStdCompressor(nil).message(bytes.Repeat([]byte("abc"), 100))[:7], false},
+			{"text not UTF-8", opText, notUTF8, true},
 		} {
 			t.Run(how+"/"+tc.name, func(t *testing.T) {
 				c, peer := serverWithRawClient(t, withPMD(pmdConfig(true, true, 15, 15)))
@@ -165,9 +165,9 @@ func TestDeflateConnBomb(t *testing.T) {
 			const segments = 256
 			var wire bytes.Buffer
 			for i := range segments {
-				rsv, op := byte(0), OpContinuation
+				rsv, op := byte(0), opContinuation
 				if i == 0 {
-					rsv, op = rsv1Bit, OpBinary
+					rsv, op = rsv1Bit, opBinary
 				}
 				wire.Write(encodeFrame(true, i == segments-1, rsv, op, seg))
 			}
@@ -283,14 +283,14 @@ func TestDeflateConnUncompressedOutOfHistory(t *testing.T) {
 	t.Run("receiving", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, withPMD(pmdConfig(true, true, 15, 15)))
 		std := newStdCompressor(nil)
-		peer.write(encodeFrame(true, true, rsv1Bit, OpBinary, std.message(a)))
-		peer.write(encodeFrame(true, true, 0, OpBinary, b))
+		peer.write(encodeFrame(true, true, rsv1Bit, opBinary, std.message(a)))
+		peer.write(encodeFrame(true, true, 0, opBinary, b))
 		// Refers back to a: wrong bytes (b) if b had entered our window.
 		again := std.message(a)
 		if len(again) > 200 {
 			t.Fatalf("the peer's second a is %d bytes: no back-reference to test", len(again))
 		}
-		peer.write(encodeFrame(true, true, rsv1Bit, OpBinary, again))
+		peer.write(encodeFrame(true, true, rsv1Bit, opBinary, again))
 		for i, want := range [][]byte{a, b, a} {
 			_, got, err := readOne(c, []string{"whole", "stream"}[i%2])
 			if err != nil || !bytes.Equal(got, want) {
@@ -412,13 +412,13 @@ func TestDeflateConnTimeouts(t *testing.T) {
 
 	t.Run("whole", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, withPMD(pmdConfig(true, true, 15, 15)))
-		peer.write(encodeFrame(true, false, rsv1Bit, OpText, payload[:half]))
+		peer.write(encodeFrame(true, false, rsv1Bit, opText, payload[:half]))
 		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 		if _, _, err := c.ReadMessage(); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("ReadMessage: %v, want a timeout", err)
 		}
 		c.SetReadDeadline(time.Time{})
-		peer.write(encodeFrame(true, true, 0, OpContinuation, payload[half:]))
+		peer.write(encodeFrame(true, true, 0, opContinuation, payload[half:]))
 		if _, got, err := c.ReadMessage(); err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("resumed ReadMessage: %v", err)
 		}
@@ -426,7 +426,7 @@ func TestDeflateConnTimeouts(t *testing.T) {
 
 	t.Run("stream", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, withPMD(pmdConfig(true, true, 15, 15)))
-		peer.write(encodeFrame(true, false, rsv1Bit, OpText, payload[:half]))
+		peer.write(encodeFrame(true, false, rsv1Bit, opText, payload[:half]))
 		_, r, err := c.NextReader()
 		if err != nil {
 			t.Fatal(err)
@@ -458,10 +458,10 @@ func TestDeflateConnLimitExact(t *testing.T) {
 			cfg.readLimit = limit
 		})
 		std := newStdCompressor(nil)
-		peer.write(encodeFrame(true, true, rsv1Bit, OpBinary, std.message(msg[:limit])))
-		peer.write(encodeFrame(true, true, rsv1Bit, OpText, []byte{0x00}))
-		peer.write(encodeFrame(true, true, rsv1Bit, OpText, nil))
-		peer.write(encodeFrame(true, true, rsv1Bit, OpBinary, std.message(msg)))
+		peer.write(encodeFrame(true, true, rsv1Bit, opBinary, std.message(msg[:limit])))
+		peer.write(encodeFrame(true, true, rsv1Bit, opText, []byte{0x00}))
+		peer.write(encodeFrame(true, true, rsv1Bit, opText, nil))
+		peer.write(encodeFrame(true, true, rsv1Bit, opBinary, std.message(msg)))
 		for i, want := range [][]byte{msg[:limit], {}, {}} {
 			if _, got, err := readOne(c, how); err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("%s: message %d: %v (%d bytes)", how, i, err, len(got))

@@ -7,46 +7,46 @@ import (
 	"strconv"
 )
 
-// Opcode is the 4-bit frame type of RFC 6455 §5.2.
-type Opcode uint8
+// opcode is the 4-bit frame type of RFC 6455 §5.2.
+type opcode uint8
 
 // Opcodes defined by RFC 6455 §5.2. The others are reserved and rejected.
 const (
-	OpContinuation Opcode = 0x0
-	OpText         Opcode = 0x1
-	OpBinary       Opcode = 0x2
-	OpClose        Opcode = 0x8
-	OpPing         Opcode = 0x9
-	OpPong         Opcode = 0xA
+	opContinuation opcode = 0x0
+	opText         opcode = 0x1
+	opBinary       opcode = 0x2
+	opClose        opcode = 0x8
+	opPing         opcode = 0x9
+	opPong         opcode = 0xA
 )
 
 // String returns the opcode's name, or "reserved(N)".
-func (op Opcode) String() string {
+func (op opcode) String() string {
 	switch op {
-	case OpContinuation:
+	case opContinuation:
 		return "continuation"
-	case OpText:
+	case opText:
 		return "text"
-	case OpBinary:
+	case opBinary:
 		return "binary"
-	case OpClose:
+	case opClose:
 		return "close"
-	case OpPing:
+	case opPing:
 		return "ping"
-	case OpPong:
+	case opPong:
 		return "pong"
 	}
 	return "reserved(" + strconv.Itoa(int(op)) + ")"
 }
 
-// IsControl reports whether op is a control opcode (close, ping, pong or a
+// isControl reports whether op is a control opcode (close, ping, pong or a
 // reserved control opcode): RFC 6455 §5.5, the high bit of the opcode is set.
-func (op Opcode) IsControl() bool { return op&0x8 != 0 }
+func (op opcode) isControl() bool { return op&0x8 != 0 }
 
 // isReserved reports whether RFC 6455 leaves op undefined (3–7, 0xB–0xF).
-func (op Opcode) isReserved() bool {
+func (op opcode) isReserved() bool {
 	switch op {
-	case OpContinuation, OpText, OpBinary, OpClose, OpPing, OpPong:
+	case opContinuation, opText, opBinary, opClose, opPing, opPong:
 		return false
 	}
 	return true
@@ -75,7 +75,7 @@ const (
 type frameHeader struct {
 	fin    bool
 	rsv    byte // the RSV bits as they sit in the first byte (rsvBits mask)
-	opcode Opcode
+	opcode opcode
 	masked bool
 	key    uint32
 	length int64
@@ -137,7 +137,7 @@ func parseFrameHeader(b []byte, rules headerRules, h *frameHeader) (int, error) 
 	f := frameHeader{
 		fin:    b0&finBit != 0,
 		rsv:    b0 & rsvBits,
-		opcode: Opcode(b0 & 0x0f),
+		opcode: opcode(b0 & 0x0f),
 		masked: b1&maskBit != 0,
 	}
 
@@ -152,10 +152,10 @@ func parseFrameHeader(b []byte, rules headerRules, h *frameHeader) (int, error) 
 	// RFC 7692 §6: RSV1 marks a compressed message, so it may only be set on
 	// the first frame of a data message.
 	if f.rsv&rsv1Bit != 0 {
-		if f.opcode.IsControl() {
+		if f.opcode.isControl() {
 			return 0, errRSV1Control
 		}
-		if f.opcode == OpContinuation {
+		if f.opcode == opContinuation {
 			return 0, errRSV1Continuation
 		}
 	}
@@ -193,7 +193,7 @@ func parseFrameHeader(b []byte, rules headerRules, h *frameHeader) (int, error) 
 	}
 	// RFC 6455 §5.5: control frames are not fragmented and carry at most
 	// 125 bytes.
-	if f.opcode.IsControl() {
+	if f.opcode.isControl() {
 		if !f.fin {
 			return 0, errFragmentedControl
 		}

@@ -39,39 +39,39 @@ type wireHeaderCase struct {
 // not, every defined opcode, fragments, and RSV1 where deflate allows it.
 var validHeaderCases = []wireHeaderCase{
 	// 7-bit length.
-	{"text/0", "\x81\x00", rulesClient, frameHeader{fin: true, opcode: OpText}},
-	{"text/0/masked", "\x81\x80\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: OpText, masked: true, key: testKey}},
-	{"text/5", "\x81\x05", rulesClient, frameHeader{fin: true, opcode: OpText, length: 5}},
-	{"text/5/masked", "\x81\x85\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: OpText, masked: true, key: testKey, length: 5}},
-	{"binary/125", "\x82\x7d", rulesClient, frameHeader{fin: true, opcode: OpBinary, length: 125}},
-	{"binary/125/masked", "\x82\xfd\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: OpBinary, masked: true, key: testKey, length: 125}},
+	{"text/0", "\x81\x00", rulesClient, frameHeader{fin: true, opcode: opText}},
+	{"text/0/masked", "\x81\x80\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: opText, masked: true, key: testKey}},
+	{"text/5", "\x81\x05", rulesClient, frameHeader{fin: true, opcode: opText, length: 5}},
+	{"text/5/masked", "\x81\x85\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: opText, masked: true, key: testKey, length: 5}},
+	{"binary/125", "\x82\x7d", rulesClient, frameHeader{fin: true, opcode: opBinary, length: 125}},
+	{"binary/125/masked", "\x82\xfd\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: opBinary, masked: true, key: testKey, length: 125}},
 	// 16-bit length.
-	{"binary/126", "\x82\x7e\x00\x7e", rulesClient, frameHeader{fin: true, opcode: OpBinary, length: 126}},
-	{"binary/126/masked", "\x82\xfe\x00\x7e\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: OpBinary, masked: true, key: testKey, length: 126}},
-	{"binary/65535", "\x82\x7e\xff\xff", rulesClient, frameHeader{fin: true, opcode: OpBinary, length: 65535}},
-	{"binary/65535/masked", "\x82\xfe\xff\xff\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: OpBinary, masked: true, key: testKey, length: 65535}},
+	{"binary/126", "\x82\x7e\x00\x7e", rulesClient, frameHeader{fin: true, opcode: opBinary, length: 126}},
+	{"binary/126/masked", "\x82\xfe\x00\x7e\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: opBinary, masked: true, key: testKey, length: 126}},
+	{"binary/65535", "\x82\x7e\xff\xff", rulesClient, frameHeader{fin: true, opcode: opBinary, length: 65535}},
+	{"binary/65535/masked", "\x82\xfe\xff\xff\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: opBinary, masked: true, key: testKey, length: 65535}},
 	// 64-bit length.
-	{"binary/65536", "\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00", rulesClient, frameHeader{fin: true, opcode: OpBinary, length: 65536}},
-	{"binary/65536/masked", "\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: OpBinary, masked: true, key: testKey, length: 65536}},
-	{"binary/max", "\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff", rulesClient, frameHeader{fin: true, opcode: OpBinary, length: math.MaxInt64}},
-	{"binary/max/masked", "\x82\xff\x7f\xff\xff\xff\xff\xff\xff\xff\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: OpBinary, masked: true, key: testKey, length: math.MaxInt64}},
+	{"binary/65536", "\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00", rulesClient, frameHeader{fin: true, opcode: opBinary, length: 65536}},
+	{"binary/65536/masked", "\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: opBinary, masked: true, key: testKey, length: 65536}},
+	{"binary/max", "\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff", rulesClient, frameHeader{fin: true, opcode: opBinary, length: math.MaxInt64}},
+	{"binary/max/masked", "\x82\xff\x7f\xff\xff\xff\xff\xff\xff\xff\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: opBinary, masked: true, key: testKey, length: math.MaxInt64}},
 	// Fragments: first, middle, last.
-	{"text/first", "\x01\x03", rulesClient, frameHeader{opcode: OpText, length: 3}},
-	{"binary/first/masked", "\x02\x83\x01\x02\x03\x04", rulesServer, frameHeader{opcode: OpBinary, masked: true, key: testKey, length: 3}},
-	{"continuation/middle", "\x00\x7e\x01\x00", rulesClient, frameHeader{opcode: OpContinuation, length: 256}},
-	{"continuation/last/masked", "\x80\x82\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: OpContinuation, masked: true, key: testKey, length: 2}},
+	{"text/first", "\x01\x03", rulesClient, frameHeader{opcode: opText, length: 3}},
+	{"binary/first/masked", "\x02\x83\x01\x02\x03\x04", rulesServer, frameHeader{opcode: opBinary, masked: true, key: testKey, length: 3}},
+	{"continuation/middle", "\x00\x7e\x01\x00", rulesClient, frameHeader{opcode: opContinuation, length: 256}},
+	{"continuation/last/masked", "\x80\x82\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: opContinuation, masked: true, key: testKey, length: 2}},
 	// Control frames, up to 125 bytes.
-	{"close/2", "\x88\x02", rulesClient, frameHeader{fin: true, opcode: OpClose, length: 2}},
-	{"close/125/masked", "\x88\xfd\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: OpClose, masked: true, key: testKey, length: 125}},
-	{"ping/0", "\x89\x00", rulesClient, frameHeader{fin: true, opcode: OpPing}},
-	{"ping/125/masked", "\x89\xfd\xff\xfe\xfd\xfc", rulesServer, frameHeader{fin: true, opcode: OpPing, masked: true, key: 0xfcfdfeff, length: 125}},
-	{"pong/125", "\x8a\x7d", rulesClient, frameHeader{fin: true, opcode: OpPong, length: 125}},
-	{"pong/0/masked", "\x8a\x80\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: OpPong, masked: true, key: testKey}},
+	{"close/2", "\x88\x02", rulesClient, frameHeader{fin: true, opcode: opClose, length: 2}},
+	{"close/125/masked", "\x88\xfd\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: opClose, masked: true, key: testKey, length: 125}},
+	{"ping/0", "\x89\x00", rulesClient, frameHeader{fin: true, opcode: opPing}},
+	{"ping/125/masked", "\x89\xfd\xff\xfe\xfd\xfc", rulesServer, frameHeader{fin: true, opcode: opPing, masked: true, key: 0xfcfdfeff, length: 125}},
+	{"pong/125", "\x8a\x7d", rulesClient, frameHeader{fin: true, opcode: opPong, length: 125}},
+	{"pong/0/masked", "\x8a\x80\x01\x02\x03\x04", rulesServer, frameHeader{fin: true, opcode: opPong, masked: true, key: testKey}},
 	// RFC 7692 §6: RSV1 on the first frame of a data message.
-	{"text/rsv1", "\xc1\x05", rulesClientDeflate, frameHeader{fin: true, rsv: rsv1Bit, opcode: OpText, length: 5}},
-	{"binary/rsv1/first/masked", "\x42\xfe\x01\x00\x01\x02\x03\x04", rulesServerDeflate, frameHeader{rsv: rsv1Bit, opcode: OpBinary, masked: true, key: testKey, length: 256}},
-	{"continuation/deflate", "\x80\x05", rulesClientDeflate, frameHeader{fin: true, opcode: OpContinuation, length: 5}},
-	{"ping/deflate/masked", "\x89\x80\x01\x02\x03\x04", rulesServerDeflate, frameHeader{fin: true, opcode: OpPing, masked: true, key: testKey}},
+	{"text/rsv1", "\xc1\x05", rulesClientDeflate, frameHeader{fin: true, rsv: rsv1Bit, opcode: opText, length: 5}},
+	{"binary/rsv1/first/masked", "\x42\xfe\x01\x00\x01\x02\x03\x04", rulesServerDeflate, frameHeader{rsv: rsv1Bit, opcode: opBinary, masked: true, key: testKey, length: 256}},
+	{"continuation/deflate", "\x80\x05", rulesClientDeflate, frameHeader{fin: true, opcode: opContinuation, length: 5}},
+	{"ping/deflate/masked", "\x89\x80\x01\x02\x03\x04", rulesServerDeflate, frameHeader{fin: true, opcode: opPing, masked: true, key: testKey}},
 }
 
 func TestPutFrameHeaderWire(t *testing.T) {
@@ -254,7 +254,7 @@ func rejectHeaderCases() []rejectCase {
 	// RFC 6455 §5.2: opcodes 3–7 and 0xB–0xF are reserved, with or without
 	// FIN, under every rule set.
 	for _, op := range []byte{3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf} {
-		name := Opcode(op).String()
+		name := opcode(op).String()
 		cases = append(cases,
 			rejectCase{name, string([]byte{finBit | op, 0x00}), rulesClient, errReservedOpcode},
 			rejectCase{name + "/first", string([]byte{op, 0x05}), rulesClientDeflate, errReservedOpcode},
@@ -448,7 +448,7 @@ func TestReadFrameHeaderEOF(t *testing.T) {
 // randomFrameHeader returns a header that is valid under rules, with
 // lengths drawn from every form and its boundaries.
 func randomFrameHeader(r *rand.Rand, rules headerRules) frameHeader {
-	ops := []Opcode{OpContinuation, OpText, OpBinary, OpClose, OpPing, OpPong}
+	ops := []opcode{opContinuation, opText, opBinary, opClose, opPing, opPong}
 	h := frameHeader{
 		fin:    r.IntN(2) == 0,
 		opcode: ops[r.IntN(len(ops))],
@@ -457,12 +457,12 @@ func randomFrameHeader(r *rand.Rand, rules headerRules) frameHeader {
 	if h.masked {
 		h.key = r.Uint32()
 	}
-	if h.opcode.IsControl() {
+	if h.opcode.isControl() {
 		h.fin = true
 		h.length = r.Int64N(maxControlPayload + 1)
 		return h
 	}
-	if rules.allowedRSV&rsv1Bit != 0 && h.opcode != OpContinuation && r.IntN(2) == 0 {
+	if rules.allowedRSV&rsv1Bit != 0 && h.opcode != opContinuation && r.IntN(2) == 0 {
 		h.rsv = rsv1Bit
 	}
 	switch r.IntN(6) {
@@ -618,7 +618,7 @@ func checkFrameHeaderInvariants(t *testing.T, rules headerRules, h *frameHeader)
 	switch {
 	case h.opcode.isReserved():
 		t.Fatalf("%+v: accepted reserved opcode in %+v", rules, *h)
-	case h.opcode.IsControl() && (!h.fin || h.length > maxControlPayload):
+	case h.opcode.isControl() && (!h.fin || h.length > maxControlPayload):
 		t.Fatalf("%+v: accepted fragmented or long control frame %+v", rules, *h)
 	case h.length < 0:
 		t.Fatalf("%+v: negative length in %+v", rules, *h)
@@ -628,7 +628,7 @@ func checkFrameHeaderInvariants(t *testing.T, rules headerRules, h *frameHeader)
 		t.Fatalf("%+v: key without mask in %+v", rules, *h)
 	case h.rsv&^rules.allowedRSV != 0:
 		t.Fatalf("%+v: accepted reserved bits in %+v", rules, *h)
-	case h.rsv != 0 && (h.opcode.IsControl() || h.opcode == OpContinuation):
+	case h.rsv != 0 && (h.opcode.isControl() || h.opcode == opContinuation):
 		t.Fatalf("%+v: accepted RSV1 on %v in %+v", rules, h.opcode, *h)
 	}
 }

@@ -224,15 +224,15 @@ func checkWire(t *testing.T, wire []byte, client bool, allowedRSV byte, err erro
 			maskBytes(h.key, 0, payload)
 		}
 		switch {
-		case h.opcode == OpClose:
+		case h.opcode == opClose:
 			closed = true
 			code, _, perr := parseClosePayload(payload)
 			if perr != nil {
 				t.Fatalf("the Conn sent a bad close payload %q: %v", payload, perr)
 			}
 			closeCodeSent = code
-		case h.opcode.IsControl():
-		case h.opcode == OpContinuation:
+		case h.opcode.isControl():
+		case h.opcode == opContinuation:
 			if !active {
 				t.Fatal("the Conn sent a continuation frame outside a message")
 			}
@@ -272,26 +272,26 @@ func runBounded(t *testing.T, n int, f func()) {
 // returns: data is the request and the frames after it, delivered chunk+1
 // bytes per read; flags choose the compression options and the reading API.
 func FuzzServerConn(f *testing.F) {
-	masked := func(fin bool, rsv byte, op Opcode, p string) []byte {
+	masked := func(fin bool, rsv byte, op opcode, p string) []byte {
 		return encodeFrame(true, fin, rsv, op, []byte(p))
 	}
 	req := []byte(rawRequest("example.com", "Sec-WebSocket-Protocol: chat"))
 	reqDeflate := []byte(rawRequest("example.com", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"))
 	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
-	closeFrame := masked(true, 0, OpClose, "\x03\xe8")
-	f.Add(cat(req, masked(true, 0, OpText, "hello"), closeFrame), byte(255), byte(0))
-	f.Add(cat(req, masked(false, 0, OpText, "he"), masked(true, 0, OpPing, "p"), masked(true, 0, OpContinuation, "llo"), masked(true, 0, OpBinary, "\x00\xff"), closeFrame), byte(3), byte(0))
-	f.Add(cat(reqDeflate, masked(true, rsv1Bit, OpBinary, string(deflateBomb(300))), masked(true, rsv1Bit, OpText, string(deflateBomb(2))), closeFrame), byte(255), byte(1))
-	f.Add(cat(reqDeflate, masked(false, rsv1Bit, OpText, string(deflateBomb(1000))[:10]), masked(true, 0, OpContinuation, string(deflateBomb(1000))[10:])), byte(7), byte(2))
-	f.Add(cat(reqDeflate, masked(true, rsv1Bit, OpBinary, string(deflateBomb(1<<20)))), byte(255), byte(1))
-	f.Add(cat(req, announce(true, OpBinary, 1<<63-1)), byte(255), byte(0))
-	f.Add(cat(req, masked(true, 0, OpText, "\xce\xba\xe1")), byte(0), byte(0))
-	f.Add(cat(req, masked(true, 0, OpClose, "\x03")), byte(255), byte(0))
+	closeFrame := masked(true, 0, opClose, "\x03\xe8")
+	f.Add(cat(req, masked(true, 0, opText, "hello"), closeFrame), byte(255), byte(0))
+	f.Add(cat(req, masked(false, 0, opText, "he"), masked(true, 0, opPing, "p"), masked(true, 0, opContinuation, "llo"), masked(true, 0, opBinary, "\x00\xff"), closeFrame), byte(3), byte(0))
+	f.Add(cat(reqDeflate, masked(true, rsv1Bit, opBinary, string(deflateBomb(300))), masked(true, rsv1Bit, opText, string(deflateBomb(2))), closeFrame), byte(255), byte(1))
+	f.Add(cat(reqDeflate, masked(false, rsv1Bit, opText, string(deflateBomb(1000))[:10]), masked(true, 0, opContinuation, string(deflateBomb(1000))[10:])), byte(7), byte(2))
+	f.Add(cat(reqDeflate, masked(true, rsv1Bit, opBinary, string(deflateBomb(1<<20)))), byte(255), byte(1))
+	f.Add(cat(req, announce(true, opBinary, 1<<63-1)), byte(255), byte(0))
+	f.Add(cat(req, masked(true, 0, opText, "\xce\xba\xe1")), byte(0), byte(0))
+	f.Add(cat(req, masked(true, 0, opClose, "\x03")), byte(255), byte(0))
 	// The same through NextReader and NextWriter.
-	f.Add(cat(req, masked(false, 0, OpText, "he"), masked(true, 0, OpPing, "p"), masked(true, 0, OpContinuation, "llo"), closeFrame), byte(3), byte(3))
-	f.Add(cat(reqDeflate, masked(true, rsv1Bit, OpBinary, string(deflateBomb(3000))), closeFrame), byte(100), byte(4))
-	f.Add(cat(reqDeflate, masked(false, rsv1Bit, OpText, string(deflateBomb(1000))[:10]), masked(true, 0, OpContinuation, string(deflateBomb(1000))[10:]), closeFrame), byte(7), byte(5))
-	f.Add(cat(reqDeflate, masked(true, rsv1Bit, OpBinary, string(deflateBomb(1<<20)))), byte(255), byte(4))
+	f.Add(cat(req, masked(false, 0, opText, "he"), masked(true, 0, opPing, "p"), masked(true, 0, opContinuation, "llo"), closeFrame), byte(3), byte(3))
+	f.Add(cat(reqDeflate, masked(true, rsv1Bit, opBinary, string(deflateBomb(3000))), closeFrame), byte(100), byte(4))
+	f.Add(cat(reqDeflate, masked(false, rsv1Bit, opText, string(deflateBomb(1000))[:10]), masked(true, 0, opContinuation, string(deflateBomb(1000))[10:]), closeFrame), byte(7), byte(5))
+	f.Add(cat(reqDeflate, masked(true, rsv1Bit, opBinary, string(deflateBomb(1<<20)))), byte(255), byte(4))
 	f.Add([]byte(rawRequest("example.com", "Origin: http://evil.example")), byte(255), byte(0))
 	f.Add([]byte("GET / HTTP/1.0\r\n\r\n"), byte(255), byte(0))
 	f.Fuzz(func(t *testing.T, data []byte, chunk byte, flags byte) {
@@ -348,22 +348,22 @@ const fuzzAccept = "{accept}"
 // delivered chunk+1 bytes per read; flags choose the compression options
 // and the reading API.
 func FuzzClientConn(f *testing.F) {
-	unmasked := func(fin bool, rsv byte, op Opcode, p string) []byte {
+	unmasked := func(fin bool, rsv byte, op opcode, p string) []byte {
 		return encodeFrame(false, fin, rsv, op, []byte(p))
 	}
 	ok := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + fuzzAccept + "\r\n"
 	answer := []byte(ok + "\r\n")
 	answerDeflate := []byte(ok + "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n\r\n")
 	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
-	closeFrame := unmasked(true, 0, OpClose, "\x03\xe8")
-	f.Add(cat(answer, unmasked(true, 0, OpText, "hello"), closeFrame), byte(255), byte(0))
-	f.Add(cat([]byte(ok+"Sec-WebSocket-Protocol: chat\r\n\r\n"), unmasked(false, 0, OpText, "he"), unmasked(true, 0, OpPing, "p"), unmasked(true, 0, OpContinuation, "llo"), closeFrame), byte(2), byte(0))
-	f.Add(cat(answerDeflate, unmasked(true, rsv1Bit, OpBinary, string(deflateBomb(300))), closeFrame), byte(255), byte(1))
-	f.Add(cat(answerDeflate, unmasked(true, rsv1Bit, OpBinary, string(deflateBomb(1<<20)))), byte(255), byte(2))
-	f.Add(cat(answer, unmasked(true, 0, OpBinary, "masked?")[:2], announce(true, OpBinary, 5)), byte(255), byte(0))
-	f.Add(cat(answer, unmasked(true, 0, OpText, "\xff")), byte(0), byte(0))
-	f.Add(cat(answerDeflate, unmasked(true, rsv1Bit, OpBinary, string(deflateBomb(3000))), unmasked(true, 0, OpText, "plain"), closeFrame), byte(50), byte(4))
-	f.Add(cat(answer, unmasked(false, 0, OpBinary, "he"), unmasked(true, 0, OpPing, "p"), unmasked(true, 0, OpContinuation, "llo"), closeFrame), byte(1), byte(3))
+	closeFrame := unmasked(true, 0, opClose, "\x03\xe8")
+	f.Add(cat(answer, unmasked(true, 0, opText, "hello"), closeFrame), byte(255), byte(0))
+	f.Add(cat([]byte(ok+"Sec-WebSocket-Protocol: chat\r\n\r\n"), unmasked(false, 0, opText, "he"), unmasked(true, 0, opPing, "p"), unmasked(true, 0, opContinuation, "llo"), closeFrame), byte(2), byte(0))
+	f.Add(cat(answerDeflate, unmasked(true, rsv1Bit, opBinary, string(deflateBomb(300))), closeFrame), byte(255), byte(1))
+	f.Add(cat(answerDeflate, unmasked(true, rsv1Bit, opBinary, string(deflateBomb(1<<20)))), byte(255), byte(2))
+	f.Add(cat(answer, unmasked(true, 0, opBinary, "masked?")[:2], announce(true, opBinary, 5)), byte(255), byte(0))
+	f.Add(cat(answer, unmasked(true, 0, opText, "\xff")), byte(0), byte(0))
+	f.Add(cat(answerDeflate, unmasked(true, rsv1Bit, opBinary, string(deflateBomb(3000))), unmasked(true, 0, opText, "plain"), closeFrame), byte(50), byte(4))
+	f.Add(cat(answer, unmasked(false, 0, opBinary, "he"), unmasked(true, 0, opPing, "p"), unmasked(true, 0, opContinuation, "llo"), closeFrame), byte(1), byte(3))
 	f.Add([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 3\r\n\r\nno!"), byte(255), byte(0))
 	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"), byte(255), byte(0))
 	f.Fuzz(func(t *testing.T, data []byte, chunk byte, flags byte) {
@@ -411,8 +411,8 @@ func FuzzClientConn(f *testing.F) {
 // past the handshake and through messages to the close handshake, so that
 // the targets above do not stop at a handshake they cannot pass.
 func TestFuzzConnSeedsReachMessages(t *testing.T) {
-	masked := encodeFrame(true, true, 0, OpText, []byte("hello"))
-	closeFrame := encodeFrame(true, true, 0, OpClose, binary.BigEndian.AppendUint16(nil, 4000))
+	masked := encodeFrame(true, true, 0, opText, []byte("hello"))
+	closeFrame := encodeFrame(true, true, 0, opClose, binary.BigEndian.AppendUint16(nil, 4000))
 	tr := &fuzzTransport{script: append(append([]byte(rawRequest("example.com")), masked...), closeFrame...), chunk: 3}
 	br := bufio.NewReader(tr)
 	req, err := http.ReadRequest(br)

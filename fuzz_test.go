@@ -36,13 +36,13 @@ func FuzzParseClosePayload(f *testing.F) {
 // FuzzReadMessages feeds arbitrary bytes to a server Conn: it must read
 // messages or fail with an error, never panic or hang.
 func FuzzReadMessages(f *testing.F) {
-	masked := func(fin bool, op Opcode, p string) []byte { return encodeFrame(true, fin, 0, op, []byte(p)) }
+	masked := func(fin bool, op opcode, p string) []byte { return encodeFrame(true, fin, 0, op, []byte(p)) }
 	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
-	f.Add(masked(true, OpText, "hello"))
-	f.Add(cat(masked(false, OpText, "he"), masked(true, OpPing, "p"), masked(true, OpContinuation, "llo")))
-	f.Add(cat(masked(true, OpBinary, ""), masked(true, OpClose, "\x03\xe8")))
-	f.Add(masked(true, OpText, "\xce\xba\xe1"))
-	f.Add(encodeFrame(false, true, 0, OpText, []byte("to a client")))
+	f.Add(masked(true, opText, "hello"))
+	f.Add(cat(masked(false, opText, "he"), masked(true, opPing, "p"), masked(true, opContinuation, "llo")))
+	f.Add(cat(masked(true, opBinary, ""), masked(true, opClose, "\x03\xe8")))
+	f.Add(masked(true, opText, "\xce\xba\xe1"))
+	f.Add(encodeFrame(false, true, 0, opText, []byte("to a client")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, client := range []bool{false, true} {
 			c := newConn(connConfig{netConn: &scriptConn{r: bytes.NewReader(data)}, client: client, readLimit: 1 << 16, closeTimeout: time.Second})

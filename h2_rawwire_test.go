@@ -36,57 +36,57 @@ type h2Row struct {
 
 var h2Rows = []h2Row{
 	{name: "text echo", send: func(p *rawPeer) {
-		p.writeFrame(true, OpText, []byte("Hello, HTTP/2"))
+		p.writeFrame(true, opText, []byte("Hello, HTTP/2"))
 	}, check: func(t *testing.T, p *rawPeer) {
-		expectFrame(t, p, OpText, "Hello, HTTP/2")
-		p.writeFrame(true, OpClose, closePayload(1000, ""))
+		expectFrame(t, p, opText, "Hello, HTTP/2")
+		p.writeFrame(true, opClose, closePayload(1000, ""))
 		p.expectClose(StatusNormalClosure)
 	}},
 	{name: "fragments around a ping", send: func(p *rawPeer) {
-		p.writeFrame(false, OpText, []byte("frag"))
-		p.writeFrame(true, OpPing, []byte("between"))
-		p.writeFrame(true, OpContinuation, []byte("ments"))
+		p.writeFrame(false, opText, []byte("frag"))
+		p.writeFrame(true, opPing, []byte("between"))
+		p.writeFrame(true, opContinuation, []byte("ments"))
 	}, check: func(t *testing.T, p *rawPeer) {
-		expectFrame(t, p, OpPong, "between")
-		expectFrame(t, p, OpText, "fragments")
-		p.writeFrame(true, OpClose, closePayload(1000, ""))
+		expectFrame(t, p, opPong, "between")
+		expectFrame(t, p, opText, "fragments")
+		p.writeFrame(true, opClose, closePayload(1000, ""))
 		p.expectClose(StatusNormalClosure)
 	}},
 	{name: "close reason echoed", send: func(p *rawPeer) {
-		p.writeFrame(true, OpClose, closePayload(4000, "bye"))
+		p.writeFrame(true, opClose, closePayload(4000, "bye"))
 	}, want: 4000},
 	{name: "reserved opcode", send: func(p *rawPeer) {
-		p.writeFrame(true, Opcode(3), nil)
+		p.writeFrame(true, opcode(3), nil)
 	}, want: StatusProtocolError},
 	{name: "RSV1 without an extension", send: func(p *rawPeer) {
-		p.write(encodeFrame(p.client, true, rsv1Bit, OpText, []byte("x")))
+		p.write(encodeFrame(p.client, true, rsv1Bit, opText, []byte("x")))
 	}, want: StatusProtocolError},
 	{name: "ping of 126 bytes", send: func(p *rawPeer) {
-		p.writeFrame(true, OpPing, make([]byte, 126))
+		p.writeFrame(true, opPing, make([]byte, 126))
 	}, want: StatusProtocolError},
 	{name: "fragmented ping", send: func(p *rawPeer) {
-		p.writeFrame(false, OpPing, []byte("a"))
+		p.writeFrame(false, opPing, []byte("a"))
 	}, want: StatusProtocolError},
 	{name: "continuation first", send: func(p *rawPeer) {
-		p.writeFrame(true, OpContinuation, []byte("orphan"))
+		p.writeFrame(true, opContinuation, []byte("orphan"))
 	}, want: StatusProtocolError},
 	{name: "wrong masking", send: func(p *rawPeer) {
 		// A client must mask and a server must not (RFC 6455 §5.1).
-		p.write(encodeFrame(!p.client, true, 0, OpText, []byte("x")))
+		p.write(encodeFrame(!p.client, true, 0, opText, []byte("x")))
 	}, want: StatusProtocolError},
 	{name: "close code 1005 on the wire", send: func(p *rawPeer) {
-		p.writeFrame(true, OpClose, closePayload(1005, ""))
+		p.writeFrame(true, opClose, closePayload(1005, ""))
 	}, want: StatusProtocolError},
 	{name: "invalid UTF-8", send: func(p *rawPeer) {
-		p.writeFrame(true, OpText, []byte("ok\xff"))
+		p.writeFrame(true, opText, []byte("ok\xff"))
 	}, want: StatusInvalidFramePayloadData},
 	{name: "over the read limit", limit: 100, send: func(p *rawPeer) {
-		p.writeFrame(true, OpBinary, make([]byte, 101))
+		p.writeFrame(true, opBinary, make([]byte, 101))
 	}, want: StatusMessageTooBig},
 }
 
 // expectFrame reads one frame and checks its opcode and payload.
-func expectFrame(t *testing.T, p *rawPeer, op Opcode, payload string) {
+func expectFrame(t *testing.T, p *rawPeer, op opcode, payload string) {
 	t.Helper()
 	h, b, err := p.readFrame()
 	if err != nil {

@@ -19,8 +19,8 @@ func TestPingHandler(t *testing.T) {
 		got <- data
 		return nil
 	})
-	peer.writeFrame(true, OpPing, []byte("custom"))
-	peer.writeFrame(true, OpText, []byte("m"))
+	peer.writeFrame(true, opPing, []byte("custom"))
+	peer.writeFrame(true, opText, []byte("m"))
 	if _, _, err := c.ReadMessage(); err != nil {
 		t.Fatal(err)
 	}
@@ -29,15 +29,15 @@ func TestPingHandler(t *testing.T) {
 	}
 	// The custom handler sent no pong: the next frame is our own.
 	c.WriteMessage(TextMessage, []byte("next"))
-	if h, _, err := peer.readFrame(); err != nil || h.opcode != OpText {
+	if h, _, err := peer.readFrame(); err != nil || h.opcode != opText {
 		t.Fatalf("got %v %v, want the text frame (no pong)", h.opcode, err)
 	}
 	// nil restores the default answer.
 	c.SetPingHandler(nil)
-	peer.writeFrame(true, OpPing, []byte("default"))
-	peer.writeFrame(true, OpText, []byte("m"))
+	peer.writeFrame(true, opPing, []byte("default"))
+	peer.writeFrame(true, opText, []byte("m"))
 	c.ReadMessage()
-	if h, b, err := peer.readFrame(); err != nil || h.opcode != OpPong || string(b) != "default" {
+	if h, b, err := peer.readFrame(); err != nil || h.opcode != opPong || string(b) != "default" {
 		t.Fatalf("got %v %q %v, want pong", h.opcode, b, err)
 	}
 }
@@ -52,19 +52,19 @@ func TestPongAfterExpiredWriteDeadline(t *testing.T) {
 	if err := c.WriteMessage(TextMessage, []byte("late")); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("write after the deadline: %v, want a deadline error", err)
 	}
-	peer.writeFrame(true, OpPing, []byte("p"))
-	peer.writeFrame(true, OpText, []byte("m"))
+	peer.writeFrame(true, opPing, []byte("p"))
+	peer.writeFrame(true, opText, []byte("m"))
 	if _, b, err := c.ReadMessage(); err != nil || string(b) != "m" {
 		t.Fatalf("read %q, %v", b, err)
 	}
-	if h, b, err := peer.readFrame(); err != nil || h.opcode != OpPong || string(b) != "p" {
+	if h, b, err := peer.readFrame(); err != nil || h.opcode != opPong || string(b) != "p" {
 		t.Fatalf("peer got %v %q, %v; want the pong", h.opcode, b, err)
 	}
 	c.SetWriteDeadline(time.Time{})
 	if err := c.WriteMessage(TextMessage, []byte("alive")); err != nil {
 		t.Fatalf("write after clearing the deadline: %v", err)
 	}
-	if h, b, err := peer.readFrame(); err != nil || h.opcode != OpText || string(b) != "alive" {
+	if h, b, err := peer.readFrame(); err != nil || h.opcode != opText || string(b) != "alive" {
 		t.Fatalf("peer got %v %q, %v", h.opcode, b, err)
 	}
 }
@@ -73,7 +73,7 @@ func TestHandlerErrorsEndReading(t *testing.T) {
 	errStop := errors.New("stop")
 	c, peer := serverWithRawClient(t, nil)
 	c.SetPongHandler(func(string) error { return errStop })
-	peer.writeFrame(true, OpPong, nil)
+	peer.writeFrame(true, opPong, nil)
 	if _, _, err := c.ReadMessage(); err != errStop {
 		t.Fatalf("err = %v, want the handler's", err)
 	}
@@ -91,7 +91,7 @@ func TestCloseHandler(t *testing.T) {
 		code, text = c, t
 		return errMine
 	})
-	peer.writeFrame(true, OpClose, closePayload(4001, "why"))
+	peer.writeFrame(true, opClose, closePayload(4001, "why"))
 	if _, _, err := c.ReadMessage(); err != errMine {
 		t.Fatalf("err = %v, want the handler's", err)
 	}
@@ -104,8 +104,8 @@ func TestCloseHandler(t *testing.T) {
 
 func TestStaleReader(t *testing.T) {
 	c, peer := serverWithRawClient(t, nil)
-	peer.writeFrame(true, OpText, []byte("first"))
-	peer.writeFrame(true, OpText, []byte("second"))
+	peer.writeFrame(true, opText, []byte("first"))
+	peer.writeFrame(true, opText, []byte("second"))
 	_, r1, err := c.NextReader()
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func pingFlood(n int) []byte {
 	payload := make([]byte, maxControlPayload)
 	for i := range n {
 		binary.BigEndian.PutUint64(payload, uint64(i))
-		out = append(out, encodeFrame(true, true, 0, OpPing, payload)...)
+		out = append(out, encodeFrame(true, true, 0, opPing, payload)...)
 	}
 	return out
 }
@@ -93,7 +93,7 @@ func TestHostilePingFlood(t *testing.T) {
 		go func() {
 			_, err := peer.conn.Write(flood)
 			if err == nil {
-				_, err = peer.conn.Write(peer.frame(true, OpClose, closePayload(1000, "")))
+				_, err = peer.conn.Write(peer.frame(true, opClose, closePayload(1000, "")))
 			}
 			sent <- err
 		}()
@@ -105,10 +105,10 @@ func TestHostilePingFlood(t *testing.T) {
 				t.Fatalf("after %d pongs: %v", pongs, err)
 			}
 			buf = b
-			if h.opcode == OpClose {
+			if h.opcode == opClose {
 				break
 			}
-			if h.opcode != OpPong || len(b) != maxControlPayload {
+			if h.opcode != opPong || len(b) != maxControlPayload {
 				t.Fatalf("got %v frame of %d bytes, want a pong of 125", h.opcode, len(b))
 			}
 			seq := binary.BigEndian.Uint64(b)
@@ -168,12 +168,12 @@ func TestHostilePingFlood(t *testing.T) {
 		// Once the big message's header is here, its writer holds the
 		// frame lock.
 		var h frameHeader
-		if err := readFrameHeader(peer.br, headerRules{}, &h); err != nil || h.opcode != OpBinary || h.length != int64(len(big)) {
+		if err := readFrameHeader(peer.br, headerRules{}, &h); err != nil || h.opcode != opBinary || h.length != int64(len(big)) {
 			t.Fatalf("first frame %+v, %v; want the big message", h, err)
 		}
 		start, alloc0 := time.Now(), totalAlloc()
 		peer.write(flood)
-		peer.writeFrame(true, OpText, []byte("end"))
+		peer.writeFrame(true, opText, []byte("end"))
 		var at time.Time
 		select {
 		case at = <-endRead:
@@ -192,11 +192,11 @@ func TestHostilePingFlood(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h.opcode == OpPong {
+			if h.opcode == opPong {
 				pongs = append(pongs, b)
 				continue
 			}
-			if h.opcode != OpText || string(b) != "bye" {
+			if h.opcode != opText || string(b) != "bye" {
 				t.Fatalf("got %v %q, want pongs then the text bye", h.opcode, b)
 			}
 			break
@@ -413,7 +413,7 @@ func TestHostileVanishedPeer(t *testing.T) {
 			p.conn.Close()
 		}, nil, 0},
 		{"FIN mid-message, keepalive", keepalive, func(p *rawPeer) {
-			p.writeFrame(false, OpText, []byte("half a mess"))
+			p.writeFrame(false, opText, []byte("half a mess"))
 			p.conn.Close()
 		}, io.ErrUnexpectedEOF, 0},
 	}

@@ -162,15 +162,15 @@ func TestHostileConnectionChurn(t *testing.T) {
 		}
 	})
 	request := []byte(rawRequest(addr))
-	masked := func(fin bool, op Opcode, p []byte) []byte { return encodeFrame(true, fin, 0, op, p) }
+	masked := func(fin bool, op opcode, p []byte) []byte { return encodeFrame(true, fin, 0, op, p) }
 	drops := []drop{
 		{name: "before the request"},
 		{name: "mid-request", request: request[:len(request)/2]},
 		{name: "before the answer", request: request},
-		{name: "mid-header", request: request, frames: masked(true, OpText, nil)[:3]},
-		{name: "mid-payload", request: request, frames: masked(true, OpBinary, make([]byte, 1000))[:500]},
-		{name: "mid-message", request: request, frames: masked(false, OpText, []byte("par"))},
-		{name: "reset mid-payload", request: request, frames: masked(true, OpBinary, make([]byte, 1000))[:500], rst: true},
+		{name: "mid-header", request: request, frames: masked(true, opText, nil)[:3]},
+		{name: "mid-payload", request: request, frames: masked(true, opBinary, make([]byte, 1000))[:500]},
+		{name: "mid-message", request: request, frames: masked(false, opText, []byte("par"))},
+		{name: "reset mid-payload", request: request, frames: masked(true, opBinary, make([]byte, 1000))[:500], rst: true},
 	}
 
 	// Let the server's own goroutines (the accept loop) settle first.
@@ -281,7 +281,7 @@ func TestHostileDialChurn(t *testing.T) {
 			if req, err := http.ReadRequest(br); err == nil {
 				answer := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
 					acceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"
-				full := append([]byte(answer), encodeFrame(false, true, 0, OpBinary, make([]byte, 100))[:50]...)
+				full := append([]byte(answer), encodeFrame(false, true, 0, opBinary, make([]byte, 100))[:50]...)
 				cuts := []int{0, len(answer) / 2, len(answer), len(answer) + 1, len(full)}
 				conn.Write(full[:cuts[i%len(cuts)]])
 				if i%2 == 1 {

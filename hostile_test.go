@@ -195,10 +195,10 @@ func TestHostileFragmentFlood(t *testing.T) {
 			const perChunk = 4096
 			var chunk []byte
 			for range perChunk {
-				chunk = append(chunk, peer.frame(false, OpContinuation, tc.payload)...)
+				chunk = append(chunk, peer.frame(false, opContinuation, tc.payload)...)
 			}
 			start, alloc0 := time.Now(), totalAlloc()
-			peer.writeFrame(false, OpText, tc.payload)
+			peer.writeFrame(false, opText, tc.payload)
 			// The message never ends (no FIN): only a limit can end the
 			// read. Four times what the Conn should take, and more than
 			// the sockets' buffers hold, so that it is still coming then.
@@ -213,7 +213,7 @@ func TestHostileFragmentFlood(t *testing.T) {
 
 // announce returns a masked frame header with the given length and no
 // payload.
-func announce(fin bool, op Opcode, length int64) []byte {
+func announce(fin bool, op opcode, length int64) []byte {
 	h := frameHeader{fin: fin, opcode: op, masked: true, key: 0x01020304, length: length}
 	b := make([]byte, maxFrameHeaderSize)
 	return b[:putFrameHeader(b, &h)]
@@ -230,7 +230,7 @@ func TestHostileHugePayload(t *testing.T) {
 		addr := startHostileServer(t, &Upgrader{}, nil, func(c *Conn) { readUntilError(c, results) })
 		peer := dialRaw(t, addr)
 		start, alloc0 := time.Now(), totalAlloc()
-		peer.write(announce(true, OpBinary, maxLength))
+		peer.write(announce(true, opBinary, maxLength))
 		sent := peer.flood(make([]byte, 64<<10), 1<<10)
 		r := waitRead(t, results)
 		peer.expectTooBig(t, "server", r.err)
@@ -241,7 +241,7 @@ func TestHostileHugePayload(t *testing.T) {
 		peer, dial := rawServer(t)
 		c := dial(&Dialer{})
 		start, alloc0 := time.Now(), totalAlloc()
-		h := frameHeader{fin: true, opcode: OpBinary, length: maxLength}
+		h := frameHeader{fin: true, opcode: opBinary, length: maxLength}
 		b := make([]byte, maxFrameHeaderSize)
 		peer.write(b[:putFrameHeader(b, &h)])
 		sent := peer.flood(make([]byte, 64<<10), 1<<10)
@@ -319,7 +319,7 @@ func TestHostileJustOverLimit(t *testing.T) {
 		addr := startHostileServer(t, &Upgrader{ReadLimit: limit}, nil, func(c *Conn) { readUntilError(c, results) })
 		peer := dialRaw(t, addr)
 		start, alloc0 := time.Now(), totalAlloc()
-		peer.write(announce(true, OpBinary, limit+1))
+		peer.write(announce(true, opBinary, limit+1))
 		sent := peer.flood(make([]byte, 64<<10), limit/(64<<10)+1)
 		r := waitRead(t, results)
 		peer.expectTooBig(t, "server", r.err)
@@ -332,15 +332,15 @@ func TestHostileJustOverLimit(t *testing.T) {
 		addr := startHostileServer(t, &Upgrader{ReadLimit: limit}, nil, func(c *Conn) { readUntilError(c, results) })
 		peer := dialRaw(t, addr)
 		const size = 64 << 10
-		fragment := peer.frame(false, OpContinuation, make([]byte, size))
+		fragment := peer.frame(false, opContinuation, make([]byte, size))
 		start, alloc0 := time.Now(), totalAlloc()
-		peer.writeFrame(false, OpBinary, make([]byte, size))
+		peer.writeFrame(false, opBinary, make([]byte, size))
 		for range limit/size - 1 {
 			peer.write(fragment)
 		}
 		// The limit is reached exactly: one more byte is one too many,
 		// and this fragment announces far more than that.
-		peer.write(announce(false, OpContinuation, 1<<40))
+		peer.write(announce(false, opContinuation, 1<<40))
 		r := waitRead(t, results)
 		if !errors.Is(r.err, ErrReadLimit) {
 			t.Fatalf("server read: %v, want ErrReadLimit", r.err)
@@ -397,10 +397,10 @@ func TestHostileDecompressionBomb(t *testing.T) {
 			var frames []byte
 			size := (len(bomb) + tc.fragments - 1) / tc.fragments
 			for i := 0; i < len(bomb); i += size {
-				op, rsv := OpContinuation, byte(0)
+				op, rsv := opContinuation, byte(0)
 				if i == 0 {
 					// RFC 7692 §6.1: RSV1 on the first frame only.
-					op, rsv = OpBinary, rsv1Bit
+					op, rsv = opBinary, rsv1Bit
 				}
 				frames = append(frames, encodeFrame(true, i+size >= len(bomb), rsv, op, bomb[i:min(i+size, len(bomb))])...)
 			}
@@ -423,7 +423,7 @@ func TestHostileDecompressionBomb(t *testing.T) {
 	t.Run("to a client", func(t *testing.T) {
 		peer, dial := rawServer(t, "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover")
 		c := dial(&Dialer{ReadLimit: limit, Compression: CompressionOptions{Mode: CompressionNoContextTakeover}})
-		frame := encodeFrame(false, true, rsv1Bit, OpBinary, bomb)
+		frame := encodeFrame(false, true, rsv1Bit, opBinary, bomb)
 		start, alloc0 := time.Now(), totalAlloc()
 		sent := make(chan error, 1)
 		go func() {

@@ -33,7 +33,7 @@ func (c *Conn) Ping(ctx context.Context, data []byte) error {
 	c.pings = append(c.pings, w)
 	c.mu.Unlock()
 	defer c.dropPing(w)
-	if err := c.writeControl(ctx, OpPing, data); err != nil {
+	if err := c.writeControl(ctx, opPing, data); err != nil {
 		return err
 	}
 	select {

@@ -29,7 +29,7 @@ func TestKeepAliveDetectsSilentPeer(t *testing.T) {
 		t.Fatalf("took %v to notice", elapsed)
 	}
 	h, _, err := peer.readFrame()
-	if err != nil || h.opcode != OpPing {
+	if err != nil || h.opcode != opPing {
 		t.Fatalf("first frame: %v %v, want a ping", h.opcode, err)
 	}
 	peer.expectClose(StatusInternalError)
@@ -102,8 +102,8 @@ func TestPingWithoutReaderTimesOut(t *testing.T) {
 	defer cancel()
 	// The pong is on the wire but nobody reads it.
 	go func() {
-		if h, b, err := peer.readFrame(); err == nil && h.opcode == OpPing {
-			peer.writeFrame(true, OpPong, b)
+		if h, b, err := peer.readFrame(); err == nil && h.opcode == opPing {
+			peer.writeFrame(true, opPong, b)
 		}
 	}()
 	if err := c.Ping(ctx, []byte("x")); !errors.Is(err, context.DeadlineExceeded) {
@@ -116,8 +116,8 @@ func TestPingWithoutReaderTimesOut(t *testing.T) {
 
 func TestUnsolicitedPongIgnored(t *testing.T) {
 	c, peer := serverWithRawClient(t, nil)
-	peer.writeFrame(true, OpPong, []byte("nobody asked"))
-	peer.writeFrame(true, OpText, []byte("after"))
+	peer.writeFrame(true, opPong, []byte("nobody asked"))
+	peer.writeFrame(true, opText, []byte("after"))
 	if _, b, err := c.ReadMessage(); err != nil || string(b) != "after" {
 		t.Fatalf("got %q, %v", b, err)
 	}

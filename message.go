@@ -6,11 +6,11 @@ type MessageType int
 
 // Message types.
 const (
-	TextMessage   MessageType = MessageType(OpText)
-	BinaryMessage MessageType = MessageType(OpBinary)
-	CloseMessage  MessageType = MessageType(OpClose)
-	PingMessage   MessageType = MessageType(OpPing)
-	PongMessage   MessageType = MessageType(OpPong)
+	TextMessage   MessageType = MessageType(opText)
+	BinaryMessage MessageType = MessageType(opBinary)
+	CloseMessage  MessageType = MessageType(opClose)
+	PingMessage   MessageType = MessageType(opPing)
+	PongMessage   MessageType = MessageType(opPong)
 )
 
 // String returns "text", "binary", "close", "ping" or "pong".
@@ -27,5 +27,5 @@ func (t MessageType) String() string {
 	case PongMessage:
 		return "pong"
 	}
-	return "MessageType(" + Opcode(t).String() + ")"
+	return "MessageType(" + opcode(t).String() + ")"
 }

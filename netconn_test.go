@@ -107,7 +107,7 @@ func TestNetConnContext(t *testing.T) {
 func TestNetConnWrongType(t *testing.T) {
 	c, peer := serverWithRawClient(t, nil)
 	nc := NetConn(context.Background(), c, BinaryMessage)
-	peer.writeFrame(true, OpText, []byte("text"))
+	peer.writeFrame(true, opText, []byte("text"))
 	if _, err := nc.Read(make([]byte, 10)); err == nil {
 		t.Fatal("text message accepted by a binary NetConn")
 	}

@@ -51,7 +51,7 @@ func (c *Conn) NextWriterContext(ctx context.Context, typ MessageType) (io.Write
 		w.sink.w = w
 		c.msgWriter = w
 	}
-	return w.start(ctx, Opcode(typ)), nil
+	return w.start(ctx, opcode(typ)), nil
 }
 
 // inlineWriteSize is the size of the writer's own buffer: room for a frame
@@ -72,7 +72,7 @@ const inlineWriteSize = len(writeState{}.small)
 type messageWriter struct {
 	c   *Conn
 	ctx context.Context
-	op  Opcode  // opcode of the next fragment: the message's, then continuation
+	op  opcode  // opcode of the next fragment: the message's, then continuation
 	buf *[]byte // borrowed once the fragment outgrows inline, until the message ends; else nil
 	n   int     // bytes buffered
 	key uint32  // a client's masking key for the fragment being buffered
@@ -100,7 +100,7 @@ type writerHandle struct {
 }
 
 // start begins a message and returns its handle.
-func (w *messageWriter) start(ctx context.Context, op Opcode) *writerHandle {
+func (w *messageWriter) start(ctx context.Context, op opcode) *writerHandle {
 	w.ctx, w.op, w.n, w.compressing = ctx, op, 0, false
 	w.d = w.c.messageDeflater(-1)
 	if w.c.client {
@@ -318,7 +318,7 @@ func (s *fragmentSink) Write(p []byte) (int, error) {
 // byte stores, is copied with one wide load that waits for them.
 func (w *messageWriter) header(h *frameHeader, fin bool, n int) {
 	h.fin, h.opcode, h.length = fin, w.op, int64(n)
-	if w.compressing && w.op != OpContinuation {
+	if w.compressing && w.op != opContinuation {
 		h.rsv = rsv1Bit // RFC 7692 §6.1: on the first frame only
 	}
 }
@@ -378,7 +378,7 @@ func (w *messageWriter) sent(err error) error {
 		// break RFC 6455 §5.4 for the next message. With context
 		// takeover, a compressed message the peer did not get (whole)
 		// leaves the two histories apart (RFC 7692 §7.2.3.2).
-		broken := w.op == OpContinuation || (w.compressing && w.d.takeover)
+		broken := w.op == opContinuation || (w.compressing && w.d.takeover)
 		switch {
 		case !broken || errors.Is(err, ErrClosed):
 		case isTimeout(err) || errors.Is(err, context.Canceled):
@@ -392,7 +392,7 @@ func (w *messageWriter) sent(err error) error {
 		}
 		return err
 	}
-	w.op = OpContinuation
+	w.op = opContinuation
 	w.n = 0
 	if w.c.client {
 		w.key = rand.Uint32() // RFC 6455 §5.3: a fresh key per frame

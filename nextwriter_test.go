@@ -89,12 +89,12 @@ func TestNextWriterLargeWriteOneFragment(t *testing.T) {
 				errc <- err
 			}()
 			want := []struct {
-				op      Opcode
+				op      opcode
 				fin     bool
 				payload []byte
 			}{
-				{OpBinary, false, append(bytes.Clone(head), big...)},
-				{OpContinuation, true, tail},
+				{opBinary, false, append(bytes.Clone(head), big...)},
+				{opContinuation, true, tail},
 			}
 			for i, f := range want {
 				h, b, err := peer.readFrame()
@@ -129,7 +129,7 @@ func TestNextWriterEmptyMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 		h, b, err := peer.readFrame()
-		if err != nil || h.opcode != OpText || !h.fin || len(b) != 0 || h.masked != (side == "client") {
+		if err != nil || h.opcode != opText || !h.fin || len(b) != 0 || h.masked != (side == "client") {
 			t.Fatalf("%s: %v fin=%v masked=%v %q, %v", side, h.opcode, h.fin, h.masked, b, err)
 		}
 	}
@@ -230,7 +230,7 @@ func TestNextWriterFragmentsFillBuffer(t *testing.T) {
 					}
 					errc <- err
 				}()
-				op := OpBinary
+				op := opBinary
 				for off := 0; off < len(msg); off += capacity {
 					want := msg[off:min(off+capacity, len(msg))]
 					fin := off+capacity >= len(msg)
@@ -242,7 +242,7 @@ func TestNextWriterFragmentsFillBuffer(t *testing.T) {
 						t.Fatalf("fragment at %d: %v fin=%v masked=%v %d bytes (first difference at %d); want %v fin=%v %d bytes",
 							off, h.opcode, h.fin, h.masked, len(b), firstDiff(b, want), op, fin, len(want))
 					}
-					op = OpContinuation
+					op = opContinuation
 				}
 				if err := <-errc; err != nil {
 					t.Fatal(err)

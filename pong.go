@@ -81,7 +81,7 @@ func (c *Conn) writeQueuedPong() {
 	c.boundWrite(time.Now().Add(c.closeTimeout), true)
 	// sendFrame, not writeFrameLocked, so that a pong cut short by the
 	// deadline reports errPongStalled too, not the transport's timeout.
-	h := frameHeader{fin: true, opcode: OpPong, length: int64(n), masked: c.client}
+	h := frameHeader{fin: true, opcode: opPong, length: int64(n), masked: c.client}
 	if c.client {
 		h.key = rand.Uint32() // RFC 6455 §5.3: a fresh key per frame
 	}

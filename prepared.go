@@ -81,7 +81,7 @@ func (pm *PreparedMessage) form(key preparedKey) *preparedForm {
 // serverFrame returns the whole unmasked frame of the form.
 func (pm *PreparedMessage) serverFrame(f *preparedForm, compressed bool) []byte {
 	f.frameOnce.Do(func() {
-		h := frameHeader{fin: true, opcode: Opcode(pm.typ), length: int64(len(f.payload))}
+		h := frameHeader{fin: true, opcode: opcode(pm.typ), length: int64(len(f.payload))}
 		if compressed {
 			h.rsv = rsv1Bit
 		}
@@ -119,7 +119,7 @@ func (c *Conn) WritePreparedMessageContext(ctx context.Context, pm *PreparedMess
 	var err error
 	if c.client {
 		// sendFrame masks a copy: the shared payload is never modified.
-		err = c.writeFrame(ctx, true, rsv, Opcode(pm.typ), f.payload)
+		err = c.writeFrame(ctx, true, rsv, opcode(pm.typ), f.payload)
 	} else {
 		err = c.writeRaw(ctx, pm.serverFrame(f, key.compressed))
 	}

@@ -115,12 +115,12 @@ func clientWithRawServer(t testing.TB, edit func(cfg *connConfig)) (*Conn, *rawP
 
 // frame encodes one frame, masked with a fixed key when the peer is the
 // client.
-func (p *rawPeer) frame(fin bool, op Opcode, payload []byte) []byte {
+func (p *rawPeer) frame(fin bool, op opcode, payload []byte) []byte {
 	return encodeFrame(p.client, fin, 0, op, payload)
 }
 
 // encodeFrame encodes a frame; masked frames use the key 0x11223344.
-func encodeFrame(masked, fin bool, rsv byte, op Opcode, payload []byte) []byte {
+func encodeFrame(masked, fin bool, rsv byte, op opcode, payload []byte) []byte {
 	h := frameHeader{fin: fin, rsv: rsv, opcode: op, masked: masked, length: int64(len(payload))}
 	if masked {
 		h.key = 0x44332211
@@ -143,7 +143,7 @@ func (p *rawPeer) write(b []byte) {
 }
 
 // writeFrame sends one frame.
-func (p *rawPeer) writeFrame(fin bool, op Opcode, payload []byte) {
+func (p *rawPeer) writeFrame(fin bool, op opcode, payload []byte) {
 	p.t.Helper()
 	p.write(p.frame(fin, op, payload))
 }
@@ -175,10 +175,10 @@ func (p *rawPeer) expectClose(want StatusCode) string {
 		if err != nil {
 			p.t.Fatalf("raw peer: waiting for close %d: %v", want, err)
 		}
-		if h.opcode == OpPing || h.opcode == OpPong {
+		if h.opcode == opPing || h.opcode == opPong {
 			continue
 		}
-		if h.opcode != OpClose {
+		if h.opcode != opClose {
 			p.t.Fatalf("raw peer: got %v frame, want close %d", h.opcode, want)
 		}
 		got := StatusNoStatusReceived

@@ -74,7 +74,7 @@ func TestNextReaderAllocs(t *testing.T) {
 		t.Skip("sync.Pool drops items at random under -race")
 	}
 	for _, size := range []int{16, 1000, 64 << 10} {
-		for _, op := range []Opcode{OpText, OpBinary} {
+		for _, op := range []opcode{opText, opBinary} {
 			t.Run(fmt.Sprintf("%d/%v", size, op), func(t *testing.T) {
 				msg := pattern(size, size)
 				var stream []byte
@@ -100,9 +100,9 @@ func TestNextReaderAllocs(t *testing.T) {
 
 func TestNextReaderEOFWithLastBytes(t *testing.T) {
 	c, peer := serverWithRawClient(t, nil)
-	peer.writeFrame(false, OpText, []byte("one "))
-	peer.writeFrame(true, OpContinuation, []byte("two"))
-	peer.writeFrame(true, OpBinary, []byte("three"))
+	peer.writeFrame(false, opText, []byte("one "))
+	peer.writeFrame(true, opContinuation, []byte("two"))
+	peer.writeFrame(true, opBinary, []byte("three"))
 	_, r, err := c.NextReader()
 	if err != nil {
 		t.Fatal(err)
@@ -129,9 +129,9 @@ func TestNextReaderEOFWithLastBytes(t *testing.T) {
 
 func TestStaleReaderAfterPartialRead(t *testing.T) {
 	c, peer := serverWithRawClient(t, nil)
-	peer.writeFrame(true, OpBinary, []byte("whole"))
-	peer.writeFrame(true, OpBinary, []byte("partly read"))
-	peer.writeFrame(true, OpBinary, []byte("third"))
+	peer.writeFrame(true, opBinary, []byte("whole"))
+	peer.writeFrame(true, opBinary, []byte("partly read"))
+	peer.writeFrame(true, opBinary, []byte("third"))
 	_, r1, err := c.NextReader()
 	if err != nil {
 		t.Fatal(err)
@@ -165,9 +165,9 @@ func TestStaleReaderAfterPartialRead(t *testing.T) {
 func fragmentedStream(msg []byte, frag int) []byte {
 	var stream []byte
 	for off := 0; off < len(msg); off += frag {
-		op := OpContinuation
+		op := opContinuation
 		if off == 0 {
-			op = OpBinary
+			op = opBinary
 		}
 		end := min(off+frag, len(msg))
 		stream = append(stream, encodeFrame(true, end == len(msg), 0, op, msg[off:end])...)
@@ -224,9 +224,9 @@ func BenchmarkReadMessageFragmented(b *testing.B) {
 
 func TestNextReaderStagedSmallMessage(t *testing.T) {
 	c, peer := serverWithRawClient(t, nil)
-	peer.writeFrame(true, OpText, []byte("héllo"))
-	peer.writeFrame(true, OpBinary, nil)
-	peer.writeFrame(true, OpText, []byte{'o', 'k', 0xff})
+	peer.writeFrame(true, opText, []byte("héllo"))
+	peer.writeFrame(true, opBinary, nil)
+	peer.writeFrame(true, opText, []byte{'o', 'k', 0xff})
 	_, r, err := c.NextReader()
 	if err != nil {
 		t.Fatal(err)

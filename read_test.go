@@ -33,13 +33,13 @@ func TestReadFragmentedWithPings(t *testing.T) {
 			msg := []byte(strings.Repeat("héllo wörld € 𝄞 ", 40))
 			go func() {
 				for i := 0; i < len(msg); i += fragSize {
-					op := OpContinuation
+					op := opContinuation
 					if i == 0 {
-						op = OpText
+						op = opText
 					}
 					end := min(i+fragSize, len(msg))
 					if (i/fragSize)%5 == 0 {
-						peer.writeFrame(true, OpPing, []byte("p"+itoa(i)))
+						peer.writeFrame(true, opPing, []byte("p"+itoa(i)))
 					}
 					peer.writeFrame(end == len(msg), op, msg[i:end])
 				}
@@ -60,7 +60,7 @@ func TestReadFragmentedWithPings(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if h.opcode != OpPong || string(b) != "p"+itoa(i) {
+				if h.opcode != opPong || string(b) != "p"+itoa(i) {
 					t.Fatalf("got %v %q, want pong p%d", h.opcode, b, i)
 				}
 			}
@@ -73,7 +73,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func TestContinuationRules(t *testing.T) {
 	t.Run("continuation first", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
-		peer.writeFrame(true, OpContinuation, []byte("x"))
+		peer.writeFrame(true, opContinuation, []byte("x"))
 		_, _, err := c.ReadMessage()
 		if !errors.Is(err, ErrProtocol) {
 			t.Fatalf("err = %v, want ErrProtocol", err)
@@ -87,8 +87,8 @@ func TestContinuationRules(t *testing.T) {
 	})
 	t.Run("new message inside fragmented", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
-		peer.writeFrame(false, OpText, []byte("a"))
-		peer.writeFrame(true, OpBinary, []byte("b"))
+		peer.writeFrame(false, opText, []byte("a"))
+		peer.writeFrame(true, opBinary, []byte("b"))
 		_, r, err := c.NextReader()
 		if err != nil {
 			t.Fatal(err)
@@ -101,8 +101,8 @@ func TestContinuationRules(t *testing.T) {
 	})
 	t.Run("continuation after final frame", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
-		peer.writeFrame(true, OpText, []byte("a"))
-		peer.writeFrame(true, OpContinuation, []byte("b"))
+		peer.writeFrame(true, opText, []byte("a"))
+		peer.writeFrame(true, opContinuation, []byte("b"))
 		if _, b, err := c.ReadMessage(); err != nil || string(b) != "a" {
 			t.Fatalf("first message: %q, %v", b, err)
 		}
@@ -118,8 +118,8 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 	// fail on what it has, not wait for the rest.
 	t.Run("bad byte in second fragment", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
-		peer.writeFrame(false, OpText, []byte("valid "))
-		peer.writeFrame(false, OpContinuation, []byte{'o', 'k', 0xff})
+		peer.writeFrame(false, opText, []byte("valid "))
+		peer.writeFrame(false, opContinuation, []byte{'o', 'k', 0xff})
 		_, _, err := c.ReadMessage()
 		if !errors.Is(err, ErrInvalidUTF8) {
 			t.Fatalf("err = %v, want ErrInvalidUTF8", err)
@@ -128,7 +128,7 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 	})
 	t.Run("bad byte before the rest of the frame", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
-		f := peer.frame(true, OpText, []byte("abc\xc0\xafdefghijklmnop"))
+		f := peer.frame(true, opText, []byte("abc\xc0\xafdefghijklmnop"))
 		peer.write(f[:len(f)-10]) // the frame's tail never comes
 		_, _, err := c.ReadMessage()
 		if !errors.Is(err, ErrInvalidUTF8) {
@@ -138,8 +138,8 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 	})
 	t.Run("surrogate split across fragments", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
-		peer.writeFrame(false, OpText, []byte("x\xed"))
-		peer.writeFrame(false, OpContinuation, []byte("\xa0"))
+		peer.writeFrame(false, opText, []byte("x\xed"))
+		peer.writeFrame(false, opContinuation, []byte("\xa0"))
 		_, _, err := c.ReadMessage()
 		if !errors.Is(err, ErrInvalidUTF8) {
 			t.Fatalf("err = %v, want ErrInvalidUTF8", err)
@@ -148,8 +148,8 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 	})
 	t.Run("message ends inside a sequence", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
-		peer.writeFrame(false, OpText, []byte("x\xe2\x82"))
-		peer.writeFrame(true, OpContinuation, nil)
+		peer.writeFrame(false, opText, []byte("x\xe2\x82"))
+		peer.writeFrame(true, opContinuation, nil)
 		_, _, err := c.ReadMessage()
 		if !errors.Is(err, ErrInvalidUTF8) {
 			t.Fatalf("err = %v, want ErrInvalidUTF8", err)
@@ -160,9 +160,9 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
 		msg := []byte("κόσμε 𝄞 €")
 		for i := range msg {
-			op := OpContinuation
+			op := opContinuation
 			if i == 0 {
-				op = OpText
+				op = opText
 			}
 			peer.writeFrame(i == len(msg)-1, op, msg[i:i+1])
 		}
@@ -176,7 +176,7 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 func TestReadLimit(t *testing.T) {
 	t.Run("header announcing 2^62 bytes", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
-		h := frameHeader{fin: true, opcode: OpBinary, masked: true, key: 1, length: 1 << 62}
+		h := frameHeader{fin: true, opcode: opBinary, masked: true, key: 1, length: 1 << 62}
 		var b [maxFrameHeaderSize]byte
 		n := putFrameHeader(b[:], &h)
 		var before, after runtime.MemStats
@@ -195,8 +195,8 @@ func TestReadLimit(t *testing.T) {
 	t.Run("across fragments", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
 		c.SetReadLimit(10)
-		peer.writeFrame(false, OpBinary, make([]byte, 6))
-		peer.writeFrame(true, OpContinuation, make([]byte, 5))
+		peer.writeFrame(false, opBinary, make([]byte, 6))
+		peer.writeFrame(true, opContinuation, make([]byte, 5))
 		_, _, err := c.ReadMessage()
 		if !errors.Is(err, ErrReadLimit) {
 			t.Fatalf("err = %v, want ErrReadLimit", err)
@@ -206,8 +206,8 @@ func TestReadLimit(t *testing.T) {
 	t.Run("exactly the limit", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, nil)
 		c.SetReadLimit(10)
-		peer.writeFrame(false, OpBinary, make([]byte, 6))
-		peer.writeFrame(true, OpContinuation, make([]byte, 4))
+		peer.writeFrame(false, opBinary, make([]byte, 6))
+		peer.writeFrame(true, opContinuation, make([]byte, 4))
 		if _, b, err := c.ReadMessage(); err != nil || len(b) != 10 {
 			t.Fatalf("got %d bytes, %v", len(b), err)
 		}
@@ -215,9 +215,9 @@ func TestReadLimit(t *testing.T) {
 	t.Run("fragment ceiling", func(t *testing.T) {
 		c, peer := serverWithRawClient(t, func(cfg *connConfig) { cfg.maxFragments = 8 })
 		var flood []byte
-		flood = append(flood, peer.frame(false, OpBinary, nil)...)
+		flood = append(flood, peer.frame(false, opBinary, nil)...)
 		for range 20 {
-			flood = append(flood, peer.frame(false, OpContinuation, nil)...)
+			flood = append(flood, peer.frame(false, opContinuation, nil)...)
 		}
 		peer.write(flood)
 		_, _, err := c.ReadMessage()
@@ -253,7 +253,7 @@ func TestReadResumesAfterTimeout(t *testing.T) {
 		for _, how := range []string{"deadline", "context", "cancel"} {
 			t.Run(name+"/"+how, func(t *testing.T) {
 				c, peer := serverWithRawClient(t, nil)
-				f := append(peer.frame(false, OpBinary, msg[:1000]), peer.frame(true, OpContinuation, msg[1000:])...)
+				f := append(peer.frame(false, opBinary, msg[:1000]), peer.frame(true, opContinuation, msg[1000:])...)
 				// Cuts: inside the first header, inside the first payload,
 				// inside the second header, inside the second payload.
 				cuts := []int{1, 500, 1000 + 6 + 2, len(f) - 7}
@@ -307,7 +307,7 @@ func TestReadResumesAfterTimeout(t *testing.T) {
 func TestNextReaderResumesAfterTimeout(t *testing.T) {
 	c, peer := serverWithRawClient(t, nil)
 	msg := pattern(5, 2000)
-	f := peer.frame(true, OpBinary, msg)
+	f := peer.frame(true, opBinary, msg)
 	peer.write(f[:1])
 	var err error
 	for range 100 {
@@ -359,9 +359,9 @@ func TestIdleConnReturnsReadBuffer(t *testing.T) {
 	c, peer := serverWithRawClient(t, nil)
 	var burst []byte
 	for i := range 200 {
-		burst = append(burst, peer.frame(true, OpBinary, pattern(i, 50))...)
+		burst = append(burst, peer.frame(true, opBinary, pattern(i, 50))...)
 	}
-	burst = append(burst, peer.frame(true, OpBinary, pattern(1, 100000))...)
+	burst = append(burst, peer.frame(true, opBinary, pattern(1, 100000))...)
 	peer.write(burst)
 	for i := range 201 {
 		_, b, err := c.ReadMessage()
@@ -379,7 +379,7 @@ func TestIdleConnReturnsReadBuffer(t *testing.T) {
 
 func TestHandshakeLeftoversComeFirst(t *testing.T) {
 	cn, sn := wstest.TCPPair(t)
-	f := encodeFrame(true, true, 0, OpText, []byte("first message, split"))
+	f := encodeFrame(true, true, 0, opText, []byte("first message, split"))
 	// The handshake's reader holds the first 9 bytes; the rest is on the wire.
 	br := bufio.NewReader(io.MultiReader(bytes.NewReader(f[:9]), sn))
 	if _, err := br.Peek(9); err != nil {

@@ -252,14 +252,14 @@ func (c *Conn) readHeader() (bool, error) {
 	r.pos += size
 	r.frameLeft = h.length
 	r.maskPos = 0
-	if h.opcode.IsControl() {
+	if h.opcode.isControl() {
 		r.state = inControlFrame
 		r.ctrlN = 0
 		return false, nil
 	}
 	// RFC 6455 §5.4: continuation frames continue a message that a data
 	// frame without FIN began; a new message cannot start inside one.
-	if h.opcode == OpContinuation {
+	if h.opcode == opContinuation {
 		if !r.active {
 			return false, c.failRead(errContinuationFirst)
 		}
@@ -388,25 +388,25 @@ func (c *Conn) readControl() error {
 }
 
 // handleControl acts on a whole control frame.
-func (c *Conn) handleControl(op Opcode, payload []byte) error {
+func (c *Conn) handleControl(op opcode, payload []byte) error {
 	c.mu.Lock()
 	ping, pong := c.pingHandler, c.pongHandler
 	c.mu.Unlock()
 	var err error
 	switch op {
-	case OpPing:
+	case opPing:
 		if ping == nil {
 			// RFC 6455 §5.5.2: a pong carries the ping's payload.
 			c.queuePong(payload)
 			return nil
 		}
 		err = ping(string(payload))
-	case OpPong:
+	case opPong:
 		c.pongArrived(payload)
 		if pong != nil {
 			err = pong(string(payload))
 		}
-	case OpClose:
+	case opClose:
 		return c.receivedClose(payload)
 	}
 	if err != nil && c.closeSent.Load() && errors.Is(err, ErrClosed) {

@@ -61,7 +61,7 @@ func TestWokenConnReadsMessageAtOnce(t *testing.T) {
 			done <- result{b, err}
 		}()
 		waitParkedInFillWoken(t)
-		if _, err := peer.Write(encodeFrame(true, true, 0, OpBinary, msg)); err != nil {
+		if _, err := peer.Write(encodeFrame(true, true, 0, opBinary, msg)); err != nil {
 			t.Fatal(err)
 		}
 		res := <-done
@@ -87,7 +87,7 @@ func TestWokenConnDeadlineResumes(t *testing.T) {
 		t.Fatalf("expired deadline: %v", err)
 	}
 	// Expiring while the Conn waits for its socket, inside a header.
-	frame := encodeFrame(true, true, 0, OpText, []byte("after the deadline"))
+	frame := encodeFrame(true, true, 0, opText, []byte("after the deadline"))
 	if _, err := peer.Write(frame[:1]); err != nil {
 		t.Fatal(err)
 	}

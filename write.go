@@ -105,7 +105,7 @@ func (c *Conn) writeFailed(ctx context.Context, partial bool, err error) error {
 
 // writeFrame writes one frame under the frame lock. rsv is rsv1Bit for
 // the first frame of a compressed message, else 0.
-func (c *Conn) writeFrame(ctx context.Context, fin bool, rsv byte, op Opcode, payload []byte) error {
+func (c *Conn) writeFrame(ctx context.Context, fin bool, rsv byte, op opcode, payload []byte) error {
 	h := frameHeader{fin: fin, rsv: rsv, opcode: op, length: int64(len(payload))}
 	return c.writeFrameParts(ctx, &h, payload, nil)
 }
@@ -127,7 +127,7 @@ func (c *Conn) writeFrameParts(ctx context.Context, h *frameHeader, a, b []byte)
 
 // writeFrameLocked writes one frame without RSV bits; the caller holds the
 // frame lock.
-func (c *Conn) writeFrameLocked(ctx context.Context, fin bool, op Opcode, payload []byte) error {
+func (c *Conn) writeFrameLocked(ctx context.Context, fin bool, op opcode, payload []byte) error {
 	h := frameHeader{fin: fin, opcode: op, length: int64(len(payload))}
 	return c.sendFrameLocked(ctx, &h, payload, nil)
 }
@@ -260,7 +260,7 @@ func (c *Conn) sendVectored(w *writeState, h *frameHeader, a, b []byte) (int64, 
 
 // writeControl writes a control frame under the frame lock only, so that it
 // can go out between the fragments of a message (RFC 6455 §5.4).
-func (c *Conn) writeControl(ctx context.Context, op Opcode, payload []byte) error {
+func (c *Conn) writeControl(ctx context.Context, op opcode, payload []byte) error {
 	if err := c.acquire(ctx, &c.frameLock); err != nil {
 		return err
 	}
@@ -300,18 +300,18 @@ func (c *Conn) WriteMessageContext(ctx context.Context, typ MessageType, data []
 		return err
 	}
 	if !tryLockBoth(&c.msgLock, &c.frameLock) {
-		return c.writeMessageQueued(ctx, Opcode(typ), data)
+		return c.writeMessageQueued(ctx, opcode(typ), data)
 	}
 	// Both locks in one operation: the message is one frame.
 	if c.deflate != nil {
 		if d := c.messageDeflater(len(data)); d != nil {
 			c.releaseFrame()
-			err := c.writeCompressed(ctx, d, Opcode(typ), data)
+			err := c.writeCompressed(ctx, d, opcode(typ), data)
 			c.msgLock.unlock()
 			return err
 		}
 	}
-	h := frameHeader{fin: true, opcode: Opcode(typ), length: int64(len(data))}
+	h := frameHeader{fin: true, opcode: opcode(typ), length: int64(len(data))}
 	err := c.sendHeld(ctx, &h, data)
 	c.releaseWrite()
 	return err
@@ -319,7 +319,7 @@ func (c *Conn) WriteMessageContext(ctx context.Context, typ MessageType, data []
 
 // writeMessageQueued is WriteMessageContext when a write lock is taken or
 // waited for: it waits for the message lock, then for the frame lock.
-func (c *Conn) writeMessageQueued(ctx context.Context, op Opcode, data []byte) error {
+func (c *Conn) writeMessageQueued(ctx context.Context, op opcode, data []byte) error {
 	if err := c.acquire(ctx, &c.msgLock); err != nil {
 		return err
 	}
@@ -366,14 +366,14 @@ func (c *Conn) releaseWrite() {
 // remains: read until the peer's close arrives, or call Close. It may be
 // called from many goroutines at once.
 func (c *Conn) WriteControl(typ MessageType, data []byte, deadline time.Time) error {
-	op := Opcode(typ)
-	if !op.IsControl() || op.isReserved() {
+	op := opcode(typ)
+	if !op.isControl() || op.isReserved() {
 		return errNotControlType
 	}
 	if len(data) > maxControlPayload {
 		return errControlSize
 	}
-	if op == OpClose {
+	if op == opClose {
 		if _, _, err := parseClosePayload(data); err != nil {
 			return err
 		}

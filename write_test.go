@@ -138,9 +138,9 @@ func TestWriterFragmentsWithPingBetween(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct {
-		op  Opcode
+		op  opcode
 		fin bool
-	}{{OpText, false}, {OpPing, true}, {OpContinuation, true}}
+	}{{opText, false}, {opPing, true}, {opContinuation, true}}
 	var payload []byte
 	for i, f := range want {
 		h, b, err := peer.readFrame()
@@ -150,7 +150,7 @@ func TestWriterFragmentsWithPingBetween(t *testing.T) {
 		if h.opcode != f.op || h.fin != f.fin || !h.masked {
 			t.Fatalf("frame %d: %v fin=%v masked=%v, want %v fin=%v masked", i, h.opcode, h.fin, h.masked, f.op, f.fin)
 		}
-		if h.opcode == OpPing {
+		if h.opcode == opPing {
 			if string(b) != "between" {
 				t.Fatalf("ping payload %q", b)
 			}
@@ -319,11 +319,11 @@ func TestPongQueuedDuringMessageFollowsIt(t *testing.T) {
 					if len(tc.writes) != 2 {
 						t.Fatalf("%d writes, want the message then the pong", len(tc.writes))
 					}
-					if got := Opcode(tc.writes[0][0] & 0x0f); got != OpBinary {
+					if got := opcode(tc.writes[0][0] & 0x0f); got != opBinary {
 						t.Fatalf("first write is %v, want the message", got)
 					}
 					pong := tc.writes[1]
-					if Opcode(pong[0]&0x0f) != OpPong || pong[1]&0x7f != 1 || (pong[1]&0x80 != 0) != client {
+					if opcode(pong[0]&0x0f) != opPong || pong[1]&0x7f != 1 || (pong[1]&0x80 != 0) != client {
 						t.Fatalf("second write % x, want a pong of 1 byte, masked=%v", pong, client)
 					}
 				})
@@ -337,12 +337,12 @@ func TestPongQueuedDuringMessageFollowsIt(t *testing.T) {
 type opcodeRecorder struct {
 	discardConn
 	mu  sync.Mutex
-	ops []Opcode
+	ops []opcode
 }
 
 func (r *opcodeRecorder) Write(p []byte) (int, error) {
 	r.mu.Lock()
-	r.ops = append(r.ops, Opcode(p[0]&0x0f))
+	r.ops = append(r.ops, opcode(p[0]&0x0f))
 	r.mu.Unlock()
 	return len(p), nil
 }
@@ -382,7 +382,7 @@ func TestPongAfterFrameWaiterGivesUp(t *testing.T) {
 	tr.mu.Lock()
 	ops := slices.Clone(tr.ops)
 	tr.mu.Unlock()
-	if c.pongQueued.Load() || !slices.Contains(ops, OpPong) {
+	if c.pongQueued.Load() || !slices.Contains(ops, opPong) {
 		t.Fatalf("frames written %v, pong still queued %v: want the pong sent", ops, c.pongQueued.Load())
 	}
 }
