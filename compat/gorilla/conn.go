@@ -51,7 +51,7 @@ type Conn struct {
 	// return ErrCloseSent rather than the parent's ErrClosed.
 	closeSent atomic.Bool
 
-	mu          sync.Mutex // guards the handlers and writer
+	mu           sync.Mutex // guards the handlers and writer
 	closeHandler func(code int, text string) error
 	pingHandler  func(appData string) error
 	pongHandler  func(appData string) error
