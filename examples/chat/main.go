@@ -65,6 +65,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket"
+	"github.com/rfc6455/websocket/examples/chat/chatserver"
 )
 
 //go:embed static
@@ -99,20 +100,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	logger := log.New(stderr, "", log.LstdFlags)
-	s := newServer(*queue, *ping, logger.Printf)
+	s := chatserver.New(chatserver.Config{QueueLen: *queue, PingInterval: *ping, Logf: logger.Printf, Page: page()})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "chat: serving http://%s/\n", ln.Addr())
 
-	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
 	select {
 	case err := <-served:
-		s.hub.shutdown(websocket.StatusGoingAway, reasonGoingAway)
+		s.Shutdown(websocket.StatusGoingAway, chatserver.ReasonGoingAway)
 		return err
 	case <-ctx.Done():
 	}
@@ -123,44 +124,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// not track the WebSocket connections, which were hijacked: the hub
 	// closes those, with 1001 (RFC 6455 §7.4.1: the endpoint is going away).
 	err = srv.Shutdown(sctx)
-	s.hub.shutdown(websocket.StatusGoingAway, reasonGoingAway)
-	if werr := s.hub.wait(sctx); werr != nil {
+	s.Shutdown(websocket.StatusGoingAway, chatserver.ReasonGoingAway)
+	if werr := s.Wait(sctx); werr != nil {
 		err = errors.Join(err, fmt.Errorf("waiting for clients to close: %w", werr))
 	}
 	<-served // http.ErrServerClosed, expected after Shutdown
 	return err
 }
 
-// newServer returns a chat server whose clients queue at most queueLen
-// events and are pinged every ping (0: never).
-func newServer(queueLen int, ping time.Duration, logf func(string, ...any)) *server {
-	return &server{
-		hub: newHub(queueLen),
-		upgrader: websocket.Upgrader{
-			ReadLimit: maxRequestBytes,
-			// A peer has one interval to answer a ping (the default
-			// PongTimeout), and any byte it sends counts as an answer.
-			PingInterval: ping,
-			// Without context takeover: a prepared broadcast is compressed
-			// without reference to earlier messages anyway, so keeping a
-			// window per connection would cost memory for nothing on the
-			// way out. Events under the threshold (most of them) go as
-			// they are.
-			Compression: websocket.CompressionOptions{Mode: websocket.CompressionNoContextTakeover},
-		},
-		writeTimeout: 10 * time.Second,
-		logf:         logf,
-	}
-}
-
-// routes returns the handler of the page and the WebSocket endpoint.
-func (s *server) routes() http.Handler {
+// page returns the embedded page, index.html at its root.
+func page() fs.FS {
 	page, err := fs.Sub(static, "static")
 	if err != nil {
 		panic(err) // the embedded tree always has static/
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /", http.FileServerFS(page))
-	mux.HandleFunc("GET /ws", s.serveWS)
-	return mux
+	return page
 }

@@ -1,4 +1,4 @@
-package main
+package chatserver
 
 import (
 	"context"
@@ -6,20 +6,21 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/rfc6455/websocket"
 )
 
 // Reasons a client is dropped by the hub, sent in its close frame.
 const (
-	reasonTooSlow   = "too slow: send queue full"
-	reasonGoingAway = "going away"
+	ReasonTooSlow   = "too slow: send queue full"
+	ReasonGoingAway = "going away"
 )
 
 // Errors of register, sent as the close reason to the page that asked.
 var (
-	errBadNick      = errors.New("nickname must be 1 to 24 letters, digits, '-' or '_'")
-	errNickTaken    = errors.New("nickname already taken")
+	ErrBadNick      = errors.New("nickname must be 1 to 24 letters, digits, '-' or '_'")
+	ErrNickTaken    = errors.New("nickname already taken")
 	errShuttingDown = errors.New("server shutting down")
 )
 
@@ -67,7 +68,24 @@ type hub struct {
 	pending []*client                       // marked dropped, not yet removed
 	closed  bool
 	active  sync.WaitGroup // registered clients not yet released
+
+	// The other servers of the cluster, when there is one: the hub shows
+	// their users in its member lists and hands them what is said here.
+	cluster *cluster         // nil: this process only; set before use
+	peers   map[string]*peer // by server ID; guarded by mu
 }
+
+// peer is what a hub knows of another server of its cluster: its users and
+// their rooms, as of its last state.
+type peer struct {
+	seen  time.Time
+	users map[string][]string // nickname → rooms
+	rooms map[string][]string // room → nicknames
+}
+
+// maxPeers bounds the servers a hub keeps track of, so that a bus that
+// announces ever new ones cannot grow it without end.
+const maxPeers = 1024
 
 // newHub returns a hub whose clients queue at most queueLen events each.
 func newHub(queueLen int) *hub {
@@ -78,6 +96,7 @@ func newHub(queueLen int) *hub {
 		queueLen: queueLen,
 		clients:  make(map[string]*client),
 		rooms:    make(map[string]map[*client]struct{}),
+		peers:    make(map[string]*peer),
 	}
 }
 
@@ -85,8 +104,8 @@ func newHub(queueLen int) *hub {
 // Every client it returns must be given back with release once its
 // connection has ended.
 func (h *hub) register(nick string) (*client, error) {
-	if !validName(nick, maxNickRunes) {
-		return nil, errBadNick
+	if !validName(nick, MaxNickRunes) {
+		return nil, ErrBadNick
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -94,7 +113,15 @@ func (h *hub) register(nick string) (*client, error) {
 		return nil, errShuttingDown
 	}
 	if _, ok := h.clients[nick]; ok {
-		return nil, errNickTaken
+		return nil, ErrNickTaken
+	}
+	// Taken on another server, as far as its last state says: two pages
+	// taking one name on two servers at the same moment both get it, and
+	// the member lists show it once.
+	for _, p := range h.peers {
+		if _, ok := p.users[nick]; ok {
+			return nil, ErrNickTaken
+		}
 	}
 	c := &client{
 		nick:  nick,
@@ -104,8 +131,9 @@ func (h *hub) register(nick string) (*client, error) {
 	}
 	h.clients[nick] = c
 	h.active.Add(1)
-	h.sendLocked(c, event{Type: kindWelcome, Nick: nick})
+	h.sendLocked(c, Event{Type: KindWelcome, Nick: nick})
 	h.settleLocked()
+	h.stateChangedLocked()
 	return c, nil
 }
 
@@ -134,18 +162,18 @@ func (h *hub) drop(c *client, code websocket.StatusCode, reason string) {
 
 // handle carries out one request of c. Requests that cannot be honoured
 // (a bad room name, a room c is not in) are answered with an error event.
-func (h *hub) handle(c *client, req request) {
+func (h *hub) handle(c *client, req Request) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c.dropped {
 		return
 	}
 	switch req.Type {
-	case kindJoin:
+	case KindJoin:
 		h.joinLocked(c, req.Room)
-	case kindLeave:
+	case KindLeave:
 		h.leaveLocked(c, req.Room)
-	case kindSay:
+	case KindSay:
 		h.sayLocked(c, req.Room, req.Text)
 	}
 	h.settleLocked()
@@ -153,14 +181,14 @@ func (h *hub) handle(c *client, req request) {
 
 func (h *hub) joinLocked(c *client, room string) {
 	switch {
-	case !validName(room, maxRoomRunes):
-		h.sendLocked(c, event{Type: kindError, Room: room, Text: "room name must be 1 to 32 letters, digits, '-' or '_'"})
+	case !validName(room, MaxRoomRunes):
+		h.sendLocked(c, Event{Type: KindError, Room: room, Text: "room name must be 1 to 32 letters, digits, '-' or '_'"})
 		return
 	case inRoom(c, room):
-		h.sendLocked(c, event{Type: kindError, Room: room, Text: "already in this room"})
+		h.sendLocked(c, Event{Type: KindError, Room: room, Text: "already in this room"})
 		return
-	case len(c.rooms) >= maxRoomsPerUser:
-		h.sendLocked(c, event{Type: kindError, Room: room, Text: "too many rooms"})
+	case len(c.rooms) >= MaxRoomsPerUser:
+		h.sendLocked(c, Event{Type: KindError, Room: room, Text: "too many rooms"})
 		return
 	}
 	members := h.rooms[room]
@@ -170,34 +198,39 @@ func (h *hub) joinLocked(c *client, room string) {
 	}
 	members[c] = struct{}{}
 	c.rooms[room] = struct{}{}
-	h.sendLocked(c, event{Type: kindJoined, Room: room})
+	h.sendLocked(c, Event{Type: KindJoined, Room: room})
 	h.broadcastMembersLocked(room)
+	h.stateChangedLocked()
 }
 
 func (h *hub) leaveLocked(c *client, room string) {
 	if !inRoom(c, room) {
-		h.sendLocked(c, event{Type: kindError, Room: room, Text: "not in this room"})
+		h.sendLocked(c, Event{Type: KindError, Room: room, Text: "not in this room"})
 		return
 	}
 	h.removeLocked(c, room)
-	h.sendLocked(c, event{Type: kindLeft, Room: room})
+	h.sendLocked(c, Event{Type: KindLeft, Room: room})
 }
 
 func (h *hub) sayLocked(c *client, room, text string) {
 	switch {
 	case !inRoom(c, room):
-		h.sendLocked(c, event{Type: kindError, Room: room, Text: "not in this room"})
+		h.sendLocked(c, Event{Type: KindError, Room: room, Text: "not in this room"})
 		return
 	case !validText(text):
-		h.sendLocked(c, event{Type: kindError, Room: room, Text: "message must be 1 to 1000 characters"})
+		h.sendLocked(c, Event{Type: KindError, Room: room, Text: "message must be 1 to 1000 characters"})
 		return
 	}
-	h.broadcastLocked(room, event{Type: kindMessage, Room: room, From: c.nick, Text: text})
+	h.broadcastLocked(room, Event{Type: KindMessage, Room: room, From: c.nick, Text: text})
+	if h.cluster != nil {
+		h.cluster.said(room, c.nick, text)
+	}
 }
 
 // removeLocked takes c out of room, deletes the room when it is empty, and
 // tells the members left.
 func (h *hub) removeLocked(c *client, room string) {
+	h.stateChangedLocked()
 	delete(c.rooms, room)
 	members := h.rooms[room]
 	delete(members, c)
@@ -208,19 +241,30 @@ func (h *hub) removeLocked(c *client, room string) {
 	h.broadcastMembersLocked(room)
 }
 
-// broadcastMembersLocked sends the sorted member list of room to its members.
+// broadcastMembersLocked sends the member list of room to its members here.
 func (h *hub) broadcastMembersLocked(room string) {
-	members := h.rooms[room]
-	nicks := make([]string, 0, len(members))
-	for m := range members {
+	if len(h.rooms[room]) == 0 {
+		return
+	}
+	h.broadcastLocked(room, Event{Type: KindMembers, Room: room, Members: h.membersLocked(room)})
+}
+
+// membersLocked returns the sorted nicknames in room, here and on the other
+// servers; a name on two servers is listed once.
+func (h *hub) membersLocked(room string) []string {
+	var nicks []string
+	for m := range h.rooms[room] {
 		nicks = append(nicks, m.nick)
 	}
+	for _, p := range h.peers {
+		nicks = append(nicks, p.rooms[room]...)
+	}
 	slices.Sort(nicks)
-	h.broadcastLocked(room, event{Type: kindMembers, Room: room, Members: nicks})
+	return slices.Compact(nicks)
 }
 
 // broadcastLocked encodes ev once and queues it for every member of room.
-func (h *hub) broadcastLocked(room string, ev event) {
+func (h *hub) broadcastLocked(room string, ev Event) {
 	m := encode(ev)
 	for member := range h.rooms[room] {
 		h.queueLocked(member, m)
@@ -228,7 +272,7 @@ func (h *hub) broadcastLocked(room string, ev event) {
 }
 
 // sendLocked queues ev for c alone.
-func (h *hub) sendLocked(c *client, ev event) {
+func (h *hub) sendLocked(c *client, ev Event) {
 	h.queueLocked(c, encode(ev))
 }
 
@@ -242,7 +286,7 @@ func (h *hub) queueLocked(c *client, m *outbound) {
 	select {
 	case c.queue <- m:
 	default:
-		h.markLocked(c, websocket.StatusPolicyViolation, reasonTooSlow)
+		h.markLocked(c, websocket.StatusPolicyViolation, ReasonTooSlow)
 	}
 }
 
@@ -270,6 +314,7 @@ func (h *hub) settleLocked() {
 		}
 		if h.clients[c.nick] == c {
 			delete(h.clients, c.nick)
+			h.stateChangedLocked()
 		}
 		close(c.gone)
 	}
@@ -284,16 +329,12 @@ func (h *hub) closeStatus(c *client) (websocket.StatusCode, string) {
 	return c.code, c.reason
 }
 
-// members returns the sorted nicknames in room.
+// members returns the sorted nicknames in room, here and on the other
+// servers.
 func (h *hub) members(room string) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var nicks []string
-	for m := range h.rooms[room] {
-		nicks = append(nicks, m.nick)
-	}
-	slices.Sort(nicks)
-	return nicks
+	return h.membersLocked(room)
 }
 
 // shutdown refuses new clients and drops every client with code and
@@ -331,7 +372,7 @@ func inRoom(c *client, room string) bool {
 
 // encode marshals ev and prepares it for sending. An event holds only
 // strings and the type is text, so neither step can fail.
-func encode(ev event) *outbound {
+func encode(ev Event) *outbound {
 	data, err := json.Marshal(ev)
 	if err != nil {
 		panic("chat: encoding an event: " + err.Error())

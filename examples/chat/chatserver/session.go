@@ -1,29 +1,17 @@
-package main
+package chatserver
 
 import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/rfc6455/websocket"
 )
 
-// server joins the hub to HTTP: the page, and one WebSocket per page.
-type server struct {
-	hub      *hub
-	upgrader websocket.Upgrader
-	// writeTimeout bounds one write to a page. A page whose socket stays
-	// full that long is gone; one that is merely slow is caught earlier by
-	// its queue filling up.
-	writeTimeout time.Duration
-	logf         func(format string, args ...any)
-}
-
 // serveWS upgrades the request and runs one chat session until either side
 // ends it. The nickname comes from the query (?nick=); a bad or taken one is
 // refused with close code 1008 and the reason, which the page shows.
-func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // Upgrade has answered the request
@@ -55,7 +43,7 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
 // readLoop hands each request of the page to the hub until the connection
 // ends. A page that sends something other than a JSON request is not ours:
 // binary data is refused with 1003, malformed text with 1008.
-func (s *server) readLoop(conn *websocket.Conn, c *client) {
+func (s *Server) readLoop(conn *websocket.Conn, c *client) {
 	for {
 		typ, data, err := conn.ReadMessage()
 		if err != nil {
@@ -77,7 +65,7 @@ func (s *server) readLoop(conn *websocket.Conn, c *client) {
 
 // writeLoop sends the events queued for c, in order, until the hub drops
 // c; then it sends the close frame with the code the hub chose, if any.
-func (s *server) writeLoop(conn *websocket.Conn, c *client) {
+func (s *Server) writeLoop(conn *websocket.Conn, c *client) {
 	for {
 		// Once dropped, stop sending events even if some are queued.
 		select {

@@ -1,4 +1,4 @@
-package main
+package chatserver
 
 import (
 	"encoding/json"
@@ -9,44 +9,44 @@ import (
 )
 
 // Limits of the chat protocol. They keep every message small, so that the
-// connection's read limit (maxRequestBytes) can be tight.
+// connection's read limit (MaxRequestBytes) can be tight.
 const (
-	maxNickRunes    = 24
-	maxRoomRunes    = 32
-	maxTextRunes    = 1000
-	maxRoomsPerUser = 16
-	// maxRequestBytes bounds one request from a page: the longest text, in
+	MaxNickRunes    = 24
+	MaxRoomRunes    = 32
+	MaxTextRunes    = 1000
+	MaxRoomsPerUser = 16
+	// MaxRequestBytes bounds one request from a page: the longest text, in
 	// the worst UTF-8 case, plus room for the JSON around it.
-	maxRequestBytes = 4*maxTextRunes + 512
+	MaxRequestBytes = 4*MaxTextRunes + 512
 )
 
 // Kinds of request a page sends.
 const (
-	kindJoin  = "join"
-	kindLeave = "leave"
-	kindSay   = "say"
+	KindJoin  = "join"
+	KindLeave = "leave"
+	KindSay   = "say"
 )
 
 // Kinds of event the server sends.
 const (
-	kindWelcome = "welcome" // to a new client: its nickname
-	kindJoined  = "joined"  // to a client: it is now in room
-	kindLeft    = "left"    // to a client: it is no longer in room
-	kindMembers = "members" // to every member of room: who is in it now
-	kindMessage = "message" // to every member of room: from said text
-	kindError   = "error"   // to a client: its last request was refused
+	KindWelcome = "welcome" // to a new client: its nickname
+	KindJoined  = "joined"  // to a client: it is now in room
+	KindLeft    = "left"    // to a client: it is no longer in room
+	KindMembers = "members" // to every member of room: who is in it now
+	KindMessage = "message" // to every member of room: from said text
+	KindError   = "error"   // to a client: its last request was refused
 )
 
-// request is what a page sends, one JSON object per text message.
-type request struct {
+// Request is what a page sends, one JSON object per text message.
+type Request struct {
 	Type string `json:"type"`
 	Room string `json:"room"`
 	Text string `json:"text,omitempty"`
 }
 
-// event is what the server sends, one JSON object per text message. Fields
+// Event is what the server sends, one JSON object per text message. Fields
 // that do not apply to a kind are left out.
-type event struct {
+type Event struct {
 	Type    string   `json:"type"`
 	Nick    string   `json:"nick,omitempty"`
 	Room    string   `json:"room,omitempty"`
@@ -61,15 +61,15 @@ type event struct {
 var errMalformed = errors.New("malformed request")
 
 // parseRequest decodes one request and checks the fields its kind needs.
-func parseRequest(data []byte) (request, error) {
-	var req request
+func parseRequest(data []byte) (Request, error) {
+	var req Request
 	if err := json.Unmarshal(data, &req); err != nil {
-		return request{}, fmt.Errorf("%w: %v", errMalformed, err)
+		return Request{}, fmt.Errorf("%w: %v", errMalformed, err)
 	}
 	switch req.Type {
-	case kindJoin, kindLeave, kindSay:
+	case KindJoin, KindLeave, KindSay:
 	default:
-		return request{}, fmt.Errorf("%w: unknown type %q", errMalformed, req.Type)
+		return Request{}, fmt.Errorf("%w: unknown type %q", errMalformed, req.Type)
 	}
 	return req, nil
 }
@@ -94,5 +94,5 @@ func validName(s string, max int) bool {
 // §8.1), so it is counted in runes.
 func validText(s string) bool {
 	n := utf8.RuneCountInString(s)
-	return n > 0 && n <= maxTextRunes
+	return n > 0 && n <= MaxTextRunes
 }
