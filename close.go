@@ -255,9 +255,12 @@ func (c *Conn) awaitCloseWrite(tried <-chan struct{}, deadline time.Time) {
 }
 
 // receivedClose acts on the peer's close frame: it checks the payload,
-// answers with the same code (RFC 6455 §5.5.1) unless our close went out
-// first, and closes the transport after a lingering close (lingerClose).
-// The caller holds the read lock.
+// answers with the same code and reason (RFC 6455 §5.5.1 asks for the
+// code; echoing the reason too is what Node's ws and python-websockets do,
+// and what a browser then shows the page as CloseEvent.reason) unless our
+// close went out first (the close handler may have sent a different
+// answer), and closes the transport after a lingering close
+// (lingerClose). The caller holds the read lock.
 func (c *Conn) receivedClose(payload []byte) error {
 	code, reason, err := parseClosePayload(payload)
 	if err != nil {
@@ -273,7 +276,7 @@ func (c *Conn) receivedClose(payload []byte) error {
 			result = herr
 		}
 	}
-	c.sendClose(code, "", time.Now().Add(c.closeTimeout))
+	c.sendClose(code, reason, time.Now().Add(c.closeTimeout))
 	c.reader.err = result
 	c.setEndErr(result)
 	c.lingerClose()

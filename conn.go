@@ -300,7 +300,10 @@ func (c *Conn) SetPongHandler(h func(appData string) error) {
 // when a valid close frame arrives, with its code (StatusNoStatusReceived
 // when it had none) and reason. Unlike gorilla/websocket, the Conn itself
 // answers the close (RFC 6455 §5.5.1) after the handler returns, so a
-// handler need not. A non-nil error it returns is what reads then return
+// handler need not: the answer carries the peer's code and reason. A
+// handler that wants to answer differently sends its own close frame with
+// WriteControl (CloseMessage, FormatCloseMessage(code, text)); the Conn
+// then sends none. A non-nil error it returns is what reads then return
 // instead of the *CloseError. nil restores the default, which does nothing.
 func (c *Conn) SetCloseHandler(h func(code StatusCode, text string) error) {
 	c.mu.Lock()

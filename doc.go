@@ -80,9 +80,10 @@
 // CloseWithStatus with the code and reason given: it sends a close frame,
 // waits for the peer's, and closes the transport, waiting at most the
 // CloseTimeout (DefaultCloseTimeout when unset). When the peer closes first,
-// the Conn answers with the same code by itself, and reads return a
-// *CloseError with the peer's code and reason; CloseStatus extracts the
-// code from a wrapped error (see ExampleCloseStatus). A transport that ends
+// the Conn answers with the same code and reason by itself (a close
+// handler may send another answer first, see [Conn.SetCloseHandler]), and
+// reads return a *CloseError with the peer's code and reason; CloseStatus
+// extracts the code from a wrapped error (see ExampleCloseStatus). A transport that ends
 // without a close frame gives a *CloseError with code 1006 that also wraps
 // io.ErrUnexpectedEOF. CloseNow closes the transport at once.
 //
