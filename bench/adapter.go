@@ -69,6 +69,9 @@ type Library interface {
 	Dial(ctx context.Context, url string, o Options) (Conn, error)
 	// Supports reports whether the library can negotiate c.
 	Supports(c Compression) bool
+	// Appends reports whether its Conn has AppendMessage, a whole-message
+	// read that reuses the caller's buffer.
+	Appends() bool
 	// Prepare encodes a server-to-client message once for WritePrepared, with
 	// the library's own means (a prepared message, a pre-encoded frame) or,
 	// when it has none, by keeping the payload for WriteMessage.
@@ -88,9 +91,17 @@ type plainPrepared struct {
 // Conn is what the workloads need of a connection. Reads are called from
 // one goroutine, writes from one other goroutine at a time.
 type Conn interface {
-	// ReadMessage reads the next message with the library's whole-message
-	// call; it may reuse dst (only ours and tcp can) or return a new slice.
-	ReadMessage(dst []byte) (MsgType, []byte, error)
+	// ReadMessage reads the next message with the library's idiomatic
+	// whole-message call, the one its examples use, which returns a new
+	// slice each time: ReadMessage for ours and gorilla, Read for coder,
+	// wsutil.ReadClientData or ReadServerData for gobwas; tcp makes one
+	// slice of the message's size.
+	ReadMessage() (MsgType, []byte, error)
+	// AppendMessage reads the next message into dst's spare capacity with
+	// the library's reusing call, growing it if needed, or returns
+	// ErrUnsupported when the library has none (only ours and tcp have
+	// one).
+	AppendMessage(dst []byte) (MsgType, []byte, error)
 	// WriteMessage writes p as one message with the library's whole-message
 	// call.
 	WriteMessage(typ MsgType, p []byte) error

@@ -51,13 +51,14 @@ func TestFramesRoundTrip(t *testing.T) {
 }
 
 // TestCodecRead checks that every library's server reads the in-memory
-// stream of the codec workload right, with both APIs.
+// stream of the codec workload right, with every read API.
 func TestCodecRead(t *testing.T) {
 	for _, lib := range wsLibraries() {
 		for _, typ := range msgTypes {
-			for _, api := range apis {
+			for _, api := range readAPIs {
 				for _, size := range []int{16, 70 << 10} {
 					t.Run(fmt.Sprintf("%s/%s/%s/%d", lib.Name(), typ, api, size), func(t *testing.T) {
+						skipAPI(t, lib, api)
 						payload := Payload(typ, size)
 						c, err := ReplayServer(lib, ReplayStream(typ, payload))
 						if err != nil {
@@ -68,8 +69,8 @@ func TestCodecRead(t *testing.T) {
 						for i := range 3 {
 							var got []byte
 							var gt MsgType
-							if api == "whole" {
-								gt, got, err = c.ReadMessage(nil)
+							if api != apiStream {
+								gt, got, err = readWhole(c, api, make([]byte, 3, 5))
 							} else {
 								var r interface{ Read([]byte) (int, error) }
 								gt, r, err = c.NextReader()
@@ -101,7 +102,7 @@ func TestCodecRead(t *testing.T) {
 func TestCodecWrite(t *testing.T) {
 	for _, lib := range wsLibraries() {
 		for _, typ := range msgTypes {
-			for _, api := range apis {
+			for _, api := range writeAPIs {
 				t.Run(fmt.Sprintf("%s/%s/%s", lib.Name(), typ, api), func(t *testing.T) {
 					c, sink, err := SinkClient(lib)
 					if err != nil {
@@ -143,63 +144,72 @@ func TestCodecWrite(t *testing.T) {
 }
 
 // TestLoopbackEcho checks every adapter, tcp included, over loopback with
-// the child server: both APIs, both types, a small and a fragmented size.
+// the child server: every read API, both handler patterns, both types, a
+// small and a fragmented size.
 func TestLoopbackEcho(t *testing.T) {
 	ch := child(t)
 	for _, lib := range Libraries() {
-		for _, api := range apis {
-			t.Run(lib.Name()+"/"+api, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				c, err := lib.Dial(ctx, ch.URL(lib.Name(), "mode=echo&api="+api), Options{})
-				if err != nil {
-					t.Fatal(err)
+		for _, api := range readAPIs {
+			for _, handler := range handlerPatterns {
+				t.Run(lib.Name()+"/"+api+"/"+handler, func(t *testing.T) {
+					skipAPI(t, lib, api)
+					testLoopbackEcho(t, ch, lib, api, handler)
+				})
+			}
+		}
+	}
+}
+
+// testLoopbackEcho is one case of TestLoopbackEcho.
+func testLoopbackEcho(t *testing.T, ch *Child, lib Library, api, handler string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := lib.Dial(ctx, ch.URL(lib.Name(), "mode=echo&api="+api+"&handler="+handler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := newSender(c, Text, api, nil)
+	defer s.stop()
+	for _, typ := range msgTypes {
+		for _, size := range []int{10, 100 << 10} {
+			payload := Payload(typ, size)
+			var got []byte
+			var gt MsgType
+			done := make(chan error, 1)
+			go func() {
+				if api != apiStream {
+					done <- c.WriteMessage(typ, payload)
+				} else {
+					done <- writeStream(c, typ, payload, 9000)
 				}
-				defer c.Close()
-				s := newSender(c, Text, api, nil)
-				defer s.stop()
-				for _, typ := range msgTypes {
-					for _, size := range []int{10, 100 << 10} {
-						payload := Payload(typ, size)
-						var got []byte
-						var gt MsgType
-						done := make(chan error, 1)
-						go func() {
-							if api == "whole" {
-								done <- c.WriteMessage(typ, payload)
-							} else {
-								done <- writeStream(c, typ, payload, 9000)
-							}
-						}()
-						if api == "whole" {
-							gt, got, err = c.ReadMessage(nil)
-						} else {
-							var n int
-							buf := make([]byte, 2*size)
-							var r interface{ Read([]byte) (int, error) }
-							gt, r, err = c.NextReader()
-							for err == nil {
-								var k int
-								k, err = r.Read(buf[n:])
-								n += k
-							}
-							if err.Error() == "EOF" {
-								err = nil
-							}
-							got = buf[:n]
-						}
-						if werr := <-done; werr != nil {
-							t.Fatal(werr)
-						}
-						if err != nil {
-							t.Fatal(err)
-						}
-						if gt != typ || !bytes.Equal(got, payload) {
-							t.Fatalf("%s %d: got %v, %d bytes", typ, size, gt, len(got))
-						}
-					}
+			}()
+			if api != apiStream {
+				gt, got, err = readWhole(c, api, nil)
+			} else {
+				var n int
+				buf := make([]byte, 2*size)
+				var r interface{ Read([]byte) (int, error) }
+				gt, r, err = c.NextReader()
+				for err == nil {
+					var k int
+					k, err = r.Read(buf[n:])
+					n += k
 				}
-			})
+				if err.Error() == "EOF" {
+					err = nil
+				}
+				got = buf[:n]
+			}
+			if werr := <-done; werr != nil {
+				t.Fatal(werr)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gt != typ || !bytes.Equal(got, payload) {
+				t.Fatalf("%s %d: got %v, %d bytes", typ, size, gt, len(got))
+			}
 		}
 	}
 }
@@ -228,7 +238,7 @@ func TestLoopbackBroadcast(t *testing.T) {
 				var wg sync.WaitGroup
 				for i, c := range cs {
 					wg.Go(func() {
-						typ, p, err := c.ReadMessage(nil)
+						typ, p, err := c.ReadMessage()
 						if err != nil || typ != Text || !bytes.Equal(p, Payload(Text, 300)) {
 							t.Errorf("round %d, member %d: %v, %v, %d bytes", round, i, err, typ, len(p))
 						}
@@ -250,8 +260,8 @@ func TestLoopbackCompression(t *testing.T) {
 	msgs := JSONPayloads(3, 1<<10)
 	for _, lib := range wsLibraries() {
 		for _, mode := range []Compression{CompressionOff, CompressionNoContext, CompressionContext} {
-			for _, api := range apis {
-				if !lib.Supports(mode) {
+			for _, api := range readAPIs {
+				if !lib.Supports(mode) || api == apiAppend && !lib.Appends() {
 					continue
 				}
 				t.Run(lib.Name()+"/"+mode.String()+"/"+api, func(t *testing.T) {
@@ -291,9 +301,9 @@ func testCompressedEcho(t *testing.T, ch *Child, lib Library, mode Compression, 
 	read0, written0 := wire.read.Load(), wire.written.Load()
 	for _, m := range msgs {
 		var p []byte
-		if api == "whole" {
+		if api != apiStream {
 			if err = c.WriteMessage(Text, m); err == nil {
-				_, p, err = c.ReadMessage(nil)
+				_, p, err = readWhole(c, api, nil)
 			}
 		} else if err = writeStream(c, Text, m, 300); err == nil {
 			var r io.Reader
@@ -331,7 +341,7 @@ func TestChildMeasures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := dialMany(t, ours{}, ch.URL("ours", "mode=echo"), 20, Options{})
+	cs := dialMany(t, ours{}, ch.URL("ours", "mode=echo&handler=return"), 20, Options{})
 	if err := ch.WaitActive(20, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}

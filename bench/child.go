@@ -67,7 +67,9 @@ func (s *server) addActive(d int) {
 }
 
 // serveWS upgrades with the library named in the path and runs the mode of
-// the query: echo (api=whole or stream) or sink (a broadcast member).
+// the query: echo (api=alloc, append or stream; see EchoAPI) or sink (a
+// broadcast member), in the handler pattern of the query (handler=loop or
+// return).
 func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
 	lib := LibraryByName(r.PathValue("lib"))
 	if lib == nil {
@@ -85,40 +87,65 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.addActive(1)
-	// The connection gets a goroutine of its own and the handler returns,
-	// as gorilla's chat example does: net/http then lets go of its
-	// per-connection state (its 4 KiB reader and writer among it), which a
-	// handler that kept running would hold for the connection's life.
-	// Every library is served this same way.
 	mode, api := q.Get("mode"), q.Get("api")
-	go func() {
+	serve := func() {
 		defer s.addActive(-1)
 		defer c.Close()
-		switch {
-		case mode == "sink":
+		if mode == "sink" {
 			s.sink(lib.Name(), c)
-		case api == "stream":
-			EchoStream(c)
-		default:
-			EchoWhole(c)
+		} else {
+			Echo(c, api)
 		}
-	}()
+	}
+	if q.Get("handler") == "return" {
+		// The connection gets a goroutine of its own and the handler
+		// returns, as gorilla's chat example does: net/http then lets go of
+		// its per-connection state (its 4 KiB reader and writer among it).
+		go serve()
+		return
+	}
+	// The read loop runs inside the handler, as gorilla's echo example and
+	// most applications do: net/http's connection goroutine, with its
+	// state, lives as long as the WebSocket.
+	serve()
 }
 
-// EchoWhole sends every message back with the whole-message calls until
-// the connection fails.
-func EchoWhole(c Conn) error {
+// The read APIs of the workloads, as the api= of their names.
+const (
+	apiAlloc  = "alloc"  // ReadMessage: the library's allocating call
+	apiAppend = "append" // AppendMessage into a reused buffer
+	apiStream = "stream" // NextReader and NextWriter
+)
+
+// Echo sends every message back with the calls of api until the connection
+// fails: ReadMessage or AppendMessage then WriteMessage, or the streaming
+// calls (EchoStream).
+func Echo(c Conn, api string) error {
+	if api == apiStream {
+		return EchoStream(c)
+	}
 	var buf []byte
 	for {
-		t, p, err := c.ReadMessage(buf)
+		t, p, err := readWhole(c, api, buf)
 		if err != nil {
 			return err
 		}
 		if err := c.WriteMessage(t, p); err != nil {
 			return err
 		}
-		buf = p[:0]
+		if api == apiAppend {
+			buf = p[:0]
+		}
 	}
+}
+
+// readWhole reads one message with ReadMessage or, for api=append, with
+// AppendMessage into buf's spare capacity.
+func readWhole(c Conn, api string, buf []byte) (MsgType, []byte, error) {
+	if api == apiAppend {
+		return c.AppendMessage(buf[:0])
+	}
+	return c.ReadMessage()
 }
 
 // streamChunk is the caller's buffer size of the streaming workloads.
@@ -184,13 +211,10 @@ func (s *server) sink(lib string, c Conn) {
 		delete(g, c)
 		s.mu.Unlock()
 	}()
-	var buf []byte
 	for {
-		_, p, err := c.ReadMessage(buf)
-		if err != nil {
+		if _, _, err := c.ReadMessage(); err != nil {
 			return
 		}
-		buf = p[:0]
 	}
 }
 
@@ -223,7 +247,7 @@ func (s *server) serveBroadcast(w http.ResponseWriter, r *http.Request) {
 	var members []Conn
 	var buf []byte
 	for {
-		_, p, err := ctl.ReadMessage(buf)
+		_, p, err := ctl.AppendMessage(buf)
 		if err != nil {
 			return
 		}

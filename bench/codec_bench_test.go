@@ -10,17 +10,21 @@ var codecSizes = []int{16, 1 << 10, 64 << 10, 1 << 20}
 
 var (
 	msgTypes = []MsgType{Text, Binary}
-	apis     = []string{"whole", "stream"}
+	// readAPIs are the read calls of the workloads; writes have two, a
+	// whole message (WriteMessage) or a stream (NextWriter).
+	readAPIs  = []string{apiAlloc, apiAppend, apiStream}
+	writeAPIs = []string{"whole", apiStream}
 )
 
 // BenchmarkCodecRead measures the server's read side alone: messages read
 // from an endless in-memory stream of pre-encoded masked frames, with
-// unmasking and (where the library does it) UTF-8 validation, no network.
-// ns/op and allocs/op are per message.
+// unmasking and (where the library does it) UTF-8 validation, no network,
+// with each read API (alloc: ReadMessage; append: AppendMessage into a
+// reused buffer; stream: NextReader). ns/op and allocs/op are per message.
 func BenchmarkCodecRead(b *testing.B) {
 	for _, size := range codecSizes {
 		for _, typ := range msgTypes {
-			for _, api := range apis {
+			for _, api := range readAPIs {
 				for _, lib := range wsLibraries() {
 					name := fmt.Sprintf("size=%s/type=%s/api=%s/lib=%s", sizeName(size), typ, api, lib.Name())
 					b.Run(name, func(b *testing.B) { benchCodecRead(b, lib, typ, api, size) })
@@ -31,6 +35,7 @@ func BenchmarkCodecRead(b *testing.B) {
 }
 
 func benchCodecRead(b *testing.B, lib Library, typ MsgType, api string, size int) {
+	skipAPI(b, lib, api)
 	payload := Payload(typ, size)
 	c, err := ReplayServer(lib, ReplayStream(typ, payload))
 	if err != nil {
@@ -43,16 +48,19 @@ func benchCodecRead(b *testing.B, lib Library, typ MsgType, api string, size int
 	b.SetBytes(int64(size))
 	for b.Loop() {
 		var n int
-		if api == "whole" {
-			_, p, err := c.ReadMessage(buf)
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, buf = len(p), p[:0]
-		} else {
+		if api == apiStream {
 			_, n, err = readStream(c, chunk)
 			if err != nil {
 				b.Fatal(err)
+			}
+		} else {
+			_, p, err := readWhole(c, api, buf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n = len(p)
+			if api == apiAppend {
+				buf = p[:0]
 			}
 		}
 		if n != size {
@@ -67,7 +75,7 @@ func benchCodecRead(b *testing.B, lib Library, typ MsgType, api string, size int
 func BenchmarkCodecWrite(b *testing.B) {
 	for _, size := range codecSizes {
 		for _, typ := range msgTypes {
-			for _, api := range apis {
+			for _, api := range writeAPIs {
 				for _, lib := range wsLibraries() {
 					name := fmt.Sprintf("size=%s/type=%s/api=%s/lib=%s", sizeName(size), typ, api, lib.Name())
 					b.Run(name, func(b *testing.B) { benchCodecWrite(b, lib, typ, api, size) })

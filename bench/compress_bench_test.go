@@ -11,27 +11,32 @@ import (
 // BenchmarkCompress measures echo of 1 KiB JSON-like text messages with
 // permessage-deflate (RFC 7692), without and with context takeover, over
 // 10 connections at once (one connection alone would measure the
-// scheduler). ns/op is per round trip of all connections together;
+// scheduler), both sides reading with the api of the name, the server's
+// read loops inside its HTTP handler. ns/op is per round trip of all
+// connections together;
 // srv-cpu-ns/op the server's CPU time per round trip. Memory per
 // connection is BenchmarkCompressMem's. A library that cannot negotiate the
 // mode is skipped.
 func BenchmarkCompress(b *testing.B) {
 	ch := child(b)
 	const conns, size = 10, 1 << 10
-	for _, mode := range []Compression{CompressionNoContext, CompressionContext} {
-		for _, lib := range wsLibraries() {
-			name := fmt.Sprintf("comp=%s/conns=%d/size=%s/lib=%s", mode, conns, sizeName(size), lib.Name())
-			b.Run(name, func(b *testing.B) { benchCompress(b, ch, lib, mode, conns, size) })
+	for _, api := range []string{apiAlloc, apiAppend} {
+		for _, mode := range []Compression{CompressionNoContext, CompressionContext} {
+			for _, lib := range wsLibraries() {
+				name := fmt.Sprintf("comp=%s/conns=%d/size=%s/api=%s/lib=%s", mode, conns, sizeName(size), api, lib.Name())
+				b.Run(name, func(b *testing.B) { benchCompress(b, ch, lib, mode, api, conns, size) })
+			}
 		}
 	}
 }
 
-func benchCompress(b *testing.B, ch *Child, lib Library, mode Compression, n, size int) {
+func benchCompress(b *testing.B, ch *Child, lib Library, mode Compression, api string, n, size int) {
 	if !lib.Supports(mode) {
 		b.Skipf("%s does not offer %s", lib.Name(), mode)
 	}
+	skipAPI(b, lib, api)
 	settle(b, ch)
-	cs := dialMany(b, lib, ch.URL(lib.Name(), "mode=echo&api=whole&comp="+mode.String()), n, Options{Compression: mode})
+	cs := dialMany(b, lib, ch.URL(lib.Name(), "mode=echo&api="+api+"&comp="+mode.String()), n, Options{Compression: mode})
 	defer closeAll(cs)
 	msgs := JSONPayloads(64, size)
 	var next atomic.Int64
@@ -52,7 +57,7 @@ func benchCompress(b *testing.B, ch *Child, lib Library, mode Compression, n, si
 						failed.CompareAndSwap(nil, &err)
 						return
 					}
-					_, p, err := c.ReadMessage(buf)
+					_, p, err := readWhole(c, api, buf)
 					if err == nil && string(p) != string(m) {
 						err = fmt.Errorf("echo differs from the message sent")
 					}
@@ -89,9 +94,9 @@ func compressConns() int { return envCount("BENCH_COMPRESS_CONNS", 1000) }
 // has been used: it opens the connections, each client sends one 1 KiB
 // JSON-like text message and reads its echo, and then it reports per
 // connection the live heap plus stacks of the server process (srv-B/conn,
-// its echo goroutine blocked reading the next message) and of this, the
-// client process (cli-B/conn, no goroutine per connection), after garbage
-// collection. With context takeover this includes the history each
+// its echo loop blocked in ReadMessage inside the HTTP handler, or on a
+// goroutine of its own for handler=return) and of this, the client process
+// (cli-B/conn, no goroutine per connection), after garbage collection. With context takeover this includes the history each
 // direction keeps (RFC 7692 §7.2.1); comp=off is the same without
 // compression, for reference. ns/op is the time to open them all and
 // means little. It runs once whatever b.N.
@@ -99,15 +104,17 @@ func BenchmarkCompressMem(b *testing.B) {
 	ch := child(b)
 	n := compressConns()
 	const size = 1 << 10
-	for _, mode := range []Compression{CompressionOff, CompressionNoContext, CompressionContext} {
-		for _, lib := range wsLibraries() {
-			name := fmt.Sprintf("comp=%s/conns=%d/size=%s/lib=%s", mode, n, sizeName(size), lib.Name())
-			b.Run(name, func(b *testing.B) { benchCompressMem(b, ch, lib, mode, n, size) })
+	for _, handler := range handlerPatterns {
+		for _, mode := range []Compression{CompressionOff, CompressionNoContext, CompressionContext} {
+			for _, lib := range wsLibraries() {
+				name := fmt.Sprintf("handler=%s/comp=%s/conns=%d/size=%s/lib=%s", handler, mode, n, sizeName(size), lib.Name())
+				b.Run(name, func(b *testing.B) { benchCompressMem(b, ch, lib, handler, mode, n, size) })
+			}
 		}
 	}
 }
 
-func benchCompressMem(b *testing.B, ch *Child, lib Library, mode Compression, n, size int) {
+func benchCompressMem(b *testing.B, ch *Child, lib Library, handler string, mode Compression, n, size int) {
 	if !lib.Supports(mode) {
 		b.Skipf("%s does not offer %s", lib.Name(), mode)
 	}
@@ -118,7 +125,7 @@ func benchCompressMem(b *testing.B, ch *Child, lib Library, mode Compression, n,
 	}
 	cli0, _ := clientMem()
 	start := time.Now()
-	cs := exchangeMany(b, lib, ch.URL(lib.Name(), "mode=echo&api=whole&comp="+mode.String()), n, mode, JSONPayloads(16, size))
+	cs := exchangeMany(b, lib, ch.URL(lib.Name(), "mode=echo&api=alloc&handler="+handler+"&comp="+mode.String()), n, mode, JSONPayloads(16, size))
 	defer closeAll(cs)
 	if err := ch.WaitActive(n, 2*time.Minute); err != nil {
 		b.Fatal(err)
@@ -145,7 +152,7 @@ func exchangeMany(tb testing.TB, lib Library, url string, n int, mode Compressio
 		if err := c.WriteMessage(Text, m); err != nil {
 			return err
 		}
-		if _, p, err := c.ReadMessage(nil); err != nil || string(p) != string(m) {
+		if _, p, err := c.ReadMessage(); err != nil || string(p) != string(m) {
 			return fmt.Errorf("echo: %v, %d bytes", err, len(p))
 		}
 		return nil

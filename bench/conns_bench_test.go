@@ -9,20 +9,25 @@ import (
 
 // BenchmarkConns measures 100 connections echoing 1 KiB binary messages
 // at once, each client sending its next message when the last one came
-// back. ns/op is per round trip of all connections together;
-// srv-cpu-ns/op is the server's CPU time per round trip.
+// back, both sides reading with the api of the name (alloc: ReadMessage;
+// append: AppendMessage), the server's read loops inside its HTTP handler.
+// ns/op is per round trip of all connections together; srv-cpu-ns/op is
+// the server's CPU time per round trip.
 func BenchmarkConns(b *testing.B) {
 	ch := child(b)
 	const conns, size = 100, 1 << 10
-	for _, lib := range Libraries() {
-		name := fmt.Sprintf("conns=%d/size=%s/lib=%s", conns, sizeName(size), lib.Name())
-		b.Run(name, func(b *testing.B) { benchConns(b, ch, lib, conns, size) })
+	for _, api := range []string{apiAlloc, apiAppend} {
+		for _, lib := range Libraries() {
+			name := fmt.Sprintf("conns=%d/size=%s/api=%s/lib=%s", conns, sizeName(size), api, lib.Name())
+			b.Run(name, func(b *testing.B) { benchConns(b, ch, lib, api, conns, size) })
+		}
 	}
 }
 
-func benchConns(b *testing.B, ch *Child, lib Library, n, size int) {
+func benchConns(b *testing.B, ch *Child, lib Library, api string, n, size int) {
+	skipAPI(b, lib, api)
 	settle(b, ch)
-	cs := dialMany(b, lib, ch.URL(lib.Name(), "mode=echo&api=whole"), n, Options{})
+	cs := dialMany(b, lib, ch.URL(lib.Name(), "mode=echo&api="+api), n, Options{})
 	defer closeAll(cs)
 	payload := Payload(Binary, size)
 	var next atomic.Int64
@@ -38,7 +43,7 @@ func benchConns(b *testing.B, ch *Child, lib Library, n, size int) {
 						failed.CompareAndSwap(nil, &err)
 						return
 					}
-					_, p, err := c.ReadMessage(buf)
+					_, p, err := readWhole(c, api, buf)
 					if err == nil && len(p) != size {
 						err = fmt.Errorf("echo of %d bytes, want %d", len(p), size)
 					}

@@ -17,6 +17,8 @@ type coderConn struct{ c *websocket.Conn }
 
 func (coderLib) Name() string { return "coder" }
 
+func (coderLib) Appends() bool { return false }
+
 func (coderLib) Supports(Compression) bool { return true }
 
 func coderMode(c Compression) websocket.CompressionMode {
@@ -79,9 +81,14 @@ func fromCoder(t websocket.MessageType) MsgType {
 	return Binary
 }
 
-func (c coderConn) ReadMessage([]byte) (MsgType, []byte, error) {
+func (c coderConn) ReadMessage() (MsgType, []byte, error) {
 	t, p, err := c.c.Read(context.Background())
 	return fromCoder(t), p, err
+}
+
+// AppendMessage: coder has no whole-message read into a given buffer.
+func (coderConn) AppendMessage([]byte) (MsgType, []byte, error) {
+	return 0, nil, ErrUnsupported
 }
 
 func (c coderConn) WriteMessage(t MsgType, p []byte) error {

@@ -46,6 +46,8 @@ func init() {
 
 func (gobwasLib) Name() string { return "gobwas" }
 
+func (gobwasLib) Appends() bool { return false }
+
 func (gobwasLib) Supports(c Compression) bool { return c != CompressionContext }
 
 // newGobwasConn wraps an upgraded connection; fl is nil when
@@ -135,12 +137,24 @@ func fromGobwas(op ws.OpCode) MsgType {
 	return Binary
 }
 
-func (c *gobwasConn) ReadMessage([]byte) (MsgType, []byte, error) {
+func (c *gobwasConn) ReadMessage() (MsgType, []byte, error) {
 	if c.fl != nil {
 		return c.readInflated()
 	}
-	p, op, err := wsutil.ReadData(&c.rw, c.state)
+	var p []byte
+	var op ws.OpCode
+	var err error
+	if c.state.ServerSide() {
+		p, op, err = wsutil.ReadClientData(&c.rw)
+	} else {
+		p, op, err = wsutil.ReadServerData(&c.rw)
+	}
 	return fromGobwas(op), p, err
+}
+
+// AppendMessage: wsutil has no whole-message read into a given buffer.
+func (*gobwasConn) AppendMessage([]byte) (MsgType, []byte, error) {
+	return 0, nil, ErrUnsupported
 }
 
 func (c *gobwasConn) WriteMessage(t MsgType, p []byte) error {

@@ -16,6 +16,8 @@ type gorillaConn struct{ c *websocket.Conn }
 
 func (gorillaLib) Name() string { return "gorilla" }
 
+func (gorillaLib) Appends() bool { return false }
+
 func (gorillaLib) Supports(c Compression) bool { return c != CompressionContext }
 
 func (gorillaLib) Upgrade(w http.ResponseWriter, r *http.Request, o Options) (Conn, error) {
@@ -69,9 +71,14 @@ func fromGorilla(t int) MsgType {
 	return Binary
 }
 
-func (c gorillaConn) ReadMessage([]byte) (MsgType, []byte, error) {
+func (c gorillaConn) ReadMessage() (MsgType, []byte, error) {
 	t, p, err := c.c.ReadMessage()
 	return fromGorilla(t), p, err
+}
+
+// AppendMessage: gorilla has no whole-message read into a given buffer.
+func (gorillaConn) AppendMessage([]byte) (MsgType, []byte, error) {
+	return 0, nil, ErrUnsupported
 }
 
 func (c gorillaConn) WriteMessage(t MsgType, p []byte) error {

@@ -8,9 +8,9 @@ import (
 	"github.com/rfc6455/websocket"
 )
 
-// ours adapts this module's library. Its whole-message read is
-// AppendMessage into the caller's buffer, the call meant for reuse;
-// broadcasts use its PreparedMessage; compression is CompressionOptions
+// ours adapts this module's library: ReadMessage is its allocating
+// whole-message read, AppendMessage the one that reuses the caller's
+// buffer; broadcasts use its PreparedMessage; compression is CompressionOptions
 // with the library's defaults (level 1, messages of 128 bytes and more).
 type ours struct{}
 
@@ -18,6 +18,8 @@ type ours struct{}
 type oursConn struct{ c *websocket.Conn }
 
 func (ours) Name() string { return "ours" }
+
+func (ours) Appends() bool { return true }
 
 func (ours) Supports(Compression) bool { return true }
 
@@ -77,8 +79,13 @@ func fromOurs(t websocket.MessageType) MsgType {
 	return Binary
 }
 
-func (c oursConn) ReadMessage(dst []byte) (MsgType, []byte, error) {
-	t, p, err := c.c.AppendMessage(dst[:0])
+func (c oursConn) ReadMessage() (MsgType, []byte, error) {
+	t, p, err := c.c.ReadMessage()
+	return fromOurs(t), p, err
+}
+
+func (c oursConn) AppendMessage(dst []byte) (MsgType, []byte, error) {
+	t, p, err := c.c.AppendMessage(dst)
 	return fromOurs(t), p, err
 }
 

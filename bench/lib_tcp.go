@@ -39,6 +39,8 @@ var errTCPFraming = errors.New("bench: tcp: bad chunk header")
 
 func (tcpLib) Name() string { return "tcp" }
 
+func (tcpLib) Appends() bool { return true }
+
 func (tcpLib) Supports(c Compression) bool { return c == CompressionOff }
 
 func (tcpLib) Upgrade(w http.ResponseWriter, r *http.Request, o Options) (Conn, error) {
@@ -140,8 +142,13 @@ func (c *tcpConn) writeChunk(t MsgType, p []byte, final bool) error {
 	return err
 }
 
-func (c *tcpConn) ReadMessage(dst []byte) (MsgType, []byte, error) {
-	dst = dst[:0]
+// ReadMessage allocates what an ideal allocating read would: one slice
+// of the message's size (a message of one chunk, as WriteMessage sends).
+func (c *tcpConn) ReadMessage() (MsgType, []byte, error) {
+	return c.AppendMessage(nil)
+}
+
+func (c *tcpConn) AppendMessage(dst []byte) (MsgType, []byte, error) {
 	var typ MsgType
 	for {
 		t, n, final, err := c.readChunk()
