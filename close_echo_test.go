@@ -11,7 +11,7 @@ func TestCloseEchoesReason(t *testing.T) {
 	for _, side := range []string{"server", "client"} {
 		t.Run(side, func(t *testing.T) {
 			c, peer := sideWithRawPeer(t, side, nil)
-			peer.writeFrame(true, OpClose, closePayload(4001, "bye ✓"))
+			peer.writeFrame(true, opClose, closePayload(4001, "bye ✓"))
 			if _, _, err := c.ReadMessage(); CloseStatus(err) != 4001 {
 				t.Fatalf("read: %v, want close 4001", err)
 			}
@@ -29,7 +29,7 @@ func TestCloseHandlerAnswersDifferently(t *testing.T) {
 	c.SetCloseHandler(func(code StatusCode, text string) error {
 		return c.WriteControl(CloseMessage, FormatCloseMessage(StatusNormalClosure, "see you"), time.Now().Add(testTimeout))
 	})
-	peer.writeFrame(true, OpClose, closePayload(4001, "bye"))
+	peer.writeFrame(true, opClose, closePayload(4001, "bye"))
 	if _, _, err := c.ReadMessage(); CloseStatus(err) != 4001 {
 		t.Fatalf("read: %v, want close 4001", err)
 	}
