@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Defaults for the settings of connConfig left at zero.
+// Defaults for the settings an Upgrader, a Dialer or a Conn leaves at zero.
 const (
 	// DefaultReadLimit is the largest message, in bytes, a Conn accepts
 	// unless SetReadLimit says otherwise. A larger message fails the

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
-	"golang.org/x/net/http2"
 )
 
 // Dialer opens WebSocket connections: the client side of the opening
@@ -104,11 +103,17 @@ type Dialer struct {
 	// HTTP2Transport, when set, carries the WebSockets this Dialer opens
 	// over HTTP/2: they share its pooled connections with each other and
 	// with the requests made through it (by an http.Client whose Transport
-	// it is, say). Its own settings then dial and secure those connections;
+	// it is, say). It must send an extended CONNECT (RFC 8441 §4: method
+	// CONNECT and the ":protocol" pseudo-header, given as that field of
+	// Request.Header) as an HTTP/2 request, as golang.org/x/net/http2's
+	// transport does; net/http's Transport of Go 1.26 refuses the field.
+	// Its own settings then dial and secure those connections;
 	// NetDialContext, NetDialTLSContext, TLSClientConfig and Proxy serve
-	// only the HTTP/1.1 dials. Nil means that each WebSocket over HTTP/2
-	// gets a connection of its own, closed with it.
-	HTTP2Transport *http2.Transport
+	// only the HTTP/1.1 dials. In HTTP2Auto, a round trip that fails
+	// without an answer is retried over HTTP/1.1 on a connection of the
+	// Dialer's own. Nil means that each WebSocket over HTTP/2 gets a
+	// connection of its own, closed with it.
+	HTTP2Transport http.RoundTripper
 }
 
 // DefaultDialer is the Dialer used by Dial: it takes the proxy from the

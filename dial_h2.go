@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -109,9 +108,11 @@ func (d *Dialer) handshakeHTTP2(ctx context.Context, conn net.Conn, req *http.Re
 	// DisableCompression keeps Accept-Encoding out of the request;
 	// AllowHTTP permits the prior-knowledge h2c of ws:// URLs; the answer's
 	// header fields are bounded as over HTTP/1.1. The connection is closed
-	// when the stream ends (release below).
-	t := &http2.Transport{DisableCompression: true, AllowHTTP: true, MaxHeaderListSize: maxResponseHeaderBytes}
-	cc, err := t.NewClientConn(sniffer)
+	// when the stream ends (release below). x/net's client is deprecated,
+	// but net/http's of Go 1.26 cannot send an extended CONNECT: its
+	// ClientConn.RoundTrip refuses the ":protocol" field (RFC 8441 §4).
+	//lint:ignore SA1019 net/http of Go 1.26 refuses the :protocol field of an extended CONNECT.
+	cc, err := (&http2.Transport{DisableCompression: true, AllowHTTP: true, MaxHeaderListSize: maxResponseHeaderBytes}).NewClientConn(sniffer)
 	if err != nil {
 		return connConfig{}, nil, dialError(ctx, req.URL, fmt.Errorf("starting HTTP/2: %w", err))
 	}
@@ -141,8 +142,11 @@ func (d *Dialer) useHTTP2Transport(target *url.URL) bool {
 }
 
 // dialViaTransport opens the WebSocket on a stream of HTTP2Transport. In
-// HTTP2Auto it falls back to HTTP/1.1 when the transport reports that the
-// server does not speak HTTP/2 or does not allow extended CONNECT.
+// HTTP2Auto, a round trip that failed without an answer (the server does
+// not speak HTTP/2, does not allow extended CONNECT, or the transport
+// cannot send one) is retried over HTTP/1.1. Transports do not export
+// why: telling these cases from a network error would mean matching
+// their error texts, and a network error fails the second dial too.
 func (d *Dialer) dialViaTransport(ctx context.Context, req *http.Request, offered []string, urlStr string, header http.Header) (connConfig, *http.Response, error) {
 	var mu sync.Mutex
 	var local, remote net.Addr
@@ -157,20 +161,14 @@ func (d *Dialer) dialViaTransport(ctx context.Context, req *http.Request, offere
 		return local, remote
 	}
 	cfg, resp, err := d.extendedConnect(httptrace.WithClientTrace(ctx, trace), d.HTTP2Transport, req, offered, addrs, nil)
-	if err != nil && d.HTTP2 == HTTP2Auto && transportCannotConnect(err) {
-		return d.withHTTP2(HTTP2Never).dial(ctx, urlStr, header)
+	if err == nil || resp != nil || d.HTTP2 != HTTP2Auto || ctx.Err() != nil {
+		return cfg, resp, err
 	}
-	return cfg, resp, err
-}
-
-// transportCannotConnect reports whether err, from an x/net HTTP/2
-// Transport, means that the server does not speak HTTP/2 or does not allow
-// extended CONNECT, so that the request was never sent. The transport
-// exports neither error; their texts are those of x/net v0.62.0.
-func transportCannotConnect(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "extended connect not supported by peer") ||
-		strings.Contains(s, "unexpected ALPN protocol")
+	cfg, resp, err1 := d.withHTTP2(HTTP2Never).dial(ctx, urlStr, header)
+	if err1 != nil {
+		return cfg, resp, errors.Join(err1, fmt.Errorf("websocket: before it, over HTTP/2: %w", err))
+	}
+	return cfg, resp, nil
 }
 
 // extendedConnect sends the extended CONNECT of RFC 8441 §5 for req through

@@ -14,7 +14,7 @@ var (
 	ErrInvalidPayload = errors.New("websocket: invalid payload data")
 	// ErrInvalidUTF8 is wrapped when a text message or close reason is not
 	// valid UTF-8 (close code 1007). It wraps ErrInvalidPayload.
-	ErrInvalidUTF8 error = &categoryError{"websocket: invalid UTF-8", ErrInvalidPayload}
+	ErrInvalidUTF8 = newCategory("websocket: invalid UTF-8", ErrInvalidPayload)
 	// ErrReadLimit is wrapped when a message is larger than the read limit,
 	// before or after decompression (close code 1009).
 	ErrReadLimit = errors.New("websocket: read limit exceeded")
@@ -25,6 +25,9 @@ type categoryError struct {
 	msg    string
 	parent error
 }
+
+// newCategory returns a sentinel with the text msg that is also parent.
+func newCategory(msg string, parent error) error { return &categoryError{msg, parent} }
 
 func (e *categoryError) Error() string { return e.msg }
 func (e *categoryError) Unwrap() error { return e.parent }
