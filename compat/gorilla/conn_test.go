@@ -355,6 +355,7 @@ func TestJSON(t *testing.T) {
 
 func TestPreparedMessage(t *testing.T) {
 	url, ch := serve(t, &Upgrader{EnableCompression: true})
+	var pm *PreparedMessage
 	pm, err := NewPreparedMessage(TextMessage, []byte(strings.Repeat("broadcast ", 100)))
 	require.NoError(t, err)
 	_, err = NewPreparedMessage(42, nil)
