@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # run.sh runs the Autobahn|Testsuite against this library: the fuzzing client
 # drives autobahn/server (agents rfc6455-message, rfc6455-stream,
-# rfc6455-plain), then the fuzzing server is driven by autobahn/client (agents
-# rfc6455-client with compression, rfc6455-client-plain without). The
-# reporter then fails on every case that is not OK.
+# rfc6455-plain) and autobahn/compatserver, the same written against
+# compat/gorilla (agents rfc6455-compat-*), then the fuzzing server is driven
+# by autobahn/client (agents rfc6455-client with compression,
+# rfc6455-client-plain without) and autobahn/compatclient (agents
+# rfc6455-compat-client, rfc6455-compat-client-plain). The reporter then
+# fails on every case that is not OK.
 #
 # Usage: autobahn/run.sh [all|server|client]   (default all)
 #
@@ -68,7 +71,8 @@ wait_port() {
 	return 1
 }
 
-(cd .. && go build -o "$bin/server" ./autobahn/server && go build -o "$bin/client" ./autobahn/client)
+(cd .. && go build -o "$bin/server" ./autobahn/server && go build -o "$bin/client" ./autobahn/client &&
+	go build -o "$bin/compatserver" ./autobahn/compatserver && go build -o "$bin/compatclient" ./autobahn/compatclient)
 mkdir -p reports
 dirs=()
 
@@ -79,9 +83,13 @@ if [ "$mode" != client ]; then
 	server=$!
 	pids+=("$server")
 	wait_port
+	"$bin/compatserver" -addr "127.0.0.1:$((port + 1))" &
+	compatserver=$!
+	pids+=("$compatserver")
+	port=$((port + 1)) wait_port
 	wstest_run fuzzingclient fuzzingclient.json
-	kill "$server"
-	wait "$server" 2>/dev/null || true
+	kill "$server" "$compatserver"
+	wait "$server" "$compatserver" 2>/dev/null || true
 	dirs+=(reports/servers)
 fi
 
@@ -94,6 +102,8 @@ if [ "$mode" != server ]; then
 	wait_port
 	"$bin/client" -url "ws://127.0.0.1:$port" -agent rfc6455-client -compress=true
 	"$bin/client" -url "ws://127.0.0.1:$port" -agent rfc6455-client-plain -compress=false
+	"$bin/compatclient" -url "ws://127.0.0.1:$port" -agent rfc6455-compat-client -compress=true
+	"$bin/compatclient" -url "ws://127.0.0.1:$port" -agent rfc6455-compat-client-plain -compress=false
 	kill "$fuzzer" 2>/dev/null || true
 	docker stop "$container" >/dev/null 2>&1 || true
 	wait "$fuzzer" 2>/dev/null || true

@@ -21,19 +21,39 @@ const (
 	serverMessage side = iota // our server, echoing with ReadMessage/WriteMessage
 	serverStream              // our server, echoing with NextReader/NextWriter
 	clientMessage             // our client, echoing with ReadMessage/WriteMessage
+	// The same three through the gorilla-compatible API (compat/gorilla),
+	// as autobahn/compatserver and autobahn/compatclient use it.
+	compatServerMessage
+	compatServerStream
+	compatClientMessage
 )
 
-var allSides = []side{serverMessage, serverStream, clientMessage}
+var allSides = []side{serverMessage, serverStream, clientMessage, compatServerMessage, compatServerStream, compatClientMessage}
 
 func (s side) String() string {
-	switch s {
+	name := "client"
+	switch s.native() {
 	case serverMessage:
-		return "server"
+		name = "server"
 	case serverStream:
-		return "server-stream"
-	default:
-		return "client"
+		name = "server-stream"
 	}
+	if s.compat() {
+		return "compat-" + name
+	}
+	return name
+}
+
+// compat reports whether s runs through the gorilla-compatible API.
+func (s side) compat() bool { return s >= compatServerMessage }
+
+// native returns the side of the native API that s mirrors: a row runs on
+// a compat side wherever it runs on its native twin.
+func (s side) native() side {
+	if s.compat() {
+		return s - compatServerMessage
+	}
+	return s
 }
 
 // ourLimit is our endpoints' read limit unless a row sets its own: section 9
@@ -60,7 +80,7 @@ func connect(t testing.TB, r row, s side, deadline time.Time) (*peer, <-chan err
 		limit = ourLimit
 	}
 	result := make(chan error, 1)
-	if s == clientMessage {
+	if s.native() == clientMessage {
 		ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 		if err != nil {
 			return nil, nil, err
@@ -71,7 +91,12 @@ func connect(t testing.TB, r row, s side, deadline time.Time) (*peer, <-chan err
 		d := &websocket.Dialer{ReadLimit: limit}
 		configureClientCompression(d, r)
 		go func() {
-			c, _, err := d.Dial(ctx, "ws://"+ln.Addr().String()+"/", nil)
+			url := "ws://" + ln.Addr().String() + "/"
+			if s.compat() {
+				result <- compatDialEcho(ctx, url, r, limit)
+				return
+			}
+			c, _, err := d.Dial(ctx, url, nil)
 			if err != nil {
 				result <- fmt.Errorf("our Dial: %w", err)
 				return
@@ -102,6 +127,10 @@ func connect(t testing.TB, r row, s side, deadline time.Time) (*peer, <-chan err
 	up := &websocket.Upgrader{ReadLimit: limit}
 	configureServerCompression(up, r)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if s.compat() {
+			result <- compatUpgradeEcho(w, req, r, limit, s == compatServerStream)
+			return
+		}
 		c, err := up.Upgrade(w, req, nil)
 		if err != nil {
 			result <- fmt.Errorf("our Upgrade: %w", err)
@@ -162,13 +191,13 @@ func failedWith(code int) ourResult { return ourResult{kind: resFailed, code: co
 func abnormal() ourResult           { return ourResult{kind: resAbnormal, code: 1006} }
 
 // closeCodeOf returns the code of the *websocket.CloseError in err's
-// chain, or -1.
+// chain, or of the compat package's, or -1.
 func closeCodeOf(err error) int {
 	var ce *websocket.CloseError
 	if errors.As(err, &ce) {
 		return int(ce.Code)
 	}
-	return -1
+	return compatCloseCodeOf(err)
 }
 
 // check compares the error our side's read returned with the expectation.

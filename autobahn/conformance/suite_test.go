@@ -65,7 +65,7 @@ func (r row) answer(offer string) (string, error) {
 	return r.pmd.answer(offer)
 }
 
-func (r row) runsOn(s side) bool { return r.sides == nil || slices.Contains(r.sides, s) }
+func (r row) runsOn(s side) bool { return r.sides == nil || slices.Contains(r.sides, s.native()) }
 
 // section is one group of rows, named like Autobahn's sections.
 type section struct {
@@ -169,10 +169,19 @@ func TestRowCount(t *testing.T) {
 			}
 		}
 		total += len(sec.rows)
-		t.Logf("section %-18s %3d rows: server %3d, server-stream %3d, client %3d", sec.name, len(sec.rows), counts[0], counts[1], counts[2])
+		var perSide strings.Builder
+		for i, s := range allSides {
+			fmt.Fprintf(&perSide, ", %s %3d", s, counts[i])
+		}
+		t.Logf("section %-18s %3d rows%s", sec.name, len(sec.rows), perSide.String())
 		for i, n := range counts {
 			if n == 0 {
 				t.Errorf("section %s has no row on side %v", sec.name, allSides[i])
+			}
+		}
+		for i, s := range allSides {
+			if s.compat() && counts[i] != counts[s.native()] {
+				t.Errorf("section %s: %d rows on %v, %d on %v: the compat side skips rows", sec.name, counts[i], s, counts[s.native()], s.native())
 			}
 		}
 	}

@@ -252,3 +252,47 @@ func expr(fset *token.FileSet, e ast.Expr) string {
 	}
 	return strings.ReplaceAll(b.String(), "interface{}", "any")
 }
+
+// TestEveryNameIsExercised checks that each name of the golden list
+// appears in this package's tests other than the API test: every constant,
+// variable, function, type, method and struct field.
+func TestEveryNameIsExercised(t *testing.T) {
+	want, err := os.ReadFile(goldenAPI)
+	require.NoError(t, err)
+	used := map[string]bool{}
+	fset := token.NewFileSet()
+	tests, err := filepath.Glob("*_test.go")
+	require.NoError(t, err)
+	for _, name := range tests {
+		if name == "api_test.go" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				used[id.Name] = true
+			}
+			return true
+		})
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+		name := exercisedName(line)
+		assert.True(t, used[name], "no test uses %s (from %q)", name, line)
+	}
+}
+
+// exercisedName returns the name a golden line declares: a method's or a
+// field's own name, not its type's.
+func exercisedName(line string) string {
+	f := strings.Fields(line)
+	switch {
+	case strings.HasPrefix(line, "func ("):
+		return strings.SplitN(f[2], "(", 2)[0]
+	case strings.Contains(line, " struct field "), strings.Contains(line, " interface method "):
+		return strings.SplitN(f[4], "(", 2)[0]
+	case f[0] == "func":
+		return strings.SplitN(f[1], "(", 2)[0]
+	}
+	return f[1]
+}

@@ -50,6 +50,12 @@ type Conn struct {
 	// closeSent is set once a close frame went out, so that later writes
 	// return ErrCloseSent rather than the parent's ErrClosed.
 	closeSent atomic.Bool
+	// ended is set once a read found the connection over after a close
+	// frame went out (the peer's close answered, or a violation failed
+	// it): the parent is then closing the transport without loss, and
+	// Close lets it.
+	ended  atomic.Bool
+	closed atomic.Bool // Close was called
 
 	mu           sync.Mutex // guards the handlers and writer
 	closeHandler func(code int, text string) error
@@ -80,15 +86,18 @@ func (c *Conn) readErr(err error) error {
 			}
 		} else {
 			c.closeSent.Store(true)
+			c.ended.Store(true)
 		}
 		return &CloseError{Code: int(pe.Code), Text: text}
 	}
 	if errors.Is(err, ws.ErrReadLimit) {
 		c.closeSent.Store(true)
+		c.ended.Store(true)
 		return ErrReadLimit
 	}
 	if errors.Is(err, ws.ErrProtocol) || errors.Is(err, ws.ErrInvalidPayload) {
 		c.closeSent.Store(true)
+		c.ended.Store(true)
 	}
 	return err
 }
@@ -106,7 +115,25 @@ func (c *Conn) writeErr(err error) error {
 // frame, as gorilla's does: send one first with WriteControl to close
 // cleanly. Blocked reads and writes return. Calling it again returns an
 // error.
-func (c *Conn) Close() error { return c.c.CloseNow() }
+//
+// One exception keeps data from being lost: once a read has returned the
+// peer's *CloseError (which the Conn answered) or an error that made the
+// Conn send a close frame, the connection is already closing, and Close
+// lets it finish: the server shuts down its sending half and waits, at
+// most the parent's DefaultCloseTimeout, for the peer to close, reading
+// and dropping what still arrives. Closing at once could make the kernel
+// reset the connection, destroying the last messages and the close frame
+// on their way to the peer.
+func (c *Conn) Close() error {
+	if !c.ended.Load() {
+		return c.c.CloseNow()
+	}
+	if c.closed.Swap(true) {
+		return ws.ErrClosed
+	}
+	c.c.Close()
+	return nil
+}
 
 // Subprotocol returns the subprotocol chosen in the handshake, or "".
 func (c *Conn) Subprotocol() string { return c.c.Subprotocol() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,10 +39,10 @@ type Upgrader struct {
 	// BufferPool.
 	WriteBufferPool BufferPool
 
-	// Subprotocols lists the subprotocols the server speaks. Upgrade picks
-	// the first of the client's Sec-WebSocket-Protocol list that appears
-	// here. When empty, a Sec-WebSocket-Protocol in Upgrade's
-	// responseHeader names the chosen one.
+	// Subprotocols lists the subprotocols the server speaks, in its order
+	// of preference: Upgrade picks the first of them that the client's
+	// Sec-WebSocket-Protocol list holds. When nil, a Sec-WebSocket-Protocol
+	// in Upgrade's responseHeader names the chosen one.
 	Subprotocols []string
 
 	// Error, when set, writes the HTTP answer of a refused request, with
@@ -71,8 +72,8 @@ func handshakeError(err error) error {
 	return err
 }
 
-// upgrader returns the parent's Upgrader for u's settings.
-func (u *Upgrader) upgrader() *ws.Upgrader {
+// upgrader returns the parent's Upgrader for u's settings and request r.
+func (u *Upgrader) upgrader(r *http.Request) *ws.Upgrader {
 	pu := &ws.Upgrader{
 		Subprotocols:    u.Subprotocols,
 		CheckOrigin:     u.CheckOrigin,
@@ -83,6 +84,11 @@ func (u *Upgrader) upgrader() *ws.Upgrader {
 		pu.Error = func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			h(w, r, status, handshakeError(reason))
 		}
+	}
+	// The server's order of preference decides, where the parent package
+	// lets the client's decide: offer the parent only the one chosen.
+	if chosen := selectSubprotocol(u.Subprotocols, Subprotocols(r)); chosen != "" {
+		pu.Subprotocols = []string{chosen}
 	}
 	if u.EnableCompression {
 		pu.Compression = ws.CompressionOptions{Mode: ws.CompressionContextTakeover}
@@ -100,7 +106,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 	if u.HandshakeTimeout > 0 && r.ProtoMajor == 1 {
 		w = deadlineHijacker{w, u.HandshakeTimeout}
 	}
-	c, err := u.upgrader().Upgrade(w, r, responseHeader)
+	c, err := u.upgrader(r).Upgrade(w, r, responseHeader)
 	if err != nil {
 		return nil, handshakeError(err)
 	}
@@ -142,6 +148,16 @@ func Upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header,
 		Error:           func(http.ResponseWriter, *http.Request, int, error) {},
 	}
 	return u.Upgrade(w, r, responseHeader)
+}
+
+// selectSubprotocol returns the first of ours that theirs holds, or "".
+func selectSubprotocol(ours, theirs []string) string {
+	for _, p := range ours {
+		if slices.Contains(theirs, p) {
+			return p
+		}
+	}
+	return ""
 }
 
 // Subprotocols returns the subprotocols the client asked for in r, in its
