@@ -33,12 +33,18 @@ const browserTimeout = 90 * time.Second
 // twoPagesHTML shows the chat page twice, side by side, as two users would,
 // and drives both through their forms as a person would type and click:
 // ann and bo join the room "lobby", each says something, and each page must
-// display the other's line. It posts what each page displayed to /result.
+// display the other's line. A third page, as narrow as a phone (375 px),
+// logs in as cy, joins too, then is disconnected by the server. At each
+// step the driver records what each page shows, judged as a person would:
+// an element counts as seen when it is laid out (offsetParent), has a box
+// of some size and lies, at least in part, inside the page's window. It
+// posts all this to /result.
 const twoPagesHTML = `<!doctype html>
 <meta charset="utf-8">
 <title>two pages</title>
 <iframe id="ann" src="/" width="700" height="400"></iframe>
 <iframe id="bo" src="/" width="700" height="400"></iframe>
+<iframe id="cy" src="/" width="375" height="667"></iframe>
 <script>
 "use strict";
 const pause = () => new Promise((r) => setTimeout(r, 20));
@@ -55,6 +61,30 @@ const loaded = (id) => new Promise((r) => {
   if (f.contentDocument && f.contentDocument.readyState === "complete" && f.contentDocument.getElementById("nick")) r();
   else f.addEventListener("load", () => r(), {once: true});
 });
+// The parts of the page a person looks for, by id.
+const parts = ["login", "nick", "connect", "chat", "room", "join-button", "room-title", "messages", "text", "send", "members"];
+function seen(d, id) {
+  const el = d.getElementById(id);
+  const w = d.defaultView;
+  if (!el || el.offsetParent === null || w.getComputedStyle(el).visibility !== "visible") return false;
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < w.innerWidth && r.top < w.innerHeight;
+}
+// view lists the parts a person sees.
+const view = (id) => parts.filter((p) => seen(doc(id), p)).join(" ");
+// cramped lists what a person cannot use without scrolling: a seen part
+// cut by the window's edges, or a page wider than its window.
+function cramped(id) {
+  const d = doc(id), w = d.defaultView, out = [];
+  for (const p of parts) {
+    if (!seen(d, p)) continue;
+    const r = d.getElementById(p).getBoundingClientRect();
+    if (r.left < 0 || r.top < 0 || r.right > w.innerWidth + 0.5 || r.bottom > w.innerHeight + 0.5)
+      out.push(p + " at " + [r.left, r.top, r.right, r.bottom].map(Math.round).join(",") + " in " + w.innerWidth + "x" + w.innerHeight);
+  }
+  if (d.documentElement.scrollWidth > w.innerWidth) out.push("page " + d.documentElement.scrollWidth + " px wide in a " + w.innerWidth + " px window");
+  return out;
+}
 function lines(d) {
   return [...d.querySelectorAll("#messages li")].map((li) => li.textContent);
 }
@@ -62,10 +92,12 @@ async function login(id, nick, room) {
   const d = doc(id);
   d.getElementById("nick").value = nick;
   d.getElementById("connect").click();
-  await waitFor(nick + "'s welcome", () => !d.getElementById("chat").hidden);
+  await waitFor(nick + "'s welcome", () => d.getElementById("status").textContent === "connected as " + nick);
+  const afterLogin = view(id);
   d.getElementById("room").value = room;
   d.getElementById("join-button").click();
   await waitFor(nick + " joining " + room, () => d.getElementById("room-title").textContent === room);
+  return afterLogin;
 }
 async function say(id, text) {
   const d = doc(id);
@@ -73,8 +105,10 @@ async function say(id, text) {
   d.getElementById("send").click();
 }
 async function main() {
-  await Promise.all([loaded("ann"), loaded("bo")]);
-  await login("ann", "ann", "lobby");
+  await Promise.all([loaded("ann"), loaded("bo"), loaded("cy")]);
+  const views = {beforeLogin: view("ann"), phoneBeforeLogin: view("cy")};
+  const phoneCramped = {beforeLogin: cramped("cy")};
+  views.afterLogin = await login("ann", "ann", "lobby");
   await login("bo", "bo", "lobby");
   const members = (id) => [...doc(id).querySelectorAll("#member-list li")].map((li) => li.textContent).join(",");
   await waitFor("ann to see bo in the member list", () => members("ann") === "ann,bo");
@@ -82,7 +116,23 @@ async function main() {
   const boSaw = await waitFor("bo to display ann's line", () => lines(doc("bo")).find((l) => l.includes("hello from ann")));
   await say("bo", "hi ann, bo here");
   const annSaw = await waitFor("ann to display bo's line", () => lines(doc("ann")).find((l) => l.includes("bo here")));
-  return {annSaw, boSaw, members: members("bo")};
+
+  views.phoneAfterLogin = await login("cy", "cy", "lobby");
+  await waitFor("bo to see cy in the member list", () => members("bo") === "ann,bo,cy");
+  const membersSeen = members("bo");
+  await say("cy", "cy on a phone");
+  const cySaw = await waitFor("cy to display its own line", () => lines(doc("cy")).find((l) => l.includes("on a phone")));
+  views.phoneInRoom = view("cy");
+  phoneCramped.inRoom = cramped("cy");
+  // A request the server cannot parse: it closes the connection with 1008.
+  document.getElementById("cy").contentWindow.eval("ws").send("not a request");
+  const cyStatus = await waitFor("cy to be disconnected", () => {
+    const s = doc("cy").getElementById("status").textContent;
+    return s.startsWith("closed") && s;
+  });
+  views.phoneAfterDisconnect = view("cy");
+  phoneCramped.afterDisconnect = cramped("cy");
+  return {annSaw, boSaw, cySaw, members: membersSeen, views, phoneCramped, cyStatus};
 }
 main().then(
   (r) => fetch("/result", {method: "POST", body: JSON.stringify(r)}),
@@ -90,16 +140,26 @@ main().then(
 </script>
 `
 
-// browserResult is what the two-pages driver posts.
+// browserResult is what the driver page posts.
 type browserResult struct {
 	AnnSaw  string `json:"annSaw"`
 	BoSaw   string `json:"boSaw"`
+	CySaw   string `json:"cySaw"`
 	Members string `json:"members"`
-	Error   string `json:"error"`
+	// Views are the parts of a page seen at each step, by id, in the
+	// driver's order.
+	Views map[string]string `json:"views"`
+	// PhoneCramped lists, at each step, what the phone-width page cuts off.
+	PhoneCramped map[string][]string `json:"phoneCramped"`
+	CyStatus     string              `json:"cyStatus"`
+	Error        string              `json:"error"`
 }
 
 // TestBrowserTwoPagesChat runs the chat page in headless Chromium, twice,
-// and checks that a line typed in one page is displayed by the other.
+// and checks that a line typed in one page is displayed by the other; and,
+// on a third page at phone width too, that a person sees the login form
+// alone before logging in and after a disconnect, and the room alone in
+// between, with nothing cut off at phone width.
 func TestBrowserTwoPagesChat(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv(interopRequiredEnv) == "1" {
@@ -166,8 +226,25 @@ func TestBrowserTwoPagesChat(t *testing.T) {
 	// A line is displayed as the sender's name followed by the text.
 	assert.Equal(t, "annhello from ann", res.BoSaw)
 	assert.Equal(t, "bohi ann, bo here", res.AnnSaw)
-	assert.Equal(t, "ann,bo", res.Members)
-	assert.Equal(t, []string{"ann", "bo"}, s.hub.members("lobby"), "the hub has both pages in the room")
+	assert.Equal(t, "ann,bo,cy", res.Members)
+	assert.Equal(t, "cycy on a phone", res.CySaw)
+
+	const loginForm = "login nick connect"
+	const room = "chat room join-button room-title messages text send members"
+	assert.Equal(t, map[string]string{
+		"beforeLogin":          loginForm,
+		"afterLogin":           room,
+		"phoneBeforeLogin":     loginForm,
+		"phoneAfterLogin":      room,
+		"phoneInRoom":          room,
+		"phoneAfterDisconnect": loginForm,
+	}, res.Views, "what each page shows, step by step")
+	assert.Equal(t, "closed: 1008 malformed request", res.CyStatus, "the page says why it was disconnected")
+	for step, cut := range res.PhoneCramped {
+		assert.Empty(t, cut, "at phone width, %s", step)
+	}
+	assert.Len(t, res.PhoneCramped, 3)
+	assert.Equal(t, []string{"ann", "bo"}, s.hub.members("lobby"), "the hub has the two connected pages in the room")
 }
 
 // cappedBuffer keeps the first max bytes written to it, from any goroutine.

@@ -39,31 +39,67 @@ func dial(ctx context.Context, o options, lines *lineReader, stdout, stderr *pri
 	}
 	stderr.printf("connected to %s%s\n", o.url, note)
 
+	screen := stdout.screen
+	defer screen.hide()
+	screen.show() // before the first message can be printed
 	read := make(chan error, 1)
-	go func() { read <- copyMessages(conn, stdout) }()
+	arrived := make(chan struct{}, 1) // a message was printed
+	go func() { read <- copyMessages(conn, stdout, arrived) }()
 	for {
 		select {
 		case line, ok := <-lines.lines:
 			if !ok {
+				screen.hide()
 				if lines.err != nil {
 					stderr.printf("reading standard input: %v\n", lines.err)
 				}
-				return clientEnded(closeHandshake(conn, websocket.StatusNormalClosure, "", read), true, stderr)
+				return finish(ctx, conn, o.wait, read, arrived, stderr)
 			}
+			screen.taken()
 			if err := sendLine(conn, line, o.binary); err != nil {
 				if errors.Is(err, errNotUTF8) {
 					stderr.printf("%v\n", err)
+					screen.show()
 					continue
 				}
 				conn.CloseNow()
 				return clientEnded(<-read, false, stderr)
 			}
+			screen.show()
 		case err := <-read:
+			screen.hide()
 			return clientEnded(err, false, stderr)
 		case <-ctx.Done():
+			screen.hide()
 			return clientEnded(closeHandshake(conn, websocket.StatusGoingAway, "going away", read), true, stderr)
 		}
 	}
+}
+
+// finish ends a session whose standard input has ended. Replies to the last
+// lines may still be on their way (a server answers after it has read them,
+// and many stop sending once they see a close frame), so it keeps printing
+// messages until the server has been quiet for wait, then closes with 1000.
+// The server may close first; a signal closes with 1001.
+func finish(ctx context.Context, conn *websocket.Conn, wait time.Duration, read <-chan error, arrived <-chan struct{}, stderr *printer) error {
+	if wait > 0 {
+		quiet := time.NewTimer(wait)
+		defer quiet.Stop()
+	waiting:
+		for {
+			select {
+			case <-arrived:
+				quiet.Reset(wait)
+			case <-quiet.C:
+				break waiting
+			case err := <-read:
+				return clientEnded(err, false, stderr)
+			case <-ctx.Done():
+				return clientEnded(closeHandshake(conn, websocket.StatusGoingAway, "going away", read), true, stderr)
+			}
+		}
+	}
+	return clientEnded(closeHandshake(conn, websocket.StatusNormalClosure, "", read), true, stderr)
 }
 
 // closeWait bounds the closing handshake: how long wscat waits for the
@@ -107,8 +143,9 @@ func sendLine(conn *websocket.Conn, line []byte, binary bool) error {
 }
 
 // copyMessages prints every message conn receives until it ends, and
-// returns why it ended.
-func copyMessages(conn *websocket.Conn, out *printer) error {
+// returns why it ended. After each message it signals arrived, if it can
+// without blocking (nil: never).
+func copyMessages(conn *websocket.Conn, out *printer, arrived chan<- struct{}) error {
 	for {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
@@ -117,24 +154,42 @@ func copyMessages(conn *websocket.Conn, out *printer) error {
 		if err := out.print(data); err != nil {
 			return fmt.Errorf("writing standard output: %w", err)
 		}
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
 	}
 }
 
 // clientEnded reports how the connection ended, and returns an error unless
-// it ended with a closing handshake that we began or that the server began
-// with 1000 (normal closure) or 1001 (going away).
+// it ended with a closing handshake whose code says all went well: 1000
+// (normal closure) or 1001 (going away), whoever began it. A close frame
+// with no code (1005) is accepted only as the answer to ours (weClosed):
+// RFC 6455 §5.5.1 lets the answer leave the code out. Any other code, even
+// one that crossed our own close frame, means the server refused something
+// (a 1008 for a bad request, say), which a script must be able to see.
 func clientEnded(err error, weClosed bool, stderr *printer) error {
 	stderr.printf("%s\n", describeEnd(err))
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) {
-		return fmt.Errorf("connection failed: %w", err)
+		return reported{err}
 	}
-	switch {
-	case weClosed, ce.Code == websocket.StatusNormalClosure, ce.Code == websocket.StatusGoingAway:
+	switch ce.Code {
+	case websocket.StatusNormalClosure, websocket.StatusGoingAway:
 		return nil
+	case websocket.StatusNoStatusReceived:
+		if weClosed {
+			return nil
+		}
 	}
-	return ce
+	return reported{ce}
 }
+
+// reported is an error that has been described on standard error already:
+// it sets the exit status without being printed twice.
+type reported struct{ error }
+
+func (r reported) Unwrap() error { return r.error }
 
 // describeEnd says how a connection ended, from the error its reads
 // returned.

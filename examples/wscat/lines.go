@@ -49,27 +49,100 @@ func (l *lineReader) loop(r io.Reader) {
 // cannot be interrupted; it ends with the process.
 func (l *lineReader) stop() { l.stopOnce.Do(func() { close(l.done) }) }
 
-// printer writes messages to standard output, one per line, from any number
-// of goroutines.
+// printer writes messages, or status lines, from any number of goroutines.
+// On a terminal it shares a screen with the prompt.
 type printer struct {
-	mu sync.Mutex
-	w  io.Writer
+	w      io.Writer
+	mark   string // before each message: "< " on a terminal, so that it stands apart from typed lines
+	screen *screen
+}
+
+// screen is the terminal that standard output and standard error share in
+// an interactive session, and the prompt shown on it while wscat waits for
+// a line. Piped, it has no prompt and does nothing.
+type screen struct {
+	mu      sync.Mutex
+	prompt  string    // "> " on a terminal, "" when piped
+	out     io.Writer // where the prompt goes
+	showing bool      // the prompt is on the last line of the screen
+}
+
+// eraseLine moves to the start of the line and clears it (ANSI CR + EL),
+// so that a message does not land after the prompt.
+const eraseLine = "\r\x1b[K"
+
+// newPrinters returns the printers of messages (stdout) and of status
+// (stderr); interactive marks messages and shows a prompt.
+func newPrinters(stdout, stderr io.Writer, interactive bool) (out, status *printer) {
+	sc := &screen{out: stdout}
+	out = &printer{w: stdout, screen: sc}
+	if interactive {
+		sc.prompt, out.mark = "> ", "< "
+	}
+	return out, &printer{w: stderr, screen: sc}
 }
 
 // print writes data and a newline. Binary messages are written as they are.
 func (p *printer) print(data []byte) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, err := p.w.Write(data); err != nil {
-		return err
+	p.screen.mu.Lock()
+	defer p.screen.mu.Unlock()
+	p.screen.clearLocked()
+	_, err := io.WriteString(p.w, p.mark)
+	if err == nil {
+		_, err = p.w.Write(data)
 	}
-	_, err := io.WriteString(p.w, "\n")
+	if err == nil {
+		_, err = io.WriteString(p.w, "\n")
+	}
+	p.screen.redrawLocked()
 	return err
 }
 
 // printf writes a status line.
 func (p *printer) printf(format string, args ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.screen.mu.Lock()
+	defer p.screen.mu.Unlock()
+	p.screen.clearLocked()
 	fmt.Fprintf(p.w, format, args...)
+	p.screen.redrawLocked()
+}
+
+// show puts the prompt on the screen: wscat waits for a line.
+func (s *screen) show() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.prompt != "" && !s.showing {
+		io.WriteString(s.out, s.prompt)
+		s.showing = true
+	}
+}
+
+// taken notes that a line was entered: the terminal has moved past the
+// prompt.
+func (s *screen) taken() {
+	s.mu.Lock()
+	s.showing = false
+	s.mu.Unlock()
+}
+
+// hide takes the prompt off the screen for good: no more lines are read.
+func (s *screen) hide() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clearLocked()
+	s.prompt, s.showing = "", false
+}
+
+// clearLocked erases the prompt, if it is showing, before a line is printed.
+func (s *screen) clearLocked() {
+	if s.showing {
+		io.WriteString(s.out, eraseLine)
+	}
+}
+
+// redrawLocked puts the prompt back after a line was printed.
+func (s *screen) redrawLocked() {
+	if s.showing {
+		io.WriteString(s.out, s.prompt)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +20,12 @@ import (
 	"github.com/rfc6455/websocket/internal/leakcheck"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) == "1" {
+		runAsMain() // exits
+	}
+	leakcheck.Main(m)
+}
 
 // waitTimeout bounds every wait of these tests.
 const waitTimeout = 10 * time.Second
@@ -116,7 +122,7 @@ func runWscat(t *testing.T, args []string, stdin io.Reader) (stdout, stderr stri
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	var out, errOut strings.Builder
-	err = run(ctx, args, stdin, &out, &errOut)
+	err = run(ctx, args, stdin, &out, &errOut, false)
 	return out.String(), errOut.String(), err
 }
 
@@ -185,7 +191,7 @@ func TestClientInterrupted(t *testing.T) {
 	defer cancel()
 	stdout, stderr := newOutput(), newOutput()
 	ran := make(chan error, 1)
-	go func() { ran <- run(ctx, []string{url}, stdin, stdout, stderr) }()
+	go func() { ran <- run(ctx, []string{url}, stdin, stdout, stderr, false) }()
 	stdout.waitFor(t, "hello")
 	cancel() // as SIGINT does
 	select {
@@ -240,7 +246,7 @@ func TestListen(t *testing.T) {
 	defer cancel()
 	ran := make(chan error, 1)
 	go func() {
-		ran <- run(ctx, []string{"-listen", "127.0.0.1:0", "-subprotocol", "chat.v1", "-compress"}, stdin, stdout, stderr)
+		ran <- run(ctx, []string{"-listen", "127.0.0.1:0", "-subprotocol", "chat.v1", "-compress"}, stdin, stdout, stderr, false)
 	}()
 	status := stderr.waitFor(t, "/\n")
 	url := strings.TrimSpace(strings.TrimPrefix(status, "listening on "))
@@ -281,7 +287,7 @@ func TestListenInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ran := make(chan error, 1)
-	go func() { ran <- run(ctx, []string{"-listen", "127.0.0.1:0"}, stdin, io.Discard, stderr) }()
+	go func() { ran <- run(ctx, []string{"-listen", "127.0.0.1:0"}, stdin, io.Discard, stderr, false) }()
 	url := strings.TrimSpace(strings.TrimPrefix(stderr.waitFor(t, "/\n"), "listening on "))
 
 	dctx, dcancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -324,4 +330,91 @@ func TestBadCommandLines(t *testing.T) {
 	}
 	_, _, err := runWscat(t, []string{"-h"}, strings.NewReader(""))
 	assert.ErrorIs(t, err, flag.ErrHelp)
+}
+
+// TestClientWaitsForLateReplies sends a line whose reply takes a while to
+// come, as a server's does when it works before answering, and ends
+// standard input at once. Like the chat example, the server sends nothing
+// once the client's close frame has arrived: wscat must wait for the reply
+// before closing.
+func TestClientWaitsForLateReplies(t *testing.T) {
+	url := lateReplyServer(t, 100*time.Millisecond)
+	stdout, stderr, err := runWscat(t, []string{"-wait", waitTimeout.String(), url}, strings.NewReader("one\n"))
+	require.NoError(t, err, stderr)
+	assert.Equal(t, "late reply to one\n", stdout, "the reply that came after the end of stdin is printed")
+	assert.Contains(t, stderr, "closed: 1000 done\n", "the server closed, not wscat's quiet timer")
+}
+
+// TestClientWaitEndsWhenQuiet checks that wscat closes, with 1000, once the
+// server has been quiet for -wait after standard input ended, and that
+// -wait 0 closes at once.
+func TestClientWaitEndsWhenQuiet(t *testing.T) {
+	url := peerServer(t, nil)
+	for _, wait := range []string{"50ms", "0"} {
+		stdout, stderr, err := runWscat(t, []string{"-wait", wait, url}, strings.NewReader(""))
+		require.NoError(t, err, stderr)
+		assert.Contains(t, stderr, "closed: 1000\n", "-wait %s", wait)
+		if wait != "0" {
+			assert.Equal(t, "hello X-Test= subprotocol=\n", stdout, "the greeting, sent unasked, is printed")
+		}
+	}
+}
+
+// lateReplyServer answers the first message after delay, with "late reply
+// to" and its text, then closes with 1000 "done"; if the client's close
+// frame comes first, it drops the reply, as a server whose writer stops
+// with its reader does.
+func lateReplyServer(t *testing.T, delay time.Duration) string {
+	t.Helper()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		next := make(chan error, 1)
+		go func() {
+			_, _, err := conn.ReadMessage()
+			next <- err
+		}()
+		timer := time.NewTimer(delay) // the work before the answer
+		defer timer.Stop()
+		select {
+		case <-next:
+			return // closed before the reply was ready: it is dropped
+		case <-timer.C:
+		}
+		if conn.WriteMessage(websocket.TextMessage, []byte("late reply to "+string(data))) == nil {
+			conn.CloseWithStatus(websocket.StatusNormalClosure, "done")
+		}
+		<-next
+	}))
+	t.Cleanup(ts.Close)
+	return "ws" + strings.TrimPrefix(ts.URL, "http")
+}
+
+// TestClientInteractiveMarks runs wscat as on a terminal: a prompt waits
+// for each line, and each message received is marked "< " on a line of its
+// own, so that typed and received lines stand apart. Piped, the same
+// session prints the messages bare (TestClientSendsLinesPrintsMessages).
+func TestClientInteractiveMarks(t *testing.T) {
+	url := peerServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	var out, errOut strings.Builder
+	err := run(ctx, []string{url}, strings.NewReader("one\n"), &out, &errOut, true)
+	require.NoError(t, err, errOut.String())
+	stdout := out.String()
+	// What the screen shows: each erase-line takes the prompt off before a
+	// message is printed.
+	shown := strings.ReplaceAll(stdout, "> "+eraseLine, "")
+	assert.Contains(t, shown, "< hello X-Test= subprotocol=\n", "%q", stdout)
+	assert.Contains(t, shown, "< text:one\n", "%q", stdout)
+	assert.True(t, strings.HasPrefix(stdout, "> "), "a prompt first: %q", stdout)
+	assert.NotContains(t, shown, eraseLine, "a line erased only where a prompt was: %q", stdout)
+	assert.False(t, strings.HasSuffix(stdout, "> "), "no prompt left once input has ended: %q", stdout)
 }

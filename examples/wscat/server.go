@@ -31,6 +31,9 @@ func serve(ctx context.Context, o options, lines *lineReader, stdout, stderr *pr
 		return err
 	}
 	stderr.printf("listening on ws://%s/\n", ln.Addr())
+	screen := stdout.screen
+	defer screen.hide()
+	screen.show()
 
 	clients := &clientSet{conns: make(map[*websocket.Conn]struct{})}
 	srv := &http.Server{
@@ -48,7 +51,7 @@ func serve(ctx context.Context, o options, lines *lineReader, stdout, stderr *pr
 			}
 			defer clients.remove(conn)
 			stderr.printf("%s connected%s\n", r.RemoteAddr, describeConn(conn))
-			err = copyMessages(conn, stdout)
+			err = copyMessages(conn, stdout, nil)
 			stderr.printf("%s %s\n", r.RemoteAddr, describeEnd(err))
 			conn.CloseNow()
 		}),
@@ -62,16 +65,21 @@ loop:
 		select {
 		case line, ok := <-lines.lines:
 			if !ok {
+				screen.hide()
 				if lines.err != nil {
 					stderr.printf("reading standard input: %v\n", lines.err)
 				}
 				break loop
 			}
+			screen.taken()
 			clients.broadcast(line, o.binary, stderr)
+			screen.show()
 		case err := <-served:
+			screen.hide()
 			clients.closeAll(websocket.StatusInternalError, "server failed")
 			return err
 		case <-ctx.Done():
+			screen.hide()
 			code, reason = websocket.StatusGoingAway, "going away"
 			break loop
 		}

@@ -13,6 +13,7 @@ function setStatus(text) { $("status").textContent = text; }
 
 function send(req) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(req));
+  else setStatus("not connected: the request was not sent");
 }
 
 function connect(nick) {

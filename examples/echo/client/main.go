@@ -1,7 +1,7 @@
 // Client is the smallest WebSocket client: it sends each argument as a text
 // message to the echo server and prints what comes back.
 //
-//	go run ./examples/echo/server              # in one terminal
+//	go run ./examples/echo/server              # in one terminal: 127.0.0.1:8081
 //	go run ./examples/echo/client hello world  # prints hello, then world
 package main
 
@@ -18,7 +18,7 @@ import (
 )
 
 func main() {
-	url := flag.String("url", "ws://127.0.0.1:8080/ws", "the echo server")
+	url := flag.String("url", "ws://127.0.0.1:8081/ws", "the echo server")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
