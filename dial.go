@@ -149,7 +149,7 @@ const (
 // status received. Dial may return a response and another error when
 // reading the body failed.
 func (d *Dialer) Dial(ctx context.Context, urlStr string, header http.Header) (*Conn, *http.Response, error) {
-	cfg, resp, err := d.dial(ctx, urlStr, header)
+	cfg, resp, err := d.dialPlatform(ctx, urlStr, header)
 	if err != nil {
 		return nil, resp, err
 	}
