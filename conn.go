@@ -61,6 +61,11 @@ var ErrClosed = fmt.Errorf("websocket: connection closed: %w", net.ErrClosed)
 // is in flight. permessage-deflate adds nothing to that without context
 // takeover, and up to one window of history per direction with it (see
 // CompressionOptions).
+//
+// Under GOOS=js the Conn runs over the browser's WebSocket (see Dial): the
+// same methods work, except Ping and WriteControl of pings and pongs,
+// which return an error, and close codes other than 1000 and 3000–4999 go
+// out as 4000 plus their last three digits (4009 for 1009).
 type Conn struct {
 	netConn      net.Conn
 	client       bool

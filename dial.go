@@ -153,8 +153,16 @@ const (
 // readable after the connection is closed, and a *HandshakeError with the
 // status received. Dial may return a response and another error when
 // reading the body failed.
+//
+// Under GOOS=js (WebAssembly in a browser), Dial opens the browser's
+// WebSocket instead, and fails at once, naming the field, when d asks for
+// what a browser does itself: TLSClientConfig, a Proxy that returns a
+// proxy, header fields other than Sec-WebSocket-Protocol, Jar, HTTP2,
+// Compression or PingInterval. The response is made from what the page can
+// see, and a refused handshake gives no status. See the package
+// documentation, "WebAssembly in the browser".
 func (d *Dialer) Dial(ctx context.Context, urlStr string, header http.Header) (*Conn, *http.Response, error) {
-	cfg, resp, err := d.dial(ctx, urlStr, header)
+	cfg, resp, err := d.dialPlatform(ctx, urlStr, header)
 	if err != nil {
 		return nil, resp, err
 	}

@@ -165,6 +165,35 @@
 // chooses HTTP/1.1, HTTP/2, or (the default, as browsers do) HTTP/2 for
 // wss:// servers that allow it and HTTP/1.1 otherwise.
 //
+// # WebAssembly in the browser (GOOS=js)
+//
+// Built with GOOS=js GOARCH=wasm, a program's Dial opens the browser's
+// WebSocket (or the JavaScript host's: Node 22 has one, and older Node
+// can be given the ws package's as globalThis.WebSocket) and returns the
+// same *Conn, which frames its messages onto that object: ReadMessage,
+// AppendMessage, NextReader, WriteMessage, NextWriter (buffered to one
+// message: the JavaScript API has no fragments), the …Context variants,
+// ReadJSON and WriteJSON, NetConn, Subprotocol, read limits, deadlines,
+// Close and CloseWithStatus with a code and reason, CloseStatus, and the
+// same concurrency rules. A received message is copied once, from the
+// browser's ArrayBuffer into the slice being read into.
+//
+// The browser does the handshake, TLS, proxies, cookies and compression
+// itself, answers pings by itself and cannot send one: Dialer fields for
+// those (TLSClientConfig, Proxy returning a proxy, Header, Jar, HTTP2,
+// Compression, PingInterval) make Dial fail with an error saying so, as do
+// Ping and WriteControl of pings and pongs. Dial's response is made from
+// what the page can see (status 101, the subprotocol and extensions), and
+// a refused handshake is an ErrBadHandshake without a status: a browser
+// does not tell a page why. A browser's close() accepts only code 1000 and
+// 3000–4999, so a code the Conn sends outside them goes as 4000 plus its
+// last three digits (1009, message too big, as 4009; 1002 as 4002), with
+// its reason; the Conn's own error still carries the real code. A Dialer
+// with NetDialContext runs the usual handshake over the connection it
+// returns instead. An Upgrader has nothing to serve in a browser; under Node
+// it works over the js port's in-process network only. examples/chat has a
+// page whose client is Go compiled to WebAssembly.
+//
 // # Buffers
 //
 // ReadBufferSize and WriteBufferSize (4096 bytes by default) size the

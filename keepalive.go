@@ -28,6 +28,9 @@ func (c *Conn) Ping(ctx context.Context, data []byte) error {
 	if len(data) > maxControlPayload {
 		return errControlSize
 	}
+	if err := c.checkControl(opPing); err != nil {
+		return err
+	}
 	w := &pingWaiter{payload: bytes.Clone(data), done: make(chan struct{})}
 	c.mu.Lock()
 	c.pings = append(c.pings, w)

@@ -373,6 +373,9 @@ func (c *Conn) WriteControl(typ MessageType, data []byte, deadline time.Time) er
 	if len(data) > maxControlPayload {
 		return errControlSize
 	}
+	if err := c.checkControl(op); err != nil {
+		return err
+	}
 	if op == opClose {
 		if _, _, err := parseClosePayload(data); err != nil {
 			return err

@@ -28,6 +28,7 @@ var ignored = []string{
 	"os/signal.loop",
 	"runtime.ensureSigM",
 	"runtime/trace.Start", // go test -trace
+	"runtime.handleEvent", // js/wasm: the runtime's goroutine for JavaScript callbacks
 }
 
 // Main runs the tests of m, then waits up to DefaultWait for the goroutines
