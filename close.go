@@ -316,7 +316,7 @@ type closeWriter interface{ CloseWrite() error }
 func (c *Conn) lingerClose() {
 	r := &c.reader
 	r.releaseBuffer()
-	r.releaseZbuf()
+	c.dropAssembly()
 	if c.isClosed() || !c.closeWritten.Load() {
 		c.closeTransport()
 		return

@@ -107,6 +107,7 @@ type Conn struct {
 	writeInterrupted bool
 
 	readLimit    atomic.Int64
+	budget       *MemoryBudget // shared bound on messages in flight; nil: none
 	readProgress atomic.Uint64 // transport reads that returned bytes; keepalive watches it
 	reader       readState     // owned by whoever holds readLock
 	readLock     connLock
@@ -135,10 +136,11 @@ type connConfig struct {
 	client      bool          // true on the dialing side: we mask, the peer must not
 	subprotocol string        // negotiated Sec-WebSocket-Protocol, or ""
 
-	readLimit       int64 // largest message accepted; 0 means DefaultReadLimit, < 0 no limit
-	readBufferSize  int   // 0 means the default
-	writeBufferSize int   // 0 means the default
-	maxFragments    int   // frames per message; 0 means DefaultMaxFragments, < 0 no limit
+	readLimit       int64         // largest message accepted; 0 means DefaultReadLimit, < 0 no limit
+	readBufferSize  int           // 0 means the default
+	writeBufferSize int           // 0 means the default
+	maxFragments    int           // frames per message; 0 means DefaultMaxFragments, < 0 no limit
+	budget          *MemoryBudget // shared by the connections it bounds; nil for none
 
 	pingInterval time.Duration // keepalive: ping this often; 0 disables
 	pongTimeout  time.Duration // keepalive: fail when no pong within this; 0 means pingInterval
@@ -158,6 +160,7 @@ func newConn(cfg connConfig) *Conn {
 		rules:        headerRules{fromClient: !cfg.client},
 		closeTimeout: cfg.closeTimeout,
 		closed:       make(chan struct{}),
+		budget:       cfg.budget,
 	}
 	// One word for both write locks: a message sent as one frame takes
 	// and releases them together.

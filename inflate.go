@@ -150,6 +150,9 @@ type inflater struct {
 	limit int64 // largest decompressed size; < 0 for none
 	n     int64 // decompressed bytes produced so far
 	err   error
+	// probe: this pass only measures the message, which will be inflated
+	// again from the start; its output must not become the history.
+	probe bool
 }
 
 // newInflater returns the decompressor for the direction dir. Any window is
@@ -180,7 +183,7 @@ func (f *inflater) beginMessage(src io.Reader, limit int64) {
 	}
 	// Reset with a source that is a flate.Reader cannot fail.
 	_ = w.fr.(flate.Resetter).Reset(&w.src, dict)
-	f.work, f.limit, f.n, f.err = w, limit, 0, nil
+	f.work, f.limit, f.n, f.err, f.probe = w, limit, 0, nil, false
 }
 
 // Read reads decompressed bytes of the open message. It returns io.EOF once
@@ -229,7 +232,7 @@ func (f *inflater) Read(p []byte) (int, error) {
 	}
 	n, err := w.fr.Read(p)
 	if n > 0 {
-		if f.takeover {
+		if f.takeover && !f.probe {
 			f.record(p[:n])
 		}
 		f.n += int64(n)
@@ -309,7 +312,7 @@ func (f *inflater) record(p []byte) {
 // finish keeps the history of the message that just ended and releases
 // the pooled state.
 func (f *inflater) finish() {
-	if f.takeover {
+	if f.takeover && !f.probe {
 		ring := f.work.ring
 		if f.n < int64(len(ring)) {
 			// The whole message is ring[:n].

@@ -9,11 +9,6 @@ import (
 // The message level of reading and the public reading API, on top of the
 // frame level in readframe.go.
 
-// maxGrowStep bounds how far a message buffer grows ahead of the bytes that
-// arrive, so that a peer announcing a large frame and sending nothing does
-// not make us commit memory for it.
-const maxGrowStep = 1 << 20
-
 var errStaleReader = errors.New("websocket: reader used after the next read began")
 
 // lockRead takes the read lock for a reading method of the application,
@@ -110,7 +105,7 @@ func (c *Conn) nextMessage() error {
 		return r.err
 	}
 	r.resume = false
-	r.partial = nil
+	c.dropAssembly()
 	if r.open && !r.done() {
 		if err := c.discardMessage(); err != nil {
 			return err
@@ -126,8 +121,10 @@ func (c *Conn) nextMessage() error {
 }
 
 // appendMessage appends the payload of the next message, or of the message
-// a timeout interrupted, to dst.
-func (c *Conn) appendMessage(dst []byte) (MessageType, []byte, error) {
+// a timeout interrupted, to dst (readwhole.go says where the bytes go on
+// the way). After an error the message resumes on the next call if
+// r.resume says so; otherwise what it held is dropped.
+func (c *Conn) appendMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
 	r := &c.reader
 	if r.err != nil {
 		return 0, dst, r.err
@@ -138,55 +135,19 @@ func (c *Conn) appendMessage(dst []byte) (MessageType, []byte, error) {
 		}
 	}
 	r.resume = false
+	var err error
 	if r.compressed {
-		return c.appendInflated(dst)
+		dst, err = c.appendInflated(ctx, dst)
+	} else {
+		dst, err = c.appendRaw(ctx, dst)
 	}
-	for {
-		if r.state == inDataFrame {
-			if free := int64(cap(dst) - len(dst)); free < r.frameLeft {
-				dst = c.growMessage(dst)
-			}
-			n, err := c.readData(dst[len(dst):cap(dst)])
-			dst = dst[:len(dst)+n]
-			if err != nil {
-				r.resume = r.err == nil
-				return r.msgType, dst, err
-			}
-			continue
-		}
-		if r.eof {
-			return r.msgType, dst, nil
-		}
-		if err := c.advance(); err != nil {
-			r.resume = r.err == nil
-			return r.msgType, dst, err
+	if err != nil {
+		r.resume = r.err == nil
+		if !r.resume {
+			c.dropAssembly()
 		}
 	}
-}
-
-// growMessage makes room in dst for the rest of the current data frame.
-// While more fragments may follow it at least doubles dst, so that a message
-// in many fragments is copied a few times rather than once per fragment,
-// but never past what the read limit still allows, nor more than
-// maxGrowStep ahead of the bytes that arrived (a frame's announced length
-// commits no memory by itself).
-func (c *Conn) growMessage(dst []byte) []byte {
-	r := &c.reader
-	grow := r.frameLeft
-	if !r.frame.fin {
-		grow = max(grow, int64(len(dst)))
-		if limit := c.readLimit.Load(); limit > 0 {
-			// Checked against the header: at least frameLeft.
-			grow = max(min(grow, limit-(r.msgLen-r.frameLeft)), r.frameLeft)
-		}
-	}
-	if grow > maxGrowStep && grow > int64(len(dst)) {
-		grow = max(maxGrowStep, int64(len(dst)))
-	}
-	// Exactly grow more: append would round a doubling up to ~2.4 times.
-	grown := make([]byte, len(dst), len(dst)+int(grow))
-	copy(grown, dst)
-	return grown
+	return r.msgType, dst, err
 }
 
 // bindReadContext makes the end of ctx interrupt a blocked transport read,
@@ -249,27 +210,36 @@ func (c *Conn) ReadMessageContext(ctx context.Context) (MessageType, []byte, err
 	defer c.unlockRead()
 	stop := c.bindReadContext(ctx)
 	r := &c.reader
-	buf := r.partial
-	r.partial = nil
-	typ, buf, err := c.appendMessage(buf)
+	var buf []byte
+	if r.asm != nil {
+		buf, r.asm.partial = r.asm.partial, nil
+	}
+	typ, buf, err := c.appendMessage(ctx, buf)
 	if stop != nil {
 		stop()
 	}
 	if err != nil {
 		if r.resume {
-			r.partial = buf
+			// Kept, with the budget it holds, for the next read.
+			c.asm().partial = buf
+			return 0, nil, readContextErr(ctx, err)
 		}
+		c.handedOver()
 		return 0, nil, readContextErr(ctx, err)
 	}
+	c.handedOver()
 	return typ, buf, nil
 }
 
 // AppendMessage reads the next message and appends its payload to dst,
 // returning the extended slice, so that a caller reusing one buffer reads
-// without allocating. On a timeout (read deadline) the returned slice holds
-// the part read so far; the next AppendMessage continues the same message
-// and appends the rest to the slice it is given, so pass the returned slice
-// back to get the message whole. Other errors are as for ReadMessage. Call
+// without allocating; when dst has not the room, the slice returned is
+// allocated once, at the size of dst and the message. On a timeout (read
+// deadline) the returned slice holds the start of the message, possibly
+// none of it, and the Conn keeps the rest it has read; the next
+// AppendMessage continues the same message and appends the rest to the
+// slice it is given, so pass the returned slice back to get the message
+// whole. Other errors are as for ReadMessage. Call
 // it from one goroutine at a time.
 func (c *Conn) AppendMessage(dst []byte) (MessageType, []byte, error) {
 	return c.AppendMessageContext(context.Background(), dst)
@@ -284,15 +254,16 @@ func (c *Conn) AppendMessageContext(ctx context.Context, dst []byte) (MessageTyp
 	defer c.unlockRead()
 	stop := c.bindReadContext(ctx)
 	r := &c.reader
-	if r.partial != nil {
+	if r.asm != nil && r.asm.partial != nil {
 		// A ReadMessage was interrupted; its bytes belong to this message.
-		dst = append(dst, r.partial...)
-		r.partial = nil
+		dst = append(dst, r.asm.partial...)
+		r.asm.partial = nil
 	}
-	typ, dst, err := c.appendMessage(dst)
+	typ, dst, err := c.appendMessage(ctx, dst)
 	if stop != nil {
 		stop()
 	}
+	c.handedOver()
 	return typ, dst, readContextErr(ctx, err)
 }
 

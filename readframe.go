@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -83,21 +82,21 @@ type readState struct {
 
 	// A compressed message (RSV1 on its first frame, RFC 7692 §6) is
 	// decompressed in one of two ways, which zmode records: whole-message
-	// reads collect the compressed payload in zbuf first and inflate it from
+	// reads collect the compressed payload in asm first and inflate it from
 	// memory, so that a timeout while collecting can be resumed; streamed
 	// reads (NextReader) inflate straight from the frames.
 	compressed bool
 	zmode      inflateMode
-	zbuf       *[]byte // collected compressed payload, borrowed from the pool
-	zlen       int
-	zsrc       bytes.Reader // zbuf[:zlen] as the inflater reads it
+
+	// What a whole-message read collects, across calls (readwhole.go);
+	// nil when it holds nothing.
+	asm *assembly
 
 	handedOut *messageReader // the reader NextReader handed out last
 
-	seq     uint64 // counts messages handed out, to retire stale readers
-	resume  bool   // an Append/ReadMessage stopped on a timeout mid-message
-	partial []byte // ReadMessage's bytes kept across a timeout
-	err     error  // sticky: once set, every read returns it
+	seq    uint64 // counts messages handed out, to retire stale readers
+	resume bool   // an Append/ReadMessage stopped on a timeout mid-message
+	err    error  // sticky: once set, every read returns it
 }
 
 // init sets up the read side from cfg, taking over the bytes cfg.br holds.

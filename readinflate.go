@@ -1,10 +1,10 @@
 package websocket
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 )
 
 // The read side of permessage-deflate (RFC 7692 §7.2.2): messages whose
@@ -60,16 +60,6 @@ func (c *Conn) inflateLimit() int64 {
 // done reports whether the message in progress has been read to its end.
 func (r *readState) done() bool {
 	return r.eof && (!r.compressed || r.zmode == inflateDone)
-}
-
-// releaseZbuf returns the collected compressed payload to the pool.
-func (r *readState) releaseZbuf() {
-	if r.zbuf != nil {
-		putBuffer(r.zbuf)
-		r.zbuf = nil
-	}
-	r.zlen = 0
-	r.zsrc.Reset(nil)
 }
 
 // compressedSource is the compressed payload of the message in progress,
@@ -152,21 +142,35 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 	return 0, nil
 }
 
-// collectCompressed reads the rest of the compressed payload into zbuf.
-// Like every read of frames it can be interrupted and resumed.
-func (c *Conn) collectCompressed() error {
+// probeAfter is how much inflated output a whole-message read collects in
+// chunks before it measures the message instead: past it, the output is
+// counted without being kept (so a bomb stops at the read limit having
+// taken no more than this), then inflated again, from the collected
+// compressed payload, into one slice of its exact size.
+const probeAfter = 1 << 20
+
+// collectCompressed reads the rest of the compressed payload into the
+// assembly's chunks. Like every read of frames it can be interrupted and
+// resumed.
+func (c *Conn) collectCompressed(ctx context.Context) error {
 	r := &c.reader
 	r.zmode = inflateCollect
 	for {
 		if r.state == inDataFrame {
-			if r.zbuf == nil || r.zlen == len(*r.zbuf) {
-				r.growZbuf()
+			a := c.asm()
+			room := a.z.free()
+			if len(room) == 0 {
+				var err error
+				if room, err = c.nextChunk(ctx, &a.z, 0); err != nil {
+					return err
+				}
 			}
-			n, err := c.readData((*r.zbuf)[r.zlen:])
-			r.zlen += n
+			n, err := c.readData(room)
 			if err != nil {
+				// a may be gone: a failed read drops the assembly.
 				return err
 			}
+			a.z.n += n
 			continue
 		}
 		if r.eof {
@@ -178,66 +182,120 @@ func (c *Conn) collectCompressed() error {
 	}
 }
 
-// growZbuf makes room in zbuf for more of the current frame: at least
-// doubling, so that a message of many small frames is copied a few times
-// only, and never more than maxGrowStep ahead of the bytes that arrived.
-func (r *readState) growZbuf() {
-	want := r.zlen + int(min(r.frameLeft, maxGrowStep))
-	if r.zbuf != nil {
-		want = max(want, min(2*len(*r.zbuf), r.zlen+maxGrowStep))
-	}
-	p := getBuffer(max(want, readSmallSize))
-	*p = (*p)[:cap(*p)]
-	if r.zbuf != nil {
-		copy(*p, (*r.zbuf)[:r.zlen])
-		putBuffer(r.zbuf)
-	}
-	r.zbuf = p
+// beginCollected starts inflating the collected compressed payload from
+// its start.
+func (c *Conn) beginCollected() {
+	a := c.asm()
+	a.zr.reset(&a.z)
+	c.inflate.beginMessage(&a.zr, c.inflateLimit())
 }
 
 // appendInflated is appendMessage for a compressed message: it collects the
-// payload, then inflates it from memory onto dst.
-func (c *Conn) appendInflated(dst []byte) (MessageType, []byte, error) {
-	r := &c.reader
-	if err := c.collectCompressed(); err != nil {
-		r.resume = r.err == nil
-		return r.msgType, dst, err
+// payload, then inflates it from memory onto dst. The output goes into
+// dst's room, then into chunks; past probeAfter bytes of them it is
+// measured, and inflated again into a slice of its exact size.
+func (c *Conn) appendInflated(ctx context.Context, dst []byte) ([]byte, error) {
+	if err := c.collectCompressed(ctx); err != nil {
+		return dst, err
 	}
-	var z []byte
-	if r.zbuf != nil {
-		z = (*r.zbuf)[:r.zlen]
-	}
-	r.zsrc.Reset(z)
-	limit := c.inflateLimit()
-	c.inflate.beginMessage(&r.zsrc, limit)
+	a := c.asm()
 	start := len(dst)
+	c.beginCollected()
+	f := c.inflate
 	for {
-		if cap(dst) == len(dst) {
-			// Double what has been inflated so far, starting from twice
-			// the compressed size, without running far past the limit.
-			grow := max(len(dst)-start, 2*r.zlen, readSmallSize)
-			grow = min(grow, maxGrowStep)
-			if limit > 0 {
-				grow = int(min(int64(grow), max(limit-int64(len(dst)-start), 0)+1))
+		p := dst[len(dst):cap(dst)]
+		intoDst := len(p) > 0
+		if !intoDst {
+			if a.out.n >= probeAfter {
+				return c.inflateMeasured(ctx, dst[:start])
 			}
-			dst = slices.Grow(dst, grow)
+			if p = a.out.free(); len(p) == 0 {
+				var err error
+				if p, err = c.nextChunk(ctx, &a.out, 0); err != nil {
+					// A timeout: the next call inflates anew.
+					f.release()
+					c.releaseChunks(&a.out)
+					return dst[:start], err
+				}
+			}
 		}
-		n, err := c.inflate.Read(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
+		n, err := f.Read(p)
+		if intoDst {
+			dst = dst[:len(dst)+n]
+		} else {
+			a.out.n += n
+		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			r.releaseZbuf()
-			return r.msgType, dst[:start], c.inflateFailed(err)
+			c.releaseChunks(&a.out)
+			return dst[:start], c.inflateFailed(err)
 		}
 	}
-	r.releaseZbuf()
+	// The message is inflated and its history kept, so this cannot wait
+	// and start again: the budget lends what the copy needs (at most
+	// probeAfter and a chunk).
+	dst = c.settleNow(dst, len(dst)+a.out.n)
+	return c.inflatedWhole(dst, start)
+}
+
+// inflateMeasured goes on inflating the open message without keeping the
+// output, to learn its size (a bomb ends here at the read limit), then
+// inflates it again from the start into a slice of exactly that size
+// after dst.
+func (c *Conn) inflateMeasured(ctx context.Context, dst []byte) ([]byte, error) {
+	a := c.asm()
+	f := c.inflate
+	size := int64(a.out.n)
+	c.releaseChunks(&a.out)
+	f.probe = true // this pass must not become the history
+	for {
+		n, err := f.Read(f.work.scratch[:])
+		size += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return dst, c.inflateFailed(err)
+		}
+	}
+	start := len(dst)
+	total := start + int(size)
+	if cap(dst) < total {
+		grown, err := c.allocOut(ctx, total)
+		if err != nil {
+			return dst, err // a timeout: the next call starts again
+		}
+		dst = append(grown, dst...)
+	}
+	c.beginCollected()
+	out := dst[start:total]
+	for len(out) > 0 {
+		n, err := f.Read(out)
+		out = out[n:]
+		if err != nil && (err != io.EOF || len(out) > 0) {
+			return dst[:start], c.inflateFailed(err)
+		}
+	}
+	if _, err := f.Read(f.work.scratch[:1]); err != io.EOF {
+		// Not reached: the same input inflates to the same output.
+		return dst[:start], c.inflateFailed(errInflateCorrupt)
+	}
+	return c.inflatedWhole(dst[:total], start)
+}
+
+// inflatedWhole ends a whole-message read of a compressed message whose
+// output is dst[start:]: the collected payload goes back, and text is
+// checked.
+func (c *Conn) inflatedWhole(dst []byte, start int) ([]byte, error) {
+	r := &c.reader
+	c.releaseChunks(&r.asm.z)
 	r.zmode = inflateDone
 	if r.msgType == TextMessage && (r.utf8.feed(dst[start:]) >= 0 || !r.utf8.done()) {
-		return r.msgType, dst[:start], c.failRead(errBadText)
+		return dst[:start], c.failRead(errBadText)
 	}
-	return r.msgType, dst, nil
+	return dst, nil
 }
 
 // discardCompressed reads and drops the rest of a compressed message. With
@@ -257,22 +315,19 @@ func (c *Conn) discardCompressed() error {
 		}
 	case inflateIdle, inflateCollect:
 		if f.takeover {
-			if err := c.collectCompressed(); err != nil {
+			if err := c.collectCompressed(context.Background()); err != nil {
 				return err
 			}
-			var z []byte
-			if r.zbuf != nil {
-				z = (*r.zbuf)[:r.zlen]
-			}
-			r.zsrc.Reset(z)
-			f.beginMessage(&r.zsrc, c.inflateLimit())
+			c.beginCollected()
 			err := f.discardMessage()
-			r.releaseZbuf()
+			c.releaseChunks(&c.reader.asm.z)
 			if err != nil {
 				return c.inflateFailed(err)
 			}
 		}
-		r.releaseZbuf()
+		if a := r.asm; a != nil {
+			c.releaseChunks(&a.z)
+		}
 	}
 	r.zmode = inflateDone
 	return c.discardRaw()
