@@ -130,7 +130,12 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 	if err != nil {
 		return nil, err
 	}
-	return newConn(cfg), nil
+	c := newConn(cfg)
+	if cfg.br != nil {
+		// The Conn has copied what the client sent after its request.
+		dropReader(cfg.br)
+	}
+	return c, nil
 }
 
 // upgrade is Upgrade up to the construction of the Conn, so that tests can
@@ -185,9 +190,38 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 		netConn.Close()
 		return connConfig{}, fmt.Errorf("websocket: clearing the handshake deadlines: %w", err)
 	}
+	dropWriter(brw.Writer)
 	// brw.Reader holds what the client sent after its request.
 	return u.connConfig(netConn, brw.Reader, n), nil
 }
+
+// dropReader and dropWriter let go of the 4 KiB buffers of net/http's
+// reader and writer of a hijacked connection. net/http keeps both structs
+// for as long as the handler runs, and a handler that reads its WebSocket
+// in a loop runs as long as the connection: 8 KiB per idle connection
+// that the Conn, with buffers of its own borrowed only while a message is
+// in flight, never uses. net/http touches neither struct after a hijack
+// (Request.Body must not be used then either); an emptied one reports
+// errHijackedBuffer rather than panic if it is used anyway.
+func dropReader(br *bufio.Reader) {
+	*br = *bufio.NewReaderSize(hijackedBuffer{}, 0)
+}
+
+func dropWriter(bw *bufio.Writer) {
+	if bw != nil {
+		*bw = *bufio.NewWriterSize(hijackedBuffer{}, 1)
+	}
+}
+
+// errHijackedBuffer is what net/http's reader and writer of a connection
+// report once Upgrade has taken the connection.
+var errHijackedBuffer = errors.New("websocket: the connection was upgraded; its net/http buffers are gone")
+
+// hijackedBuffer is the transport of a dropped reader or writer.
+type hijackedBuffer struct{}
+
+func (hijackedBuffer) Read([]byte) (int, error)  { return 0, errHijackedBuffer }
+func (hijackedBuffer) Write([]byte) (int, error) { return 0, errHijackedBuffer }
 
 // negotiated is what the server chose during a handshake, over HTTP/1.1 or
 // HTTP/2 alike.
