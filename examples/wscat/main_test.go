@@ -140,27 +140,27 @@ func TestClientSendsLinesPrintsMessages(t *testing.T) {
 func TestClientCompress(t *testing.T) {
 	url := peerServer(t, nil)
 	long := strings.Repeat("a line long enough to be compressed; ", 20)
-	stdout, stderr, err := runWscat(t, []string{"-compress", url}, strings.NewReader(long+"\n"+long+"\n"))
+	stdout, stderr, err := runWscat(t, []string{"-compress", "-wait", "0", url}, strings.NewReader(long+"\n"+long+"\n"))
 	require.NoError(t, err, stderr)
 	assert.Equal(t, "hello X-Test= subprotocol=\ntext:"+long+"\ntext:"+long+"\n", stdout)
 	assert.Contains(t, stderr, "(extensions permessage-deflate")
 
 	// Without -compress, nothing is offered.
-	_, stderr, err = runWscat(t, []string{url}, strings.NewReader(""))
+	_, stderr, err = runWscat(t, []string{"-wait", "0", url}, strings.NewReader(""))
 	require.NoError(t, err, stderr)
 	assert.NotContains(t, stderr, "permessage-deflate")
 }
 
 func TestClientBinary(t *testing.T) {
 	url := peerServer(t, nil)
-	stdout, stderr, err := runWscat(t, []string{"-binary", url}, strings.NewReader("one\n\xff\xfe\n"))
+	stdout, stderr, err := runWscat(t, []string{"-binary", "-wait", "0", url}, strings.NewReader("one\n\xff\xfe\n"))
 	require.NoError(t, err, stderr)
 	assert.Equal(t, "hello X-Test= subprotocol=\nbinary:one\nbinary:\xff\xfe\n", stdout)
 }
 
 func TestClientSkipsInvalidUTF8Text(t *testing.T) {
 	url := peerServer(t, nil)
-	stdout, stderr, err := runWscat(t, []string{url}, strings.NewReader("\xff\nok\n"))
+	stdout, stderr, err := runWscat(t, []string{"-wait", "0", url}, strings.NewReader("\xff\nok\n"))
 	require.NoError(t, err, stderr)
 	assert.Equal(t, "hello X-Test= subprotocol=\ntext:ok\n", stdout)
 	assert.Contains(t, stderr, "not valid UTF-8 (use -binary)")
@@ -217,7 +217,7 @@ func TestClientPings(t *testing.T) {
 	stdin, stdinW := io.Pipe()
 	ran := make(chan error, 1)
 	go func() {
-		_, _, err := runWscat(t, []string{"-ping", "200ms", url}, stdin)
+		_, _, err := runWscat(t, []string{"-ping", "200ms", "-wait", "0", url}, stdin)
 		ran <- err
 	}()
 	select {
@@ -406,7 +406,7 @@ func TestClientInteractiveMarks(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	var out, errOut strings.Builder
-	err := run(ctx, []string{url}, strings.NewReader("one\n"), &out, &errOut, true)
+	err := run(ctx, []string{"-wait", "0", url}, strings.NewReader("one\n"), &out, &errOut, true)
 	require.NoError(t, err, errOut.String())
 	stdout := out.String()
 	// What the screen shows: each erase-line takes the prompt off before a
