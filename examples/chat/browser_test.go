@@ -92,7 +92,9 @@ async function login(id, nick, room) {
   const d = doc(id);
   d.getElementById("nick").value = nick;
   d.getElementById("connect").click();
-  await waitFor(nick + "'s welcome", () => d.getElementById("status").textContent === "connected as " + nick);
+  // The welcome event clears the hidden attribute; what that shows is then
+  // measured, not assumed.
+  await waitFor(nick + "'s welcome", () => !d.getElementById("chat").hidden);
   const afterLogin = view(id);
   d.getElementById("room").value = room;
   d.getElementById("join-button").click();
