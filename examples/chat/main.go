@@ -46,6 +46,14 @@
 // server pings every client (-ping) and drops one that does not answer. On
 // SIGINT or SIGTERM every client gets close code 1001 "going away" before
 // the server exits.
+//
+// # Beyond one process
+//
+// The chat itself is the package chatserver, which this program serves
+// with its embedded page. Its rooms live in this process; the build in
+// redis/, a module of its own so that the library needs no Redis client,
+// shares them between any number of instances through Redis pub/sub (see
+// redis/README.md, with an nginx configuration).
 package main
 
 import (
