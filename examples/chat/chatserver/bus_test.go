@@ -15,7 +15,7 @@ import (
 func TestParseBusMessage(t *testing.T) {
 	good := map[string]busMessage{
 		`{"type":"say","from":"s1","room":"go","nick":"ann","text":"hi"}`: {Type: busSay, From: "s1", Room: "go", Nick: "ann", Text: "hi"},
-		`{"type":"state","from":"s1","users":{"ann":["go"],"bo":[]}}`:    {Type: busState, From: "s1", Users: map[string][]string{"ann": {"go"}, "bo": {}}},
+		`{"type":"state","from":"s1","users":{"ann":["go"],"bo":[]}}`:     {Type: busState, From: "s1", Users: map[string][]string{"ann": {"go"}, "bo": {}}},
 		`{"type":"state","from":"s1"}`:                                    {Type: busState, From: "s1"},
 		`{"type":"hello","from":"s1"}`:                                    {Type: busHello, From: "s1"},
 		` {"type":"bye","from":"s1"} `:                                    {Type: busBye, From: "s1"},
