@@ -84,8 +84,11 @@ type peer struct {
 }
 
 // maxPeers bounds the servers a hub keeps track of, so that a bus that
-// announces ever new ones cannot grow it without end.
-const maxPeers = 1024
+// announces ever new ones cannot grow it without end: with states of at
+// most maxBusBytes, what a hub keeps of the others stays within tens of
+// MiB. Beyond it, states of new servers are dropped (and logged) until
+// one of those known expires.
+const maxPeers = 64
 
 // newHub returns a hub whose clients queue at most queueLen events each.
 func newHub(queueLen int) *hub {

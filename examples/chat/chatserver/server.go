@@ -1,3 +1,8 @@
+// Package chatserver is the chat of examples/chat: rooms, member lists and
+// messages between browser pages over WebSockets, with the protocol that
+// examples/chat's doc describes. It is a package of its own so that more
+// than one program can serve it: examples/chat in one process, and
+// examples/chat/redis, whose Bus shares the rooms between instances.
 package chatserver
 
 import (
