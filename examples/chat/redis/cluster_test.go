@@ -189,8 +189,14 @@ func TestRedisRestart(t *testing.T) {
 	bo.waitMembers("lobby", "bo")
 
 	r.start()
+	ready := time.Now()
 	a.waitLog("bus reachable again")
 	b.waitLog("bus reachable again")
+	// The backoff is bounded: once Redis answers, the next attempt comes
+	// within maxBackoff.
+	took := time.Since(ready)
+	t.Logf("both instances were subscribed again %v after redis-server was ready (backoff bound %v)", took, maxBackoff)
+	assert.Less(t, took, maxBackoff+schedulingSlack)
 	ann.waitMembers("lobby", "ann", "bo", "cy")
 	cy.waitMembers("lobby", "ann", "bo", "cy")
 	bo.waitMembers("lobby", "ann", "bo", "cy")
