@@ -46,5 +46,9 @@
 //
 // Close closes the network connection at once, as gorilla's does. To close
 // cleanly, send a close frame (WriteControl with CloseMessage) and read
-// until the peer's close arrives, as gorilla's documentation says.
+// until the peer's close arrives, as gorilla's documentation says. Once a
+// read has returned the peer's close, or an error for which the Conn sent a
+// close frame, Close lets the closing handshake finish (at most the parent's
+// DefaultCloseTimeout) rather than reset the connection under the last
+// messages still on their way.
 package websocket
