@@ -38,9 +38,10 @@ type Upgrader struct {
 	// Subprotocols lists the application protocols the server speaks. Upgrade
 	// picks the first protocol of the client's Sec-WebSocket-Protocol list
 	// that also appears here: the client's order of preference decides
-	// (RFC 6455 §4.1 lets the client order its list), as gorilla/websocket
-	// does. Nil or empty means no subprotocol is chosen, unless the
-	// responseHeader passed to Upgrade names one.
+	// (RFC 6455 §4.1 lets the client order its list; gorilla/websocket lets
+	// the server's order decide, and compat/gorilla keeps that). Nil or empty
+	// means no subprotocol is chosen, unless the responseHeader passed to
+	// Upgrade names one.
 	Subprotocols []string
 
 	// CheckOrigin decides whether a request's Origin is allowed, and answers
