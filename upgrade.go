@@ -494,7 +494,8 @@ func validPort(port string) bool {
 }
 
 // asciiEqualFold reports whether a and b are equal once ASCII letters are
-// lower-cased; other bytes must be equal as they are.
+// lower-cased; other bytes must be equal as they are. Not strings.EqualFold,
+// which also folds Unicode (U+212A KELVIN SIGN equals "k"): HTTP folds ASCII only.
 func asciiEqualFold(a, b string) bool {
 	if len(a) != len(b) {
 		return false
