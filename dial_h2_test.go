@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -254,9 +255,7 @@ func TestDialHTTP2BadAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := wstest.H2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				for k, v := range tc.header {
-					w.Header()[k] = v
-				}
+				maps.Copy(w.Header(), tc.header)
 				w.WriteHeader(tc.status)
 				io.WriteString(w, "why not")
 			}))

@@ -85,9 +85,7 @@ func TestHTTP2Multiplexing(t *testing.T) {
 	errs := make(chan error, sockets+pages)
 	var wg sync.WaitGroup
 	for i, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for m := range messages {
 				want := fmt.Sprintf("socket %d message %d %s", i, m, strings.Repeat("x", 100*m))
 				if err := c.WriteMessage(TextMessage, []byte(want)); err != nil {
@@ -104,16 +102,14 @@ func TestHTTP2Multiplexing(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	for n := 1; n <= pages; n++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if err := get(n); err != nil {
 				errs <- err
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

@@ -323,10 +323,8 @@ func (u *Upgrader) chooseSubprotocol(offered []string, responseHeader http.Heade
 		return "", fmt.Errorf("responseHeader Sec-WebSocket-Protocol %q was not offered by the client", own[0])
 	}
 	for _, p := range offered {
-		for _, q := range u.Subprotocols {
-			if p == q {
-				return p, nil
-			}
+		if slices.Contains(u.Subprotocols, p) {
+			return p, nil
 		}
 	}
 	return "", nil

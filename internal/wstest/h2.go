@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -161,9 +162,7 @@ func H2Accept(w http.ResponseWriter, r *http.Request, header http.Header) (net.C
 		http.Error(w, "not an extended CONNECT for websocket", http.StatusBadRequest)
 		return nil, errors.New("wstest: not an extended CONNECT for websocket")
 	}
-	for name, values := range header {
-		w.Header()[name] = values
-	}
+	maps.Copy(w.Header(), header)
 	rc := http.NewResponseController(w)
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
