@@ -52,6 +52,7 @@ func TestHTTP2Multiplexing(t *testing.T) {
 	t.Cleanup(handlers.Wait) // after the sockets' cleanups, before the server's
 
 	ct := newCountingTransport(wstest.TLSConfigFor(srv))
+	//lint:ignore SA1019 x/net's transport: net/http's of Go 1.26 cannot send an extended CONNECT.
 	t.Cleanup(ct.CloseIdleConnections)
 	client := &http.Client{Transport: ct.Transport}
 	d := &Dialer{HandshakeTimeout: testTimeout, TLSClientConfig: wstest.TLSConfigFor(srv), HTTP2Transport: ct.Transport}

@@ -101,8 +101,9 @@ func H2Dial(ctx context.Context, rawURL string, tlsConfig *tls.Config, header ht
 		}
 		conn = tc
 	}
-	t := &http2.Transport{AllowHTTP: true, DisableCompression: true}
-	cc, err := t.NewClientConn(conn)
+	// x/net's client: net/http's of Go 1.26 refuses the :protocol field.
+	//lint:ignore SA1019 net/http of Go 1.26 cannot send an extended CONNECT.
+	cc, err := (&http2.Transport{AllowHTTP: true, DisableCompression: true}).NewClientConn(conn)
 	if err != nil {
 		conn.Close()
 		return nil, nil, err
