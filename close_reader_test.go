@@ -55,7 +55,7 @@ func closeWhileReading(t *testing.T, stream bool) {
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
-		for i := 0; i < 1<<20; i++ {
+		for i := range 1 << 20 {
 			var p []byte
 			var err error
 			if stream {

@@ -35,7 +35,7 @@ func deflateEchoServer(t *testing.T, up *Upgrader, offer string) string {
 			return
 		}
 		defer c.Close()
-		for i := 0; i < 1<<20; i++ {
+		for i := range 1 << 20 {
 			if i%2 == 1 {
 				typ, msg, err := c.ReadMessage()
 				if err != nil || c.WriteMessage(typ, msg) != nil {

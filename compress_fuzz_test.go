@@ -12,9 +12,9 @@ import (
 // Names and values are arbitrary bytes, as a lenient parser might pass on.
 func fuzzParams(s string) [][]extParam {
 	var offers [][]extParam
-	for _, o := range strings.Split(s, ",") {
+	for o := range strings.SplitSeq(s, ",") {
 		var ps []extParam
-		for _, f := range strings.Split(o, ";") {
+		for f := range strings.SplitSeq(o, ";") {
 			if f == "" {
 				continue
 			}
@@ -116,7 +116,7 @@ func FuzzDeflateHeader(f *testing.F) {
 			opts.WindowBits = 0
 		}
 		h := http.Header{}
-		for _, line := range strings.Split(header, "\n") {
+		for line := range strings.SplitSeq(header, "\n") {
 			h.Add(headerExtensions, line)
 		}
 

@@ -14,7 +14,7 @@ import (
 func extParams(params []extensionParam) []extParam {
 	out := make([]extParam, len(params))
 	for i, p := range params {
-		out[i] = extParam{name: p.name, value: p.value, hasValue: p.hasValue}
+		out[i] = extParam(p)
 	}
 	return out
 }

@@ -30,12 +30,13 @@ func offerTo(t *testing.T, up *Upgrader, offers ...string) (int, []string) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(testTimeout))
-	req := "GET / HTTP/1.1\r\nHost: " + srv.Listener.Addr().String() +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + sampleKey + "\r\n"
+	var req strings.Builder
+	req.WriteString("GET / HTTP/1.1\r\nHost: " + srv.Listener.Addr().String() +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + sampleKey + "\r\n")
 	for _, o := range offers {
-		req += "Sec-WebSocket-Extensions: " + o + "\r\n"
+		req.WriteString("Sec-WebSocket-Extensions: " + o + "\r\n")
 	}
-	if _, err := conn.Write([]byte(req + "\r\n")); err != nil {
+	if _, err := conn.Write([]byte(req.String() + "\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)

@@ -12,7 +12,7 @@ import (
 // "b=" gives an empty value.
 func testParams(s string) []extParam {
 	var ps []extParam
-	for _, f := range strings.Split(s, ";") {
+	for f := range strings.SplitSeq(s, ";") {
 		f = strings.TrimSpace(f)
 		if f == "" {
 			continue
@@ -27,7 +27,7 @@ func testParams(s string) []extParam {
 // extension name.
 func testOffers(s string) [][]extParam {
 	var offers [][]extParam
-	for _, o := range strings.Split(s, ",") {
+	for o := range strings.SplitSeq(s, ",") {
 		offers = append(offers, testParams(o))
 	}
 	return offers

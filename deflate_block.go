@@ -29,7 +29,7 @@ var (
 func init() {
 	// Lengths: codes 0–7 cover one length each; then each pair of extra-bit
 	// counts covers four codes; the longest length, 258, has a code of its own.
-	for c := 0; c < 28; c++ {
+	for c := range 28 {
 		var base, extra int
 		if c < 8 {
 			base = c
@@ -44,7 +44,7 @@ func init() {
 	}
 	lengthBase[28], lengthExtra[28] = 255, 0
 	lengthCode[255] = 28
-	for c := 0; c < numDistSyms; c++ {
+	for c := range numDistSyms {
 		if c < 4 {
 			distBase[c] = uint16(c)
 			continue

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 net/http of Go 1.26 cannot send an extended CONNECT (it refuses the :protocol field): the tests use x/net's HTTP/2 client.
+
 package websocket
 
 import (
@@ -5,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -254,9 +257,7 @@ func TestDialHTTP2BadAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := wstest.H2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				for k, v := range tc.header {
-					w.Header()[k] = v
-				}
+				maps.Copy(w.Header(), tc.header)
 				w.WriteHeader(tc.status)
 				io.WriteString(w, "why not")
 			}))
@@ -418,7 +419,6 @@ type countingTransport struct {
 
 func newCountingTransport(cfg *tls.Config) *countingTransport {
 	ct := &countingTransport{}
-	//lint:ignore SA1019 x/net's transport sends extended CONNECT; net/http's of Go 1.26 refuses the :protocol field.
 	ct.Transport = &http2.Transport{
 		TLSClientConfig: cfg,
 		DialTLSContext: func(ctx context.Context, network, addr string, cfg *tls.Config) (net.Conn, error) {

@@ -46,9 +46,7 @@ func startCannedServer(t *testing.T, network, addr string, closeAfter bool, resp
 		t.Skipf("cannot listen on %s %s: %v", network, addr, err)
 	}
 	s := &cannedServer{ln: ln, requests: make(chan *http.Request, 16)}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.wg.Go(func() {
 		for {
 			conn, err := ln.Accept()
 			if err != nil {
@@ -57,9 +55,7 @@ func startCannedServer(t *testing.T, network, addr string, closeAfter bool, resp
 			s.mu.Lock()
 			s.conns = append(s.conns, conn)
 			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
+			s.wg.Go(func() {
 				req, err := http.ReadRequest(bufio.NewReader(conn))
 				if err != nil {
 					conn.Close()
@@ -72,9 +68,9 @@ func startCannedServer(t *testing.T, network, addr string, closeAfter bool, resp
 						conn.Close()
 					}
 				}
-			}()
+			})
 		}
-	}()
+	})
 	t.Cleanup(func() {
 		ln.Close()
 		s.mu.Lock()

@@ -306,7 +306,7 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 	var blocks []readmeBlock
 	var cur *readmeBlock
 	var lines []string
-	for _, line := range strings.Split(string(readme), "\n") {
+	for line := range strings.SplitSeq(string(readme), "\n") {
 		if fence, ok := strings.CutPrefix(line, "```"); ok {
 			if cur == nil {
 				cur = &readmeBlock{lang: strings.TrimSpace(fence)}

@@ -145,7 +145,7 @@ func sendWithPings(c *Conn, typ MessageType, msg []byte, how string) error {
 			return err
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		err := c.Ping(ctx, []byte(fmt.Sprint("ping ", i)))
+		err := c.Ping(ctx, fmt.Append(nil, "ping ", i))
 		cancel()
 		if err != nil {
 			return fmt.Errorf("ping between fragments: %w", err)

@@ -69,9 +69,7 @@ func TestHTTP2ConcurrentWriters(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
 	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range each {
 				msg := bytes.Repeat([]byte{byte('a' + w)}, 1000+100*i)
 				if err := c.WriteMessage(BinaryMessage, msg); err != nil {
@@ -79,7 +77,7 @@ func TestHTTP2ConcurrentWriters(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	seen := make(map[byte]int)
 	for range writers * each {

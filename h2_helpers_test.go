@@ -215,9 +215,7 @@ func startNoXConnectServer(t *testing.T) *noXConnectServer {
 			if err != nil {
 				return
 			}
-			open.Add(1)
-			go func() {
-				defer open.Done()
+			open.Go(func() {
 				tc := tls.Server(conn, &tls.Config{Certificates: certs, NextProtos: []string{"h2", "http/1.1"}})
 				tc.SetDeadline(time.Now().Add(testTimeout))
 				if err := tc.Handshake(); err != nil {
@@ -246,7 +244,7 @@ func startNoXConnectServer(t *testing.T) *noXConnectServer {
 				fr.WriteSettings(http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: 250},
 					http2.Setting{ID: http2.SettingMaxFrameSize, Val: 1 << 20})
 				io.Copy(io.Discard, tc) // until the client gives up
-			}()
+			})
 		}
 	}()
 	t.Cleanup(func() {

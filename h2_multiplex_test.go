@@ -52,6 +52,7 @@ func TestHTTP2Multiplexing(t *testing.T) {
 	t.Cleanup(handlers.Wait) // after the sockets' cleanups, before the server's
 
 	ct := newCountingTransport(wstest.TLSConfigFor(srv))
+	//lint:ignore SA1019 x/net's transport: net/http's of Go 1.26 cannot send an extended CONNECT.
 	t.Cleanup(ct.CloseIdleConnections)
 	client := &http.Client{Transport: ct.Transport}
 	d := &Dialer{HandshakeTimeout: testTimeout, TLSClientConfig: wstest.TLSConfigFor(srv), HTTP2Transport: ct.Transport}
@@ -85,9 +86,7 @@ func TestHTTP2Multiplexing(t *testing.T) {
 	errs := make(chan error, sockets+pages)
 	var wg sync.WaitGroup
 	for i, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for m := range messages {
 				want := fmt.Sprintf("socket %d message %d %s", i, m, strings.Repeat("x", 100*m))
 				if err := c.WriteMessage(TextMessage, []byte(want)); err != nil {
@@ -104,16 +103,14 @@ func TestHTTP2Multiplexing(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	for n := 1; n <= pages; n++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if err := get(n); err != nil {
 				errs <- err
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

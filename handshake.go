@@ -160,7 +160,8 @@ type extensionParam struct {
 //
 // with optional white space around the separators, and a quoted value that
 // must still be a token once unescaped. Empty list elements are skipped
-// (RFC 7230 §7); any other deviation is an error.
+// (RFC 7230 §7); any other deviation is an error. Hand-written: net/http and
+// x/net/http/httpguts check tokens, but none parses parameter lists.
 func parseExtensions(values []string) ([]extensionOffer, error) {
 	var offers []extensionOffer
 	for _, v := range values {

@@ -179,9 +179,7 @@ func TestHostileConnectionChurn(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := w; i < conns; i += workers {
 				d := drops[i%len(drops)]
 				if err := dropConnection(addr, d); err != nil {
@@ -189,7 +187,7 @@ func TestHostileConnectionChurn(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

@@ -283,12 +283,13 @@ func rawServer(t *testing.T, extra ...string) (*rawPeer, func(d *Dialer) *Conn) 
 			br := bufio.NewReader(conn)
 			req, err := http.ReadRequest(br)
 			if err == nil {
-				answer := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-					acceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n"
+				var answer strings.Builder
+				answer.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+					acceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n")
 				for _, line := range extra {
-					answer += line + "\r\n"
+					answer.WriteString(line + "\r\n")
 				}
-				_, err = io.WriteString(conn, answer+"\r\n")
+				_, err = io.WriteString(conn, answer.String()+"\r\n")
 			}
 			ch <- answered{conn, br, err}
 		}()
@@ -498,7 +499,7 @@ func (w *bitWriter) bits(v uint64, n uint) {
 // reversed appends a Huffman code of n bits, most significant bit first.
 func (w *bitWriter) reversed(code uint64, n uint) {
 	var r uint64
-	for i := uint(0); i < n; i++ {
+	for i := range n {
 		r = r<<1 | (code>>i)&1
 	}
 	w.bits(r, n)

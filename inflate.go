@@ -50,7 +50,7 @@ func (s *inflateSource) reset(src io.Reader) {
 // fill reads more of the payload, or marks its end. It reports false when
 // src failed.
 func (s *inflateSource) fill() bool {
-	for tries := 0; tries < 100; tries++ {
+	for range 100 {
 		n, err := s.src.Read(s.buf[:])
 		s.r, s.w = 0, n
 		s.seen = s.seen || n > 0

@@ -5,7 +5,7 @@
 // func maskAsm(b []byte, key uint32, avx2 bool)
 //
 // maskAsm XORs b in place with the RFC 6455 §5.3 key stream starting at key
-// position 0 (mask_asm.go rotates the key for other start positions).
+// position 0 (mask_amd64.go rotates the key for other start positions).
 //
 // AX holds the key twice (key | key<<32): a 1-, 2-, 4- or 8-byte XOR at key
 // position 0 takes its key bytes from AL, AX, EAX or RAX, and rotating RAX

@@ -10,7 +10,7 @@ import (
 type maskCopyFunc func(key uint32, pos int, dst, src []byte) int
 
 // maskCopyImpls lists the implementations checked against maskReference.
-// On amd64 with assembly it also has the SSE2-only path (mask_asm_test.go).
+// On amd64 with assembly it also has the SSE2-only path (mask_amd64_test.go).
 var maskCopyImpls = map[string]maskCopyFunc{
 	"maskCopy":        maskCopy,
 	"maskCopyGeneric": maskCopyGeneric,

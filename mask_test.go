@@ -22,7 +22,7 @@ func maskReference(key uint32, pos int, b []byte) int {
 type maskFunc func(key uint32, pos int, b []byte) int
 
 // maskImpls lists the implementations checked against maskReference. On
-// amd64 with assembly it also has one entry per assembly path (mask_asm_test.go).
+// amd64 with assembly it also has one entry per assembly path (mask_amd64_test.go).
 var maskImpls = map[string]maskFunc{
 	"maskBytes":   maskBytes,
 	"maskGeneric": maskGeneric,

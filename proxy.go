@@ -81,6 +81,8 @@ func (d *Dialer) tunnel(ctx context.Context, conn net.Conn, hasTLS bool, target,
 
 // connectThrough asks the HTTP proxy at the other end of conn for a tunnel to
 // addr (RFC 9110 §9.3.6), authenticating with the proxy URL's user:password.
+// Hand-written: net/http's Transport tunnels only for its own requests and
+// never hands back the connection, which TLS and the handshake then run over.
 func connectThrough(conn net.Conn, proxyURL *url.URL, addr string) error {
 	req := "CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n"
 	if u := proxyURL.User; u != nil {

@@ -241,9 +241,7 @@ func startSOCKS5(t *testing.T, user, password string) *socks5Server {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	s := &socks5Server{ln: ln, user: user, password: password, failures: make(chan string, 16)}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.wg.Go(func() {
 		for {
 			conn, err := ln.Accept()
 			if err != nil {
@@ -253,16 +251,14 @@ func startSOCKS5(t *testing.T, user, password string) *socks5Server {
 				conn.Close()
 				return
 			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
+			s.wg.Go(func() {
 				if reason := s.serve(conn); reason != "" {
 					s.failures <- reason
 					conn.Close()
 				}
-			}()
+			})
 		}
-	}()
+	})
 	t.Cleanup(func() {
 		ln.Close()
 		s.closeAll()

@@ -36,7 +36,7 @@ func waitParkedInFillWoken(t *testing.T) {
 		n := runtime.Stack(buf, true)
 		// Both in the same goroutine's trace: another goroutine of the
 		// process may be waiting on I/O elsewhere.
-		for _, g := range bytes.Split(buf[:n], []byte("\n\n")) {
+		for g := range bytes.SplitSeq(buf[:n], []byte("\n\n")) {
 			if bytes.Contains(g, []byte("fillWoken")) && bytes.Contains(g, []byte("[IO wait")) {
 				return
 			}

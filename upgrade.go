@@ -324,10 +324,8 @@ func (u *Upgrader) chooseSubprotocol(offered []string, responseHeader http.Heade
 		return "", fmt.Errorf("responseHeader Sec-WebSocket-Protocol %q was not offered by the client", own[0])
 	}
 	for _, p := range offered {
-		for _, q := range u.Subprotocols {
-			if p == q {
-				return p, nil
-			}
+		if slices.Contains(u.Subprotocols, p) {
+			return p, nil
 		}
 	}
 	return "", nil
@@ -495,7 +493,8 @@ func validPort(port string) bool {
 }
 
 // asciiEqualFold reports whether a and b are equal once ASCII letters are
-// lower-cased; other bytes must be equal as they are.
+// lower-cased; other bytes must be equal as they are. Not strings.EqualFold,
+// which also folds Unicode (U+212A KELVIN SIGN equals "k"): HTTP folds ASCII only.
 func asciiEqualFold(a, b string) bool {
 	if len(a) != len(b) {
 		return false

@@ -3,6 +3,7 @@ package websocket
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -92,9 +93,7 @@ func (u *Upgrader) upgradeHTTP2(w http.ResponseWriter, r *http.Request, response
 
 	rc := http.NewResponseController(w)
 	h := w.Header()
-	for name, values := range answer {
-		h[name] = values
-	}
+	maps.Copy(h, answer)
 	// Flush sends the 200 and its header fields now; the client waits for
 	// them before it sends frames. A ResponseWriter that cannot flush (a
 	// middleware's wrapper without Unwrap) could not carry the connection

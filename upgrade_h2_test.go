@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 net/http of Go 1.26 cannot send an extended CONNECT (it refuses the :protocol field), and TestUpgradeHTTP2XNetServer tests x/net's server: x/net's HTTP/2 is the point here.
+
 package websocket
 
 import (

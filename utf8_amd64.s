@@ -5,7 +5,7 @@
 // func utf8ValidateAVX2(p []byte) int
 //
 // Checks p in 32-byte blocks with the lookup method described in
-// utf8_simd.go and returns the length of the checked prefix: a multiple of
+// utf8_amd64.go and returns the length of the checked prefix: a multiple of
 // 32, stopping before the first block in which a byte is flagged. p must
 // start on a sequence boundary; a tail shorter than a block is left to the
 // caller.

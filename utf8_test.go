@@ -220,7 +220,7 @@ func utf8ValidPrefixRef(p []byte) bool {
 	}
 	buf := make([]byte, 0, len(p)+3)
 	for _, second := range []byte{0x80, 0x90, 0xa0} {
-		for extra := 0; extra < 3; extra++ {
+		for extra := range 3 {
 			buf = append(buf[:0], p...)
 			buf = append(buf, second)
 			for range extra {

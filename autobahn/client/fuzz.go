@@ -162,7 +162,7 @@ func parseCases(spec string, count int) ([]int, error) {
 	}
 	seen := map[int]bool{}
 	var out []int
-	for _, part := range strings.Split(spec, ",") {
+	for part := range strings.SplitSeq(spec, ",") {
 		part = strings.TrimSpace(part)
 		lo, hi, isRange := strings.Cut(part, "-")
 		a, err := strconv.Atoi(lo)

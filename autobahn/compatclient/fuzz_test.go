@@ -34,9 +34,7 @@ func (f *fakeFuzzer) serve(ln net.Listener) {
 		if err != nil {
 			return
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer nc.Close()
 			_ = nc.SetDeadline(time.Now().Add(20 * time.Second))
 			if err := f.handle(nc); err != nil {
@@ -44,7 +42,7 @@ func (f *fakeFuzzer) serve(ln net.Listener) {
 				f.echoErr = append(f.echoErr, err)
 				f.mu.Unlock()
 			}
-		}()
+		})
 	}
 }
 
@@ -59,7 +57,7 @@ func (f *fakeFuzzer) handle(nc net.Conn) error {
 	f.mu.Unlock()
 	switch req.URL.Path {
 	case "/getCaseCount":
-		if err := c.WriteFrame(rawpeer.OpText, []byte(fmt.Sprint(f.count))); err != nil {
+		if err := c.WriteFrame(rawpeer.OpText, fmt.Append(nil, f.count)); err != nil {
 			return err
 		}
 	case "/runCase":

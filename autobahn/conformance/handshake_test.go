@@ -117,7 +117,7 @@ func rawServer(ln *net.TCPListener, deadline time.Time, answer func(offer string
 // headerHas reports whether a comma-separated header field of h lists token.
 func headerHas(h http.Header, name, token string) bool {
 	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
+		for t := range strings.SplitSeq(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), token) {
 				return true
 			}

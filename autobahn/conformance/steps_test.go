@@ -69,16 +69,6 @@ func describe(f frame) string {
 	return s
 }
 
-// sendRawStep writes bytes as they are.
-type sendRawStep struct {
-	chop int
-	b    []byte
-}
-
-func sendRaw(b []byte) step             { return sendRawStep{b: b} }
-func (s sendRawStep) run(p *peer) error { p.sendBytes(s.chop, s.b); return nil }
-func (s sendRawStep) String() string    { return fmt.Sprintf("send %d raw bytes", len(s.b)) }
-
 // expectStep reads the next things our side does and requires them to be
 // exactly these, in this order.
 type expectStep struct{ want []event }

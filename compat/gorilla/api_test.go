@@ -276,7 +276,7 @@ func TestEveryNameIsExercised(t *testing.T) {
 			return true
 		})
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(string(want)), "\n") {
 		name := exercisedName(line)
 		assert.True(t, used[name], "no test uses %s (from %q)", name, line)
 	}

@@ -3,6 +3,7 @@ package websocket
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	ws "github.com/rfc6455/websocket"
 )
@@ -71,12 +72,7 @@ func IsCloseError(err error, codes ...int) bool {
 	if !ok {
 		return false
 	}
-	for _, c := range codes {
-		if c == code {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(codes, code)
 }
 
 // IsUnexpectedCloseError reports whether err's chain holds a *CloseError
@@ -87,12 +83,7 @@ func IsUnexpectedCloseError(err error, expectedCodes ...int) bool {
 	if !ok {
 		return false
 	}
-	for _, c := range expectedCodes {
-		if c == code {
-			return false
-		}
-	}
-	return true
+	return !slices.Contains(expectedCodes, code)
 }
 
 // FormatCloseMessage returns the payload of a close frame carrying closeCode

@@ -184,8 +184,8 @@ func TestDialerHandshakeTimeout(t *testing.T) {
 // BufferPool is accepted and, as documented, never used.
 type countingPool struct{ gets, puts atomic.Int32 }
 
-func (p *countingPool) Get() interface{}  { p.gets.Add(1); return nil }
-func (p *countingPool) Put(x interface{}) { p.puts.Add(1) }
+func (p *countingPool) Get() any  { p.gets.Add(1); return nil }
+func (p *countingPool) Put(x any) { p.puts.Add(1) }
 
 func TestBufferSizesAndPools(t *testing.T) {
 	var pool countingPool

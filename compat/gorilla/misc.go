@@ -15,9 +15,9 @@ import (
 // flight, so an idle connection holds none whatever the settings.
 type BufferPool interface {
 	// Get returns a buffer from the pool, or nil when it is empty.
-	Get() interface{}
+	Get() any
 	// Put returns a buffer to the pool.
-	Put(interface{})
+	Put(any)
 }
 
 // PreparedMessage is a data message encoded once, for sending to many
@@ -38,7 +38,7 @@ func NewPreparedMessage(messageType int, data []byte) (*PreparedMessage, error) 
 
 // WriteJSON writes v as JSON, followed by a newline as json.Encoder writes
 // it, in one text message. When v cannot be encoded nothing is written.
-func (c *Conn) WriteJSON(v interface{}) error {
+func (c *Conn) WriteJSON(v any) error {
 	var b bytes.Buffer
 	if err := json.NewEncoder(&b).Encode(v); err != nil {
 		return err
@@ -48,7 +48,7 @@ func (c *Conn) WriteJSON(v interface{}) error {
 
 // ReadJSON reads the next data message, text or binary, and decodes the
 // first JSON value in it into v. An empty message gives io.ErrUnexpectedEOF.
-func (c *Conn) ReadJSON(v interface{}) error {
+func (c *Conn) ReadJSON(v any) error {
 	_, r, err := c.NextReader()
 	if err != nil {
 		return err
@@ -63,12 +63,12 @@ func (c *Conn) ReadJSON(v interface{}) error {
 // WriteJSON is c.WriteJSON(v).
 //
 // Deprecated: use Conn.WriteJSON.
-func WriteJSON(c *Conn, v interface{}) error { return c.WriteJSON(v) }
+func WriteJSON(c *Conn, v any) error { return c.WriteJSON(v) }
 
 // ReadJSON is c.ReadJSON(v).
 //
 // Deprecated: use Conn.ReadJSON.
-func ReadJSON(c *Conn, v interface{}) error { return c.ReadJSON(v) }
+func ReadJSON(c *Conn, v any) error { return c.ReadJSON(v) }
 
 // JoinMessages returns a reader of the payloads of c's successive data
 // messages as one stream, with term after each message. Its Read returns

@@ -222,7 +222,7 @@ func TestSockJS(t *testing.T) {
 		f.expectText("o")
 		f.sendText(`["hello sockjs"]`)
 		f.expectText(`a["hello sockjs"]`)
-		for i := 0; i < heartbeats; i++ {
+		for i := range heartbeats {
 			select {
 			case <-pings:
 			case <-time.After(peerTimeout):

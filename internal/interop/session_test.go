@@ -135,7 +135,7 @@ func (s *session) closeNormally() {
 // describeDiff says where got and want first differ.
 func describeDiff(got, want []byte) string {
 	n := min(len(got), len(want))
-	for i := 0; i < n; i++ {
+	for i := range n {
 		if got[i] != want[i] {
 			return "first difference at byte " + itoa(i) + " of " + itoa(len(want)) + " (got " + itoa(len(got)) + " bytes)"
 		}

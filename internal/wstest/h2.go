@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -100,8 +101,9 @@ func H2Dial(ctx context.Context, rawURL string, tlsConfig *tls.Config, header ht
 		}
 		conn = tc
 	}
-	t := &http2.Transport{AllowHTTP: true, DisableCompression: true}
-	cc, err := t.NewClientConn(conn)
+	// x/net's client: net/http's of Go 1.26 refuses the :protocol field.
+	//lint:ignore SA1019 net/http of Go 1.26 cannot send an extended CONNECT.
+	cc, err := (&http2.Transport{AllowHTTP: true, DisableCompression: true}).NewClientConn(conn)
 	if err != nil {
 		conn.Close()
 		return nil, nil, err
@@ -161,9 +163,7 @@ func H2Accept(w http.ResponseWriter, r *http.Request, header http.Header) (net.C
 		http.Error(w, "not an extended CONNECT for websocket", http.StatusBadRequest)
 		return nil, errors.New("wstest: not an extended CONNECT for websocket")
 	}
-	for name, values := range header {
-		w.Header()[name] = values
-	}
+	maps.Copy(w.Header(), header)
 	rc := http.NewResponseController(w)
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {

@@ -1,11 +1,11 @@
-//go:build amd64 && !purego
+//go:build !purego
 
 package websocket
 
 import (
 	"math/bits"
 
-	"github.com/rfc6455/websocket/internal/cpuid"
+	"golang.org/x/sys/cpu"
 )
 
 // maskAsm XORs b in place with the key stream from key position 0
@@ -19,7 +19,7 @@ func maskAsm(b []byte, key uint32, avx2 bool)
 // useAVX2 is whether maskAsm may use AVX2. BenchmarkMaskSSE2 shows what it
 // gains: AVX2 at 32 bytes per load keeps up with copy() on L1- and
 // L2-resident payloads, where SSE2 does not.
-var useAVX2 = cpuid.HasAVX2
+var useAVX2 = cpu.X86.HasAVX2
 
 func maskBytes(key uint32, pos int, b []byte) int {
 	pos &= 3

@@ -6,7 +6,7 @@ import (
 	"math/bits"
 	"testing"
 
-	"github.com/rfc6455/websocket/internal/cpuid"
+	"golang.org/x/sys/cpu"
 )
 
 // maskSSE2Only is maskBytes with the AVX2 loop disabled, so the SSE2 bulk
@@ -27,7 +27,7 @@ func maskCopySSE2Only(key uint32, pos int, dst, src []byte) int {
 // Without AVX2, maskBytes and maskCopy already are the SSE2 paths and are
 // tested as such.
 func init() {
-	if cpuid.HasAVX2 {
+	if cpu.X86.HasAVX2 {
 		maskImpls["maskSSE2Only"] = maskSSE2Only
 		maskCopyImpls["maskCopySSE2Only"] = maskCopySSE2Only
 	}

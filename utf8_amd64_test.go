@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/rfc6455/websocket/internal/cpuid"
+	"golang.org/x/sys/cpu"
 )
 
 // utf8SIMDPaths lists the assembly validators this CPU can run, with their
@@ -25,10 +25,10 @@ func utf8SIMDPaths() []struct {
 		f     func([]byte) int
 	}
 	var paths []path
-	if cpuid.HasSSSE3 {
+	if cpu.X86.HasSSSE3 {
 		paths = append(paths, path{"ssse3", utf8SIMDSSSE3, 16, utf8ValidateSSSE3})
 	}
-	if cpuid.HasAVX2 {
+	if cpu.X86.HasAVX2 {
 		paths = append(paths, path{"avx2", utf8SIMDAVX2, 32, utf8ValidateAVX2})
 	}
 	return paths

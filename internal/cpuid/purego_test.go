@@ -1,5 +1,0 @@
-//go:build purego
-
-package cpuid
-
-const purego = true
