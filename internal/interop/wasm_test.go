@@ -140,7 +140,7 @@ func checkWasmRun(t *testing.T, host, out string, err error) {
 	for _, m := range passed {
 		names = append(names, m[1])
 	}
-	if err != nil || strings.Contains(out, "--- SKIP") || strings.Contains(out, "--- FAIL") || len(names) < 7 {
+	if err != nil || strings.Contains(out, "--- SKIP") || strings.Contains(out, "--- FAIL") || len(names) < 9 {
 		t.Fatalf("the wasm tests under %s: %v; output:\n%s", host, err, out)
 	}
 	t.Logf("interop wasm %s: %d tests passed: %s", host, len(names), strings.Join(names, " "))
