@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -301,5 +302,68 @@ func TestBrowserUnsupported(t *testing.T) {
 	}
 	if _, _, err := (&Dialer{}).Dial(ctx, base+"/refuse", nil); !errors.Is(err, ErrBadHandshake) {
 		t.Errorf("Dial of a refusing endpoint = %v, want ErrBadHandshake", err)
+	}
+}
+
+// TestBrowserConcurrentWriters: writers on many goroutines, as on other
+// ports; every message arrives whole, once.
+func TestBrowserConcurrentWriters(t *testing.T) {
+	c, _ := dialBrowser(t, nil, "/echo")
+	const writers, each = 8, 25
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			var err error
+			for i := range each {
+				msg := bytes.Repeat([]byte{byte('a' + w)}, 1000+i)
+				if i%2 == 0 {
+					err = c.WriteMessage(BinaryMessage, msg)
+				} else {
+					var nw io.WriteCloser
+					if nw, err = c.NextWriter(BinaryMessage); err == nil {
+						nw.Write(msg[:500])
+						nw.Write(msg[500:])
+						err = nw.Close()
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	seen := make(map[string]bool)
+	for range writers * each {
+		_, got, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) < 1000 || !bytes.Equal(got, bytes.Repeat(got[:1], len(got))) {
+			t.Fatalf("a message of %d bytes came back mixed", len(got))
+		}
+		key := fmt.Sprintf("%c/%d", got[0], len(got))
+		if seen[key] {
+			t.Fatalf("message %q came back twice", key)
+		}
+		seen[key] = true
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Errorf("writer: %v", err)
+		}
+	}
+}
+
+// TestBrowserCloseCodes: the codes a browser's close() refuses go out as
+// 4000 plus their last three digits.
+func TestBrowserCloseCodes(t *testing.T) {
+	for code, want := range map[StatusCode]StatusCode{
+		1000: 1000, 1001: 4001, 1002: 4002, 1007: 4007, 1009: 4009, 1011: 4011,
+		3000: 3000, 4999: 4999, 2999: 1000,
+	} {
+		if got := browserCloseCode(code); got != want {
+			t.Errorf("browserCloseCode(%d) = %d, want %d", code, got, want)
+		}
 	}
 }

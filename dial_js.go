@@ -17,7 +17,7 @@ import (
 // it returns instead, as on other ports: that is the way to a transport
 // of the program's own.
 func (d *Dialer) dialPlatform(ctx context.Context, urlStr string, header http.Header) (connConfig, *http.Response, error) {
-	if d.NetDialContext != nil {
+	if d.NetDialContext != nil || portableTests {
 		return d.dial(ctx, urlStr, header)
 	}
 	if err := d.browserUnsupported(); err != nil {
@@ -93,6 +93,12 @@ func (d *Dialer) dialPlatform(ctx context.Context, urlStr string, header http.He
 	}
 	return d.connConfig(b, nil, protocol), resp, nil
 }
+
+// portableTests is set by the package's own tests when they run under
+// js/wasm without a WebSocket server to reach (portable_js_test.go): Dial
+// then takes the other ports' path, over the js port's in-process network,
+// which is all the servers of those tests listen on.
+var portableTests bool
 
 // browserUnsupported names the first field of d set to something a
 // browser's WebSocket cannot do.

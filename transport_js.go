@@ -114,7 +114,10 @@ var (
 	jsUint8Array  = js.Global().Get("Uint8Array")
 	jsArrayBuffer = js.Global().Get("ArrayBuffer")
 	jsTextEncoder = js.Global().Get("TextEncoder").New()
-	jsTextDecoder = js.Global().Get("TextDecoder").New()
+	// fatal: text that is not UTF-8 fails the write (and so the
+	// connection, as a peer would with 1007) instead of going out
+	// altered: a browser sends only strings as text.
+	jsTextDecoder = js.Global().Get("TextDecoder").New("utf-8", map[string]any{"fatal": true})
 )
 
 // newBrowserConn opens a WebSocket to url offering protocols, and returns
@@ -338,16 +341,21 @@ func (b *browserConn) start(ev inbound) {
 
 // Write takes the Conn's client frames. Data frames are unmasked into the
 // message being collected, which goes out through ws.send at its last
-// frame; a close frame becomes ws.close(code, reason). A write that would
-// block does not exist: the browser buffers what send is given.
+// frame; a close frame becomes ws.close(code, reason). send does not
+// block: a write waits, between frames only, while the browser holds
+// maxBuffered bytes it has not sent yet.
 func (b *browserConn) Write(p []byte) (int, error) {
 	select {
 	case <-b.done:
 		return 0, net.ErrClosed
 	default:
 	}
-	if b.writeDL.expired() && !b.inFrame && b.whdrN == 0 {
-		return 0, os.ErrDeadlineExceeded
+	if !b.inFrame && b.whdrN == 0 {
+		// Between frames: the one place a write may wait, and stop
+		// at its deadline without harm to the stream.
+		if err := b.waitDrained(); err != nil {
+			return 0, err
+		}
 	}
 	total := len(p)
 	for len(p) > 0 {
@@ -389,6 +397,38 @@ func (b *browserConn) Write(p []byte) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// maxBuffered is how many bytes the browser may hold, sent but not yet on
+// the network (WebSocket.bufferedAmount), before a write waits: send never
+// blocks, so without it a fast writer would grow the browser's memory
+// without bound.
+const maxBuffered = 4 << 20
+
+// drainPoll is how often a waiting write looks at bufferedAmount again:
+// the browser has no event for it going down.
+const drainPoll = 10 * time.Millisecond
+
+// waitDrained waits until the browser holds less than maxBuffered bytes,
+// the write deadline passes or the transport closes.
+func (b *browserConn) waitDrained() error {
+	for {
+		if b.writeDL.expired() {
+			return os.ErrDeadlineExceeded
+		}
+		if b.ws.Get("bufferedAmount").Int() < maxBuffered {
+			return nil
+		}
+		t := time.NewTimer(drainPoll)
+		select {
+		case <-t.C:
+		case <-b.done:
+			t.Stop()
+			return net.ErrClosed
+		case <-b.writeDL.channel():
+			t.Stop()
+		}
+	}
 }
 
 // startFrame begins the payload of the frame whose header was parsed.
