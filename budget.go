@@ -35,7 +35,7 @@ type MemoryBudget struct {
 
 	mu      sync.Mutex
 	used    int64
-	peak    int64 // the most used has been, for tests
+	peak    int64       // the most used has been, for tests
 	oldest  *budgetHold // holders, oldest first, linked by next
 	newest  *budgetHold
 	waiters []*budgetWaiter
