@@ -84,7 +84,7 @@ func TestBudgetReadGivesUpAndResumes(t *testing.T) {
 	if err := budget.acquire(context.Background(), time.Time{}, nil, &other, 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	sent := feed(peer, messageFrames(OpBinary, msg, 0, false), 1)
+	sent := feed(peer, messageFrames(opBinary, msg, 0, false), 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	read := make(chan error, 1)
 	go func() {
@@ -140,7 +140,7 @@ func TestBudgetManyLargeMessages(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(10))
 	budget := NewMemoryBudget(int64(size))
 	msg := words(6, msgN)
-	wire := messageFrames(OpBinary, msg, 0, false)
+	wire := messageFrames(opBinary, msg, 0, false)
 	conns := make([]*Conn, n)
 	peers := make([]net.Conn, n)
 	sent := make([]<-chan error, n)

@@ -45,13 +45,13 @@ func withDeflate(cfg *connConfig) {
 
 // messageFrames returns msg as frames of at most size payload bytes (all of
 // it in one frame when size is 0), RSV1 on the first when compressed.
-func messageFrames(op Opcode, msg []byte, size int, compressed bool) []byte {
+func messageFrames(op opcode, msg []byte, size int, compressed bool) []byte {
 	if size <= 0 {
 		size = max(len(msg), 1)
 	}
 	var out []byte
 	for i := 0; i == 0 || i < len(msg); i += size {
-		o, rsv := OpContinuation, byte(0)
+		o, rsv := opContinuation, byte(0)
 		if i == 0 {
 			o = op
 			if compressed {
@@ -139,9 +139,9 @@ func TestReadMessageAllocatesOnce(t *testing.T) {
 			}
 			c, peer := pipeClient(t, edit)
 			msg := words(1, tc.size)
-			op := OpBinary
+			op := opBinary
 			if tc.text {
-				op = OpText
+				op = opText
 			}
 			payload := msg
 			if tc.compressed {
@@ -209,7 +209,7 @@ func TestWholeReadResumesAcrossTimeouts(t *testing.T) {
 			if tc.compressed {
 				payload = deflated(t, msg)
 			}
-			wire := messageFrames(OpText, payload, tc.frag, tc.compressed)
+			wire := messageFrames(opText, payload, tc.frag, tc.compressed)
 			// Pieces of the wire, each followed by a read that times out.
 			var pieces [][]byte
 			for len(wire) > 0 {
@@ -293,7 +293,7 @@ func TestAnnouncedFramesCommitLittle(t *testing.T) {
 		runtime.GC()
 		before := heapObjects()
 		if announce {
-			h := frameHeader{fin: true, opcode: OpBinary, length: 16 << 20}
+			h := frameHeader{fin: true, opcode: opBinary, length: 16 << 20}
 			wire := make([]byte, maxFrameHeaderSize+1)
 			wire = append(wire[:putFrameHeader(wire, &h)], 'x')
 			for _, p := range peers {
@@ -420,7 +420,7 @@ func TestMessageMemoryPeak(t *testing.T) {
 					edit = withDeflate
 				}
 				c, peer := pipeClient(t, edit)
-				wire := messageFrames(OpText, tc.payload, tc.frag, tc.deflate)
+				wire := messageFrames(opText, tc.payload, tc.frag, tc.deflate)
 				var buf []byte
 				if a == appendMessage && tc.what == "plain" {
 					buf = make([]byte, 0, limit)
@@ -463,7 +463,7 @@ func TestMessageMemoryPeak(t *testing.T) {
 	}
 	t.Run("20 bombs at once", func(t *testing.T) {
 		const n = 20
-		wire := messageFrames(OpBinary, bomb, 0, true)
+		wire := messageFrames(opBinary, bomb, 0, true)
 		peak := peakHeap(func() {
 			var wg sync.WaitGroup
 			errs := make(chan error, n)
