@@ -35,6 +35,7 @@ type MemoryBudget struct {
 
 	mu      sync.Mutex
 	used    int64
+	peak    int64       // the most used has been, for tests
 	oldest  *budgetHold // holders, oldest first, linked by next
 	newest  *budgetHold
 	waiters []*budgetWaiter
@@ -88,6 +89,7 @@ func (b *MemoryBudget) take(h *budgetHold, n int64) {
 	}
 	h.held += n
 	b.used += n
+	b.peak = max(b.peak, b.used)
 }
 
 // errBudgetWait is the timeout of a read whose deadline passed while it

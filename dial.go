@@ -80,6 +80,11 @@ type Dialer struct {
 	// value means no limit.
 	ReadLimit int64
 
+	// MemoryBudget, when set, bounds the memory that messages being read
+	// hold at once across every connection sharing it; a read that would
+	// pass it waits. See MemoryBudget.
+	MemoryBudget *MemoryBudget
+
 	// ReadBufferSize and WriteBufferSize size the connection's I/O buffers in
 	// bytes. Zero means the default.
 	ReadBufferSize, WriteBufferSize int
@@ -297,6 +302,7 @@ func (d *Dialer) connConfig(netConn net.Conn, br *bufio.Reader, subprotocol stri
 		client:          true,
 		subprotocol:     subprotocol,
 		readLimit:       d.ReadLimit,
+		budget:          d.MemoryBudget,
 		readBufferSize:  d.ReadBufferSize,
 		writeBufferSize: d.WriteBufferSize,
 		pingInterval:    d.PingInterval,

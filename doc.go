@@ -99,8 +99,30 @@
 //
 //   - Message size: DefaultReadLimit (16 MiB), set by ReadLimit on the
 //     Upgrader or Dialer or by SetReadLimit. A frame header announcing more
-//     fails the connection with 1009 before its payload is read, and a
-//     message buffer grows at most 1 MiB ahead of the bytes that arrived.
+//     fails the connection with 1009 before its payload is read; inflated
+//     bytes count against the same limit, and a decompression bomb stops
+//     there.
+//   - Memory follows the bytes that arrived: a header's announced length
+//     commits nothing by itself. ReadMessage and AppendMessage collect a
+//     large payload in pooled chunks (4 KiB growing to 256 KiB) and
+//     allocate the caller's slice once, at the message's exact size, when
+//     the last frame's remaining length is at most 64 KiB or 8 times what
+//     arrived; a message's memory is thus at most 64 KiB, or 10 times the
+//     bytes received, plus 4 KiB. A peer announcing 16 MiB and sending one
+//     byte costs one 4 KiB chunk.
+//   - Peak memory of one message read whole, per connection, beside the
+//     read buffer and the inflater's state (about 50 KiB): a message in one
+//     frame, about 1.125 times its size; a compressed one, its size plus
+//     its compressed payload plus 512 KiB (≤ 1.25 × the limit + 1 MiB for
+//     text compressing 4:1 or better); a bomb, its compressed payload plus
+//     512 KiB. A fragmented uncompressed message peaks at twice its size:
+//     its length is known only at its last frame, and the slice returned is
+//     contiguous. AppendMessage into a buffer with room, and NextReader,
+//     hold no copy at all.
+//   - Memory across connections: a MemoryBudget on the Upgrader or Dialer
+//     bounds the total that messages being read hold at once; a read that
+//     would pass it waits (see MemoryBudget for the one-message overdraft
+//     that keeps readers from waiting on each other).
 //   - Fragments per message: DefaultMaxFragments (1,048,576), generous so
 //     that the 65,536-fragment messages of the Autobahn suite pass; it ends
 //     floods of empty fragments, which the size limit does not count.

@@ -147,7 +147,7 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 // counted without being kept (so a bomb stops at the read limit having
 // taken no more than this), then inflated again, from the collected
 // compressed payload, into one slice of its exact size.
-const probeAfter = 1 << 20
+const probeAfter = 512 << 10
 
 // collectCompressed reads the rest of the compressed payload into the
 // assembly's chunks. Like every read of frames it can be interrupted and
@@ -160,8 +160,13 @@ func (c *Conn) collectCompressed(ctx context.Context) error {
 			a := c.asm()
 			room := a.z.free()
 			if len(room) == 0 {
+				// The last frame says how much is left: no chunk past it.
+				want := 0
+				if r.frame.fin {
+					want = int(r.frameLeft)
+				}
 				var err error
-				if room, err = c.nextChunk(ctx, &a.z, 0); err != nil {
+				if room, err = c.nextChunk(ctx, &a.z, want); err != nil {
 					return err
 				}
 			}

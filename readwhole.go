@@ -34,7 +34,7 @@ const (
 	exactAhead = 64 << 10
 	aheadRatio = 8
 	chunkMin   = 4 << 10
-	chunkMax   = 1 << 20
+	chunkMax   = 256 << 10
 )
 
 // chunkList is payload collected in pooled chunks, in order: all full but

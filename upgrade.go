@@ -77,6 +77,11 @@ type Upgrader struct {
 	// value means no limit.
 	ReadLimit int64
 
+	// MemoryBudget, when set, bounds the memory that messages being read
+	// hold at once across every connection sharing it; a read that would
+	// pass it waits. See MemoryBudget.
+	MemoryBudget *MemoryBudget
+
 	// ReadBufferSize and WriteBufferSize size the connection's I/O buffers in
 	// bytes. Zero means the default.
 	ReadBufferSize, WriteBufferSize int
@@ -280,6 +285,7 @@ func (u *Upgrader) connConfig(netConn net.Conn, br *bufio.Reader, n negotiated) 
 		client:          false,
 		subprotocol:     n.subprotocol,
 		readLimit:       u.ReadLimit,
+		budget:          u.MemoryBudget,
 		readBufferSize:  u.ReadBufferSize,
 		writeBufferSize: u.WriteBufferSize,
 		pingInterval:    u.PingInterval,
