@@ -215,7 +215,8 @@ func (c *Conn) Subprotocol() string { return c.subprotocol }
 
 // UnderlyingConn returns the transport. Reading or writing it directly
 // corrupts the WebSocket stream; it is meant for inspection (addresses, TLS
-// state) and socket options.
+// state) and socket options. The Conn keeps a write deadline on it (the
+// write stall guard, see WriteStallTimeout).
 func (c *Conn) UnderlyingConn() net.Conn { return c.netConn }
 
 // LocalAddr returns the transport's local address.

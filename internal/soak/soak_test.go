@@ -395,8 +395,12 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 			}
 		}
 	case violation:
-		// A masked frame with the reserved opcode 3 (RFC 6455 §5.2).
-		tcp.Write([]byte{0x83, 0x80, 1, 2, 3, 4})
+		// A masked frame with the reserved opcode 3 (RFC 6455 §5.2),
+		// without the deadline the write stall guard left.
+		tcp.SetWriteDeadline(time.Time{})
+		if _, err := tcp.Write([]byte{0x83, 0x80, 1, 2, 3, 4}); err != nil {
+			return fmt.Errorf("writing the violation: %w", err)
+		}
 		wantRead = websocket.StatusProtocolError
 	case oversized:
 		c.WriteMessage(websocket.BinaryMessage, message(rng, seq, readLimit, false))
