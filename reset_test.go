@@ -48,7 +48,7 @@ func TestResetIsAbnormalClosure(t *testing.T) {
 				sent := 0
 				if when == "mid-message" {
 					// A header announcing 1000 bytes, and 10 of them.
-					f := peer.frame(true, OpBinary, make([]byte, 1000))
+					f := peer.frame(true, opBinary, make([]byte, 1000))
 					sent = len(f) - 990
 					peer.write(f[:sent])
 				}
