@@ -302,7 +302,9 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 	s.mu.Lock()
 	s.waiting[id] = ch
 	s.mu.Unlock()
-	d := websocket.Dialer{ReadLimit: 4 << 20, WriteStallTimeout: stallTimeout}
+	// The client's stall guard waits longer than the server's, so that
+	// the server's is the one that ends a stop-reading connection.
+	d := websocket.Dialer{ReadLimit: 4 << 20, WriteStallTimeout: 4 * stallTimeout}
 	if rng.IntN(2) == 0 {
 		d.Compression = websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover}
 	}
@@ -368,6 +370,7 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 
 	tcp := c.UnderlyingConn().(*net.TCPConn)
 	wantRead := websocket.StatusCode(0) // the close code the client's reads must end with
+	var floodEnd error                  // how the stop-reading flood ended
 	switch f {
 	case healthy:
 		if err := c.Close(); err != nil {
@@ -385,12 +388,13 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 		wantRead = websocket.StatusAbnormalClosure // the server hangs up on us
 	case stopRead:
 		close(stop)
-		tcp.SetReadBuffer(32 << 10)
 		// Big messages, incompressible, until the server, whose echoes we
 		// no longer take, stops reading them too and our writes stall in
 		// turn.
+		start := time.Now()
 		for i := 0; i < 400; i, seq = i+1, seq+1 {
-			if c.WriteMessage(websocket.BinaryMessage, message(rng, seq, 256<<10, true)) != nil {
+			if err := c.WriteMessage(websocket.BinaryMessage, message(rng, seq, 256<<10, true)); err != nil {
+				floodEnd = fmt.Errorf("flood write %d failed after %v: %w", i, time.Since(start).Round(time.Millisecond), err)
 				break
 			}
 		}
@@ -414,6 +418,9 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 		return errors.New("the server side never ended")
 	}
 	if err := s.judge(f, o, uint64(n)); err != nil {
+		if floodEnd != nil {
+			err = fmt.Errorf("%w; %w", err, floodEnd)
+		}
 		return err
 	}
 	if wantRead != 0 {
@@ -453,12 +460,17 @@ func (s *soak) judge(f fault, o outcome, sent uint64) error {
 		}
 	case stopRead:
 		ok = errors.Is(o.err, websocket.ErrWriteStalled)
-		label = "write stalled"
 	case violation:
 		ok = errors.Is(o.err, websocket.ErrProtocol)
-		label = "1002 sent (protocol error)"
 	case oversized:
 		ok = errors.Is(o.err, websocket.ErrReadLimit)
+	}
+	switch {
+	case errors.Is(o.err, websocket.ErrWriteStalled):
+		label = "write stalled"
+	case errors.Is(o.err, websocket.ErrProtocol):
+		label = "1002 sent (protocol error)"
+	case errors.Is(o.err, websocket.ErrReadLimit):
 		label = "1009 sent (read limit)"
 	}
 	s.codesMu.Lock()
