@@ -58,8 +58,11 @@ var ErrClosed = fmt.Errorf("websocket: connection closed: %w", net.ErrClosed)
 //
 // Buffers: an idle Conn keeps about 1.5 KB, with no read or write buffer
 // of the configured sizes; those are borrowed from a pool while a message
-// is in flight. permessage-deflate adds nothing to that without context
-// takeover, and up to one window of history per direction with it (see
+// is in flight. A large message on its way out borrows up to 1 MiB, to
+// be masked (a client) or gathered (a server over TLS or another transport
+// without vectored writes), so that it leaves in few writes.
+// permessage-deflate adds nothing to that without context takeover, and up
+// to one window of history per direction with it (see
 // CompressionOptions).
 //
 // Under GOOS=js the Conn runs over the browser's WebSocket (see Dial): the
@@ -105,6 +108,11 @@ type Conn struct {
 	writeDeadline    time.Time
 	readInterrupted  bool
 	writeInterrupted bool
+	writeBound       time.Time // boundWrite's deadline, zero when none
+	stallDeadline    time.Time // the write stall guard's, zero when off (writestall.go)
+
+	stallTimeout   time.Duration // the write stall guard's bound; 0: off
+	stallResumable bool          // a write cut by a deadline may continue (TCP, Unix sockets)
 
 	readLimit    atomic.Int64
 	budget       *MemoryBudget // shared bound on messages in flight; nil: none
@@ -145,6 +153,7 @@ type connConfig struct {
 	pingInterval time.Duration // keepalive: ping this often; 0 disables
 	pongTimeout  time.Duration // keepalive: fail when no pong within this; 0 means pingInterval
 	closeTimeout time.Duration // how long Close waits for the peer's close; 0 means the default
+	stallTimeout time.Duration // see Upgrader.WriteStallTimeout: 0 means the default, < 0 off
 
 	deflate *deflateConfig // permessage-deflate as negotiated; nil when not
 }
@@ -181,6 +190,7 @@ func newConn(cfg connConfig) *Conn {
 		c.writeBufferSize = defaultWriteBufferSize
 	}
 	c.writeBufferSize = max(c.writeBufferSize, minWriteBufferSize)
+	c.initStallGuard(cfg.stallTimeout)
 	c.reader.init(cfg)
 	if d := cfg.deflate; d != nil {
 		// RFC 7692 §6: the extension gives RSV1 its meaning.
@@ -205,7 +215,8 @@ func (c *Conn) Subprotocol() string { return c.subprotocol }
 
 // UnderlyingConn returns the transport. Reading or writing it directly
 // corrupts the WebSocket stream; it is meant for inspection (addresses, TLS
-// state) and socket options.
+// state) and socket options. The Conn keeps a write deadline on it (the
+// write stall guard, see WriteStallTimeout).
 func (c *Conn) UnderlyingConn() net.Conn { return c.netConn }
 
 // LocalAddr returns the transport's local address.
@@ -257,7 +268,7 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	if c.writeInterrupted {
 		return nil
 	}
-	return c.netConn.SetWriteDeadline(t)
+	return c.applyWriteDeadlineLocked()
 }
 
 // SetReadLimit sets the largest message, in bytes, that reads accept; a

@@ -95,6 +95,15 @@ type Dialer struct {
 	// the peer's close frame; zero means the default.
 	PingInterval, PongTimeout, CloseTimeout time.Duration
 
+	// WriteStallTimeout fails the connection with ErrWriteStalled when a
+	// write gets no byte accepted by the transport for this long: the
+	// peer does not read. Zero means DefaultWriteStallTimeout; a negative
+	// value turns the guard off, leaving writes to the write deadline.
+	// A slow peer that keeps reading is never cut over TCP; over other
+	// transports (TLS, HTTP/2) each 1 MiB of a large message must go out
+	// within it.
+	WriteStallTimeout time.Duration
+
 	// HTTP2 chooses between WebSockets over HTTP/1.1 (RFC 6455) and over
 	// HTTP/2 (RFC 8441). The zero value, HTTP2Auto, uses HTTP/2 for wss://
 	// URLs when the server allows it; see HTTP2Mode.
@@ -308,6 +317,7 @@ func (d *Dialer) connConfig(netConn net.Conn, br *bufio.Reader, subprotocol stri
 		pingInterval:    d.PingInterval,
 		pongTimeout:     d.PongTimeout,
 		closeTimeout:    d.CloseTimeout,
+		stallTimeout:    d.WriteStallTimeout,
 	}
 }
 

@@ -83,9 +83,13 @@
 // the Conn answers with the same code and reason by itself (a close
 // handler may send another answer first, see [Conn.SetCloseHandler]), and
 // reads return a *CloseError with the peer's code and reason; CloseStatus
-// extracts the code from a wrapped error (see ExampleCloseStatus). A transport that ends
-// without a close frame gives a *CloseError with code 1006 that also wraps
-// io.ErrUnexpectedEOF. CloseNow closes the transport at once.
+// extracts the code from a wrapped error (see ExampleCloseStatus). A
+// connection that ends without a close frame (an EOF, a TCP reset, a
+// broken pipe, the transport closed under a read or a write) gives reads,
+// writes and Close a *CloseError with code 1006 (StatusAbnormalClosure)
+// that wraps the transport's error: io.ErrUnexpectedEOF after an EOF, and
+// errors.Is finds syscall.ECONNRESET after a reset. CloseNow closes the
+// transport at once.
 //
 // Close reads and drops incoming messages itself when no goroutine is
 // reading at that moment, which includes the instant between two reads of a
@@ -128,9 +132,17 @@
 //     floods of empty fragments, which the size limit does not count.
 //   - Control frames: 125 bytes of payload, a close reason 123 bytes
 //     (RFC 6455 §5.5).
+//   - Stalled writes: a write that gets no byte accepted by the transport
+//     for DefaultWriteStallTimeout (30 s; WriteStallTimeout on the
+//     Upgrader or Dialer, negative to turn it off) fails the connection
+//     with ErrWriteStalled and closes it, so a peer that never reads
+//     cannot hold a writer, and every writer queued behind it, forever. A
+//     slow peer that keeps reading is not cut.
 //   - Handshake: the client reads at most 1 MiB of response header; the
 //     server's limits are the http.Server's (ReadHeaderTimeout,
-//     MaxHeaderBytes).
+//     MaxHeaderBytes), which the zero http.Server and http.ListenAndServe
+//     leave unbounded: serve with NewHTTPServer, which sets them (see
+//     ExampleNewHTTPServer).
 //
 // # Compression and its memory
 //

@@ -1,6 +1,9 @@
 package websocket
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Error categories. Every protocol violation the connection detects wraps one
 // of these, so callers can test for it with errors.Is; the close code sent to
@@ -64,4 +67,13 @@ func closeCode(err error) (StatusCode, bool) {
 		return pe.code, true
 	}
 	return 0, false
+}
+
+// abnormalClosure wraps err, a transport's failure (EOF, a reset, a broken
+// pipe, the transport closed under us), as the *CloseError with code 1006
+// that stands for a connection that ended without a close frame (RFC 6455
+// §7.1.5), so that errors.As finds the code and errors.Is the cause
+// (syscall.ECONNRESET, io.ErrUnexpectedEOF, net.ErrClosed).
+func abnormalClosure(err error) error {
+	return fmt.Errorf("%w: %w", &CloseError{Code: StatusAbnormalClosure}, err)
 }

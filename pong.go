@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -92,6 +93,8 @@ func (c *Conn) writeQueuedPong() {
 	}
 	if isTimeout(err) {
 		err = errPongStalled
+	} else if !errors.Is(err, ErrWriteStalled) {
+		err = abnormalClosure(err) // the transport failed: a reset, a broken pipe
 	}
 	c.setEndErr(err)
 	c.closeTransport()

@@ -192,7 +192,9 @@ func (c *Conn) fill() error {
 
 // transportReadFailed classifies a transport read error. A timeout is
 // returned as is and changes nothing, so the read can be retried. Anything
-// else ends the connection and becomes the sticky read error.
+// else ends the connection and becomes the sticky read error: an end
+// without a close frame (EOF, a reset, the transport closed under the
+// read) is a *CloseError with code 1006 that wraps the cause.
 func (c *Conn) transportReadFailed(err error) error {
 	if c.isClosed() {
 		err = c.endError()
@@ -200,6 +202,8 @@ func (c *Conn) transportReadFailed(err error) error {
 		return err
 	} else if errors.Is(err, io.EOF) {
 		err = errAbnormalClosure
+	} else {
+		err = abnormalClosure(err)
 	}
 	c.setEndErr(err)
 	c.reader.err = err

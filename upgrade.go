@@ -25,10 +25,10 @@ import (
 // The server handshake timeout is the http.Server's: Upgrade runs only once
 // net/http has read the whole request, so a client that sends its request
 // slowly (one byte a second, say) or never finishes it is cut off by the
-// server, not by the Upgrader. Set http.Server.ReadHeaderTimeout (or
-// ReadTimeout) to bound it, for example
+// server, not by the Upgrader. NewHTTPServer returns a server with the
+// bound set (ReadHeaderTimeout), or set it on your own http.Server:
 //
-//	srv := &http.Server{Addr: ":8080", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+//	srv := websocket.NewHTTPServer(":8080", mux)
 //
 // A server with neither (the zero http.Server, http.ListenAndServe) lets
 // such a client hold its connection open for as long as it likes. The
@@ -91,6 +91,15 @@ type Upgrader struct {
 	// (zero means PingInterval). CloseTimeout bounds how long Close waits for
 	// the peer's close frame; zero means the default.
 	PingInterval, PongTimeout, CloseTimeout time.Duration
+
+	// WriteStallTimeout fails the connection with ErrWriteStalled when a
+	// write gets no byte accepted by the transport for this long: the
+	// peer does not read. Zero means DefaultWriteStallTimeout; a negative
+	// value turns the guard off, leaving writes to the write deadline.
+	// A slow peer that keeps reading is never cut over TCP; over other
+	// transports (TLS, HTTP/2) each 1 MiB of a large message must go out
+	// within it.
+	WriteStallTimeout time.Duration
 
 	// Compression configures permessage-deflate (RFC 7692); the zero value
 	// declines it. See CompressionOptions for the memory each mode keeps
@@ -291,6 +300,7 @@ func (u *Upgrader) connConfig(netConn net.Conn, br *bufio.Reader, n negotiated) 
 		pingInterval:    u.PingInterval,
 		pongTimeout:     u.PongTimeout,
 		closeTimeout:    u.CloseTimeout,
+		stallTimeout:    u.WriteStallTimeout,
 		deflate:         n.deflate,
 	}
 }

@@ -12,9 +12,13 @@ import (
 // the smallest buffer makes NextWriter send one-byte fragments.
 const minWriteBufferSize = maxFrameHeaderSize + 1
 
-// maxMaskChunk is the largest scratch buffer a client borrows to mask a
-// large WriteMessage payload on its way out.
-const maxMaskChunk = 64 << 10
+// maxWriteChunk is the largest scratch buffer a frame borrows to mask (a
+// client) or gather (a server on a transport without vectored writes) a
+// large payload on its way out, and so the most that one transport write
+// of such a frame carries: a 1 MiB message leaves in two writes, where
+// 64 KiB chunks took seventeen (and as many wake-ups of the peer). Each
+// Conn that is writing a large frame holds at most this much.
+const maxWriteChunk = 1 << 20
 
 var (
 	errNotDataType    = errors.New("websocket: message type is not text or binary")
@@ -32,6 +36,10 @@ type writeState struct {
 	vec   [3][]byte // header and up to two payload parts, for writev
 	bufs  net.Buffers
 	pong  [maxControlPayload]byte // the queued pong's payload, copied out
+
+	// stallRefresh is when the write stall guard's deadline is next moved
+	// forward (writestall.go).
+	stallRefresh time.Time
 }
 
 // bindWriteContext makes the end of ctx interrupt a blocked transport
@@ -56,7 +64,7 @@ func (c *Conn) bindWriteContext(ctx context.Context) func() {
 		<-fired
 		c.dlMu.Lock()
 		c.writeInterrupted = false
-		c.netConn.SetWriteDeadline(c.writeDeadline)
+		c.applyWriteDeadlineLocked()
 		c.dlMu.Unlock()
 	}
 }
@@ -76,7 +84,8 @@ func (c *Conn) boundWrite(d time.Time, duty bool) bool {
 	if !wd.IsZero() && wd.Before(d) && !(duty && wd.Before(time.Now())) {
 		d = wd
 	}
-	c.netConn.SetWriteDeadline(d)
+	c.writeBound = d
+	c.applyWriteDeadlineLocked()
 	c.dlMu.Unlock()
 	return true
 }
@@ -84,17 +93,23 @@ func (c *Conn) boundWrite(d time.Time, duty bool) bool {
 // restoreWriteDeadline gives the transport the user's write deadline back.
 func (c *Conn) restoreWriteDeadline() {
 	c.dlMu.Lock()
-	c.netConn.SetWriteDeadline(c.writeDeadline)
+	c.writeBound = time.Time{}
+	c.applyWriteDeadlineLocked()
 	c.dlMu.Unlock()
 }
 
 // writeFailed classifies a transport write error. A timeout before any
 // byte of the frame went out leaves the stream intact and is returned as
 // is. Anything else leaves a partial frame on the wire, so the connection
-// ends.
+// ends; a transport that failed on its own (a reset, a broken pipe, closed
+// under the write) is an abrupt end, reported as a *CloseError with code
+// 1006 that wraps its error, as reads report it.
 func (c *Conn) writeFailed(ctx context.Context, partial bool, err error) error {
 	if c.isClosed() {
 		return ErrClosed
+	}
+	if !isTimeout(err) && !errors.Is(err, ErrWriteStalled) {
+		err = abnormalClosure(err)
 	}
 	if partial || !isTimeout(err) {
 		c.setEndErr(err)
@@ -170,13 +185,18 @@ func (c *Conn) sendFrame(h *frameHeader, a, b []byte) (int64, error) {
 			copy(w.small[k:], a)
 			copy(w.small[k+len(a):], b)
 		}
-		m, err := c.netConn.Write(w.small[:k+n])
-		return int64(m), err
+		return c.writeTransport(w.small[:k+n])
 	}
 	if !h.masked {
 		switch c.netConn.(type) {
-		case *net.TCPConn, *net.UnixConn, buffersWriter:
+		case *net.TCPConn, *net.UnixConn:
 			return c.sendVectored(w, h, a, b)
+		case buffersWriter:
+			// A write cut by the stall guard cannot resume there: larger
+			// frames go in pieces the guard bounds one by one.
+			if c.stallTimeout <= 0 || len(a)+len(b) <= maxWriteChunk {
+				return c.sendVectored(w, h, a, b)
+			}
 		}
 	}
 	return c.sendCopied(h, a, b)
@@ -190,7 +210,7 @@ type buffersWriter interface {
 }
 
 // sendCopied writes the frame h through a scratch buffer of up to
-// maxMaskChunk bytes, borrowed for this frame only, so that a large
+// maxWriteChunk bytes, borrowed for this frame only, so that a large
 // payload leaves in a few large writes, the header with the first. A
 // client masks on the way in (it must not mask the caller's slice); a
 // server's frame takes this path on transports without vectored writes
@@ -198,7 +218,7 @@ type buffersWriter interface {
 // packet of its own.
 func (c *Conn) sendCopied(h *frameHeader, a, b []byte) (int64, error) {
 	total := len(a) + len(b)
-	p := getBuffer(max(c.writeBufferSize, min(maxFrameHeaderSize+total, maxMaskChunk)))
+	p := getBuffer(max(c.writeBufferSize, min(maxFrameHeaderSize+total, maxWriteChunk)))
 	defer putBuffer(p)
 	buf := *p
 	off := putFrameHeader(buf, h)
@@ -214,8 +234,8 @@ func (c *Conn) sendCopied(h *frameHeader, a, b []byte) (int64, error) {
 		pos = c.copyPayload(h, pos, buf[off:], b[:k])
 		b = b[k:]
 		off += k
-		m, err := c.netConn.Write(buf[:off])
-		sent += int64(m)
+		m, err := c.writeTransport(buf[:off])
+		sent += m
 		if err != nil {
 			return sent, err
 		}
@@ -246,13 +266,7 @@ func (c *Conn) sendVectored(w *writeState, h *frameHeader, a, b []byte) (int64, 
 	if len(b) > 0 {
 		w.bufs = append(w.bufs, b)
 	}
-	var k int64
-	var err error
-	if bw, ok := c.netConn.(buffersWriter); ok {
-		k, err = bw.WriteBuffers(w.bufs)
-	} else {
-		k, err = w.bufs.WriteTo(c.netConn)
-	}
+	k, err := c.writeTransportBuffers(&w.bufs)
 	w.vec = [3][]byte{}
 	w.bufs = nil
 	return k, err
@@ -410,7 +424,7 @@ func (c *Conn) sendRawHeld(ctx context.Context, frame []byte) error {
 		return ErrClosed
 	}
 	stop := c.bindWriteContext(ctx)
-	n, err := c.netConn.Write(frame)
+	n, err := c.writeTransport(frame)
 	if stop != nil {
 		stop()
 	}

@@ -1,0 +1,9 @@
+package soak
+
+import (
+	"testing"
+
+	"github.com/rfc6455/websocket/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }

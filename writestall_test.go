@@ -1,0 +1,181 @@
+package websocket
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/rfc6455/websocket/internal/wstest"
+)
+
+// smallSocketBuffers shrinks the kernel buffers of a loopback pair, so that
+// a writer blocks after tens of kilobytes instead of megabytes.
+func smallSocketBuffers(t *testing.T, w, r net.Conn) {
+	t.Helper()
+	if err := w.(*net.TCPConn).SetWriteBuffer(16 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.(*net.TCPConn).SetReadBuffer(16 << 10); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWriteStallNeverReadingPeer: a write to a peer that reads nothing
+// fails with ErrWriteStalled once a stall timeout passed without a byte
+// accepted (not before, and within 5/4 of it plus scheduling), closes the
+// transport, and wakes the writer waiting behind it and the reader.
+// "tcp" can resume a cut write; "wrapped" is a transport that cannot.
+func TestWriteStallNeverReadingPeer(t *testing.T) {
+	const stall = 200 * time.Millisecond
+	for _, kind := range []string{"tcp", "wrapped"} {
+		t.Run(kind, func(t *testing.T) {
+			wn, peer := wstest.TCPPair(t)
+			smallSocketBuffers(t, wn, peer)
+			var tr net.Conn = wn
+			if kind == "wrapped" {
+				tr = &writeCountingConn{Conn: wn}
+			}
+			c := newConn(connConfig{netConn: tr, client: true, stallTimeout: stall})
+			t.Cleanup(func() { c.CloseNow() })
+			if got := c.stallResumable; got != (kind == "tcp") {
+				t.Fatalf("stallResumable = %v", got)
+			}
+			readErr := make(chan error, 1)
+			go func() {
+				_, _, err := c.ReadMessage()
+				readErr <- err
+			}()
+			first := make(chan error, 1)
+			start := time.Now()
+			go func() { first <- c.WriteMessage(BinaryMessage, make([]byte, 4<<20)) }()
+			// A second writer queues behind the first for the message lock,
+			// once the first holds it.
+			for i := 0; c.msgLock.tryLock(); i++ {
+				c.msgLock.unlock()
+				if i == 1e6 {
+					t.Fatal("the first writer never took the message lock")
+				}
+				runtime.Gosched()
+			}
+			second := make(chan error, 1)
+			go func() { second <- c.WriteMessage(TextMessage, []byte("behind")) }()
+
+			var err error
+			select {
+			case err = <-first:
+			case <-time.After(testTimeout):
+				t.Fatal("the stalled write never ended")
+			}
+			took := time.Since(start)
+			if !errors.Is(err, ErrWriteStalled) {
+				t.Fatalf("write: %v, want ErrWriteStalled", err)
+			}
+			t.Logf("stalled write ended after %v (stall timeout %v)", took, stall)
+			if took < stall {
+				t.Fatalf("ended after %v, before the stall timeout %v", took, stall)
+			}
+			if took > stall*5/4+time.Second {
+				t.Fatalf("ended after %v, far past the stall timeout %v", took, stall)
+			}
+			if !c.isClosed() {
+				t.Fatal("transport still open")
+			}
+			select {
+			case err := <-second:
+				if err == nil {
+					t.Fatal("the waiting writer succeeded")
+				}
+			case <-time.After(testTimeout):
+				t.Fatal("the waiting writer was not woken")
+			}
+			select {
+			case err := <-readErr:
+				if !errors.Is(err, ErrWriteStalled) {
+					t.Fatalf("read: %v, want ErrWriteStalled", err)
+				}
+			case <-time.After(testTimeout):
+				t.Fatal("the reader was not woken")
+			}
+		})
+	}
+}
+
+// TestWriteStallSlowReaderNotCut: a peer that reads slowly but steadily
+// (8 KiB every 10 ms, about 800 KB/s) takes a 1 MiB message over several
+// stall timeouts, and the write completes intact: only a stall timeout
+// without progress ends it. The timeout is kept above the time the peer
+// takes to drain what the kernel buffers on loopback (about 100 KB), in
+// which no byte of ours can be accepted.
+func TestWriteStallSlowReaderNotCut(t *testing.T) {
+	const stall = 250 * time.Millisecond
+	wn, peer := wstest.TCPPair(t)
+	smallSocketBuffers(t, wn, peer)
+	c := newConn(connConfig{netConn: wn, stallTimeout: stall})
+	t.Cleanup(func() { c.CloseNow() })
+	msg := pattern(5, 1<<20)
+
+	got := make(chan []byte, 1)
+	go func() {
+		var buf bytes.Buffer
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		p := make([]byte, 8<<10)
+		want := maxFrameHeaderSize - 4 + len(msg) // an unmasked 64-bit length header
+		for range 100_000 {
+			if buf.Len() >= want {
+				break
+			}
+			<-tick.C
+			peer.SetReadDeadline(time.Now().Add(testTimeout))
+			n, err := peer.Read(p)
+			buf.Write(p[:n])
+			if err != nil {
+				break
+			}
+		}
+		got <- buf.Bytes()
+	}()
+	start := time.Now()
+	if err := c.WriteMessage(BinaryMessage, msg); err != nil {
+		t.Fatalf("write to a slow reader: %v", err)
+	}
+	took := time.Since(start)
+	b := <-got
+	t.Logf("1 MiB to a slow reader took %v (stall timeout %v)", took, stall)
+	if took < 3*stall {
+		t.Fatalf("the write took %v: too fast to show that a slow peer is not cut", took)
+	}
+	if len(b) < 10 || !bytes.Equal(b[10:], msg) {
+		t.Fatalf("the peer got %d bytes, not the frame", len(b))
+	}
+}
+
+// TestWriteStallDefaults: a connection gets DefaultWriteStallTimeout
+// unless the Upgrader or Dialer says otherwise; a negative value turns
+// the guard off, and then no deadline is put on the transport.
+func TestWriteStallDefaults(t *testing.T) {
+	cn, _ := wstest.TCPPair(t)
+	for _, tc := range []struct {
+		set, want time.Duration
+	}{{0, DefaultWriteStallTimeout}, {time.Second, time.Second}, {-1, 0}} {
+		u := &Upgrader{WriteStallTimeout: tc.set}
+		d := &Dialer{WriteStallTimeout: tc.set}
+		for _, cfg := range []connConfig{u.connConfig(cn, nil, negotiated{}), d.connConfig(cn, nil, "")} {
+			c := newConn(cfg)
+			if c.stallTimeout != tc.want {
+				t.Errorf("WriteStallTimeout %v: guard %v, want %v", tc.set, c.stallTimeout, tc.want)
+			}
+			if tc.want == 0 {
+				if err := c.WriteMessage(TextMessage, []byte("x")); err != nil {
+					t.Fatal(err)
+				}
+				if !c.writer.stallRefresh.IsZero() {
+					t.Error("guard off, yet armed")
+				}
+			}
+		}
+	}
+}
