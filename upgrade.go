@@ -212,22 +212,36 @@ func (u *Upgrader) answerHTTP1(w http.ResponseWriter, r *http.Request, key strin
 func (u *Upgrader) hijack(w http.ResponseWriter, r *http.Request, answer []byte) (net.Conn, *bufio.Reader, error) {
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		return nil, nil, u.refuse(w, r, http.StatusInternalServerError, "cannot take over the connection: "+err.Error())
+		return nil, nil, u.refuseHijack(w, r, err)
 	}
 	// net/http clears its ReadTimeout and WriteTimeout deadlines when it
 	// hands the connection over; other ResponseWriters may not, so the
 	// deadlines are cleared once the answer is out, leaving the connection's
 	// lifetime to its users.
 	if _, err := netConn.Write(answer); err != nil {
-		netConn.Close()
-		return nil, nil, fmt.Errorf("websocket: writing the handshake answer: %w", err)
+		return nil, nil, abandon(netConn, "writing the handshake answer", err)
 	}
 	if err := netConn.SetDeadline(time.Time{}); err != nil {
-		netConn.Close()
-		return nil, nil, fmt.Errorf("websocket: clearing the handshake deadlines: %w", err)
+		return nil, nil, abandon(netConn, "clearing the handshake deadlines", err)
 	}
 	dropWriter(brw.Writer)
 	return netConn, brw.Reader, nil
+}
+
+// refuseHijack answers 500 for a ResponseWriter that cannot be hijacked.
+// It and abandon keep hijack's frame small (see Upgrade).
+//
+//go:noinline
+func (u *Upgrader) refuseHijack(w http.ResponseWriter, r *http.Request, err error) error {
+	return u.refuse(w, r, http.StatusInternalServerError, "cannot take over the connection: "+err.Error())
+}
+
+// abandon closes a hijacked connection whose answer failed at step.
+//
+//go:noinline
+func abandon(netConn net.Conn, step string, err error) error {
+	netConn.Close()
+	return fmt.Errorf("websocket: %s: %w", step, err)
 }
 
 // serverConn returns the server Conn over netConn; br, when not nil, holds
@@ -251,10 +265,13 @@ func (u *Upgrader) serverConn(netConn net.Conn, br *bufio.Reader, n negotiated) 
 // in flight, never uses. net/http touches neither struct after a hijack
 // (Request.Body must not be used then either); an emptied one reports
 // errHijackedBuffer rather than panic if it is used anyway.
+//
+//go:noinline
 func dropReader(br *bufio.Reader) {
 	*br = *bufio.NewReaderSize(hijackedBuffer{}, 0)
 }
 
+//go:noinline
 func dropWriter(bw *bufio.Writer) {
 	if bw != nil {
 		*bw = *bufio.NewWriterSize(hijackedBuffer{}, 1)
