@@ -267,15 +267,29 @@ func (u *Upgrader) serverConn(netConn net.Conn, br *bufio.Reader, n negotiated) 
 // errHijackedBuffer rather than panic if it is used anyway.
 //
 //go:noinline
-func dropReader(br *bufio.Reader) {
-	*br = *bufio.NewReaderSize(hijackedBuffer{}, 0)
-}
+func dropReader(br *bufio.Reader) { *br = *droppedReader }
 
 //go:noinline
 func dropWriter(bw *bufio.Writer) {
 	if bw != nil {
-		*bw = *bufio.NewWriterSize(hijackedBuffer{}, 1)
+		*bw = *droppedWriter
 	}
+}
+
+// droppedReader and droppedWriter are what dropReader and dropWriter copy
+// into net/http's structs, so that dropping allocates nothing. Their tiny
+// buffers are shared but never written: the reader's transport yields no
+// bytes, and the writer has already failed, which a bufio.Writer checks
+// before it copies anything.
+var (
+	droppedReader = bufio.NewReaderSize(hijackedBuffer{}, 0)
+	droppedWriter = failedWriter()
+)
+
+func failedWriter() *bufio.Writer {
+	w := bufio.NewWriterSize(hijackedBuffer{}, 1)
+	w.Write([]byte{0, 0}) // more than its buffer: the write fails and the error sticks
+	return w
 }
 
 // errHijackedBuffer is what net/http's reader and writer of a connection
