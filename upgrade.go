@@ -141,73 +141,135 @@ type Upgrader struct {
 // does. Such requests arrive only when the server allows extended CONNECT;
 // see ExtendedConnectEnabled.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (*Conn, error) {
-	cfg, err := u.upgrade(w, r, responseHeader)
+	// Each step is a call of its own from this small frame, so that the
+	// deepest of them (hashing the key, writing the answer) adds to this
+	// frame alone. A handler that reads its WebSocket in a loop keeps
+	// net/http's goroutine, whose stack, once grown past 4 KiB, stays grown
+	// for the connection's life: the read that waits below it is too deep
+	// for the runtime to shrink it again.
+	if r.ProtoMajor == 2 {
+		return u.upgradeHTTP2Conn(w, r, responseHeader)
+	}
+	key, n, err := u.checkHTTP1(w, r, responseHeader)
 	if err != nil {
 		return nil, err
 	}
-	c := newConn(cfg)
-	if cfg.br != nil {
-		// The Conn has copied what the client sent after its request.
-		dropReader(cfg.br)
+	answer, err := u.answerHTTP1(w, r, key, n, responseHeader)
+	if err != nil {
+		return nil, err
 	}
-	return c, nil
+	netConn, br, err := u.hijack(w, r, answer)
+	if err != nil {
+		return nil, err
+	}
+	return u.serverConn(netConn, br, n), nil
 }
 
-// upgrade is Upgrade up to the construction of the Conn, so that tests can
-// inspect what the handshake hands over.
-func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (connConfig, error) {
-	if r.ProtoMajor == 2 {
-		return u.upgradeHTTP2(w, r, responseHeader) // RFC 8441, upgrade_h2.go
+// upgradeHTTP2Conn is Upgrade over HTTP/2 (RFC 8441, upgrade_h2.go).
+//
+//go:noinline
+func (u *Upgrader) upgradeHTTP2Conn(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (*Conn, error) {
+	cfg, err := u.upgradeHTTP2(w, r, responseHeader)
+	if err != nil {
+		return nil, err
 	}
+	return newConn(cfg), nil
+}
+
+// checkHTTP1 validates an HTTP/1.1 opening handshake (RFC 6455 §4.2.1) and
+// negotiates what the answer carries. It returns the client's key. A
+// refusal has been answered when it returns an error.
+//
+//go:noinline
+func (u *Upgrader) checkHTTP1(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (string, negotiated, error) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		return connConfig{}, u.refuse(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not GET")
+		return "", negotiated{}, u.refuse(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not GET")
 	}
 	if !r.ProtoAtLeast(1, 1) {
-		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, "protocol "+r.Proto+" is older than HTTP/1.1")
+		return "", negotiated{}, u.refuse(w, r, http.StatusBadRequest, "protocol "+r.Proto+" is older than HTTP/1.1")
 	}
 	if !headerHasToken(r.Header, "Connection", "upgrade") {
-		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, `the Connection header does not contain "upgrade"`)
+		return "", negotiated{}, u.refuse(w, r, http.StatusBadRequest, `the Connection header does not contain "upgrade"`)
 	}
 	if !headerHasToken(r.Header, "Upgrade", "websocket") {
-		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, `the Upgrade header does not contain "websocket"`)
+		return "", negotiated{}, u.refuse(w, r, http.StatusBadRequest, `the Upgrade header does not contain "websocket"`)
 	}
 	if err := u.checkVersion(w, r); err != nil {
-		return connConfig{}, err
+		return "", negotiated{}, err
 	}
 	// RFC 6455 §11.3.1: the key appears exactly once.
 	keys := r.Header.Values(headerKey)
 	if len(keys) != 1 || !validKey(keys[0]) {
-		return connConfig{}, u.refuse(w, r, http.StatusBadRequest, "Sec-WebSocket-Key is missing, repeated or not 16 bytes in base64")
+		return "", negotiated{}, u.refuse(w, r, http.StatusBadRequest, "Sec-WebSocket-Key is missing, repeated or not 16 bytes in base64")
 	}
 	n, err := u.negotiate(w, r, responseHeader)
-	if err != nil {
-		return connConfig{}, err
-	}
-	answer, err := appendSwitchingProtocols(nil, keys[0], n, responseHeader)
-	if err != nil {
-		return connConfig{}, u.refuse(w, r, http.StatusInternalServerError, err.Error())
-	}
+	return keys[0], n, err
+}
 
+// answerHTTP1 returns the 101 answer to key with what n chose, or answers
+// 500 when responseHeader cannot be sent.
+//
+//go:noinline
+func (u *Upgrader) answerHTTP1(w http.ResponseWriter, r *http.Request, key string, n negotiated, responseHeader http.Header) ([]byte, error) {
+	answer, err := appendSwitchingProtocols(nil, acceptKey(key), n, responseHeader)
+	if err != nil {
+		return nil, u.refuse(w, r, http.StatusInternalServerError, err.Error())
+	}
+	return answer, nil
+}
+
+// hijack takes the connection over from w, answering 500 when it cannot,
+// and sends answer on it. It returns the transport and net/http's reader,
+// which holds what the client sent after its request.
+//
+//go:noinline
+func (u *Upgrader) hijack(w http.ResponseWriter, r *http.Request, answer []byte) (net.Conn, *bufio.Reader, error) {
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		return connConfig{}, u.refuse(w, r, http.StatusInternalServerError, "cannot take over the connection: "+err.Error())
+		return nil, nil, u.refuseHijack(w, r, err)
 	}
 	// net/http clears its ReadTimeout and WriteTimeout deadlines when it
 	// hands the connection over; other ResponseWriters may not, so the
 	// deadlines are cleared once the answer is out, leaving the connection's
 	// lifetime to its users.
 	if _, err := netConn.Write(answer); err != nil {
-		netConn.Close()
-		return connConfig{}, fmt.Errorf("websocket: writing the handshake answer: %w", err)
+		return nil, nil, abandon(netConn, "writing the handshake answer", err)
 	}
 	if err := netConn.SetDeadline(time.Time{}); err != nil {
-		netConn.Close()
-		return connConfig{}, fmt.Errorf("websocket: clearing the handshake deadlines: %w", err)
+		return nil, nil, abandon(netConn, "clearing the handshake deadlines", err)
 	}
 	dropWriter(brw.Writer)
-	// brw.Reader holds what the client sent after its request.
-	return u.connConfig(netConn, brw.Reader, n), nil
+	return netConn, brw.Reader, nil
+}
+
+// refuseHijack answers 500 for a ResponseWriter that cannot be hijacked.
+// It and abandon keep hijack's frame small (see Upgrade).
+//
+//go:noinline
+func (u *Upgrader) refuseHijack(w http.ResponseWriter, r *http.Request, err error) error {
+	return u.refuse(w, r, http.StatusInternalServerError, "cannot take over the connection: "+err.Error())
+}
+
+// abandon closes a hijacked connection whose answer failed at step.
+//
+//go:noinline
+func abandon(netConn net.Conn, step string, err error) error {
+	netConn.Close()
+	return fmt.Errorf("websocket: %s: %w", step, err)
+}
+
+// serverConn returns the server Conn over netConn; br, when not nil, holds
+// what the client sent after its request and is dropped once the Conn has
+// copied it.
+//
+//go:noinline
+func (u *Upgrader) serverConn(netConn net.Conn, br *bufio.Reader, n negotiated) *Conn {
+	c := newConn(u.connConfig(netConn, br, n))
+	if br != nil {
+		dropReader(br)
+	}
+	return c
 }
 
 // dropReader and dropWriter let go of the 4 KiB buffers of net/http's
@@ -218,14 +280,31 @@ func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 // in flight, never uses. net/http touches neither struct after a hijack
 // (Request.Body must not be used then either); an emptied one reports
 // errHijackedBuffer rather than panic if it is used anyway.
-func dropReader(br *bufio.Reader) {
-	*br = *bufio.NewReaderSize(hijackedBuffer{}, 0)
-}
+//
+//go:noinline
+func dropReader(br *bufio.Reader) { *br = *droppedReader }
 
+//go:noinline
 func dropWriter(bw *bufio.Writer) {
 	if bw != nil {
-		*bw = *bufio.NewWriterSize(hijackedBuffer{}, 1)
+		*bw = *droppedWriter
 	}
+}
+
+// droppedReader and droppedWriter are what dropReader and dropWriter copy
+// into net/http's structs, so that dropping allocates nothing. Their tiny
+// buffers are shared but never written: the reader's transport yields no
+// bytes, and the writer has already failed, which a bufio.Writer checks
+// before it copies anything.
+var (
+	droppedReader = bufio.NewReaderSize(hijackedBuffer{}, 0)
+	droppedWriter = failedWriter()
+)
+
+func failedWriter() *bufio.Writer {
+	w := bufio.NewWriterSize(hijackedBuffer{}, 1)
+	w.Write([]byte{0, 0}) // more than its buffer: the write fails and the error sticks
+	return w
 }
 
 // errHijackedBuffer is what net/http's reader and writer of a connection
@@ -348,11 +427,11 @@ func (u *Upgrader) chooseSubprotocol(offered []string, responseHeader http.Heade
 }
 
 // appendSwitchingProtocols appends the 101 answer of RFC 6455 §4.2.2 to b,
-// with what n chose. Fields of extra are checked so that no value can split
+// with accept (acceptKey of the client's key) and what n chose. Fields of extra are checked so that no value can split
 // the answer.
-func appendSwitchingProtocols(b []byte, key string, n negotiated, extra http.Header) ([]byte, error) {
+func appendSwitchingProtocols(b []byte, accept string, n negotiated, extra http.Header) ([]byte, error) {
 	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
-	b = append(b, acceptKey(key)...)
+	b = append(b, accept...)
 	b = append(b, "\r\n"...)
 	if n.subprotocol != "" {
 		b = append(b, "Sec-WebSocket-Protocol: "...)

@@ -13,6 +13,27 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// upgrade is Upgrade up to the construction of the Conn, so that tests can
+// inspect what the handshake hands over; net/http's reader is kept.
+func (u *Upgrader) upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (connConfig, error) {
+	if r.ProtoMajor == 2 {
+		return u.upgradeHTTP2(w, r, responseHeader)
+	}
+	key, n, err := u.checkHTTP1(w, r, responseHeader)
+	if err != nil {
+		return connConfig{}, err
+	}
+	answer, err := u.answerHTTP1(w, r, key, n, responseHeader)
+	if err != nil {
+		return connConfig{}, err
+	}
+	netConn, br, err := u.hijack(w, r, answer)
+	if err != nil {
+		return connConfig{}, err
+	}
+	return u.connConfig(netConn, br, n), nil
+}
+
 // recordingHijacker passes Hijack on to net/http's ResponseWriter and keeps
 // what it returned.
 type recordingHijacker struct {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# run.sh [quick|full]: runs every workload of bench/ and prints one table per
-# workload and metric (a column per library, the tcp floor, the ratios ours /
-# best peer and ours / tcp), after the machine it ran on.
+# run.sh [quick|full]: runs every workload of bench/ and prints issue 15's
+# targets, then one table per workload and metric (a column per library, the
+# tcp floor, the ratios ours / best peer and ours / tcp), after the machine it
+# ran on. Echo and Idle come first: whole messages read with each library's
+# allocating call, the server's read loop inside its HTTP handler.
 #
 #   quick  about 2 minutes: short runs, one count, 1,000 idle connections,
 #          200 compressed ones
@@ -57,14 +59,16 @@ run() {
 		-test.count="$count" -test.timeout=30m | grep -E '^(Benchmark|goos|goarch|pkg|cpu)' | tee -a "$raw" >/dev/null
 }
 
-run '^BenchmarkCodecRead$' "$codec"
-run '^BenchmarkCodecWrite$' "$codec"
+# What users write first: whole messages over loopback with the read loop
+# inside the handler, and idle memory in both handler patterns.
 run '^BenchmarkEcho$' "$echo"
+count=1 run '^BenchmarkIdle$' 1x BENCH_IDLE_CONNS=$idle
 run '^BenchmarkConns$' "$conns"
 run '^BenchmarkBroadcast$' "$broadcast"
 run '^BenchmarkCompress$' "$compress"
 run '^BenchmarkCompressMem$' 1x BENCH_COMPRESS_CONNS=$compressconns
-count=1 run '^BenchmarkIdle$' 1x BENCH_IDLE_CONNS=$idle
+run '^BenchmarkCodecRead$' "$codec"
+run '^BenchmarkCodecWrite$' "$codec"
 
 echo
 go run "${modflag[@]}" ./cmd/table <"$raw"

@@ -40,20 +40,21 @@ func milli(v float64) float64     { return v / 1e6 }
 func kilo(v float64) float64      { return v / 1e3 }
 func same(v float64) float64      { return v }
 
+// workloads are shown in this order: first what users write (whole
+// messages over loopback, the read loop in the handler), then memory.
 var workloads = []workload{
-	{"CodecRead", "Codec, read side (server, in process)", "Messages read from an in-memory stream of masked frames; no network.", []view{
-		{"ns/op", "messages per second", perSecond, true},
-		{"allocs/op", "allocations per message", same, false},
-	}},
-	{"CodecWrite", "Codec, write side (client, in process)", "Messages masked and written to a transport that drops them; no network.", []view{
-		{"ns/op", "messages per second", perSecond, true},
-		{"allocs/op", "allocations per message", same, false},
-	}},
-	{"Echo", "Echo over loopback, one connection", "Server in a child process; server CPU is its user+sys time (getrusage) per round trip.", []view{
+	{"Echo", "Echo over loopback, one connection", "Server in a child process, its read loop inside the HTTP handler; both sides read with the api of the row: alloc is ReadMessage (the library's allocating call), append AppendMessage into a reused buffer, stream NextReader/NextWriter. Server CPU is its user+sys time (getrusage) per round trip.", []view{
 		{"ns/op", "round trips per second", perSecond, true},
 		{"srv-cpu-ns/op", "server CPU µs per round trip", micro, false},
 	}},
-	{"Conns", "100 connections × 1 KiB echo", "All connections at once; rates are of all connections together.", []view{
+	{"Idle", "Idle connections", "Live heap + stacks after GC, per connection; each side has one goroutine per connection blocked in ReadMessage. handler=loop: the server reads inside its HTTP handler, on net/http's goroutine, which keeps its state; handler=return: on a goroutine of its own after the handler returned.", []view{
+		{"srv-B/conn", "server KB per connection", kilo, false},
+		{"srv-stack-B/goroutine", "server stack KB per goroutine", kilo, false},
+		{"srv-goroutines/conn", "server goroutines per connection", same, false},
+		{"cli-B/conn", "client KB per connection", kilo, false},
+		{"cli-goroutines/conn", "client goroutines per connection", same, false},
+	}},
+	{"Conns", "100 connections × 1 KiB echo", "All connections at once, the server's read loops inside the handler, both sides reading with the api of the row; rates are of all connections together.", []view{
 		{"ns/op", "round trips per second", perSecond, true},
 		{"srv-cpu-ns/op", "server CPU µs per round trip", micro, false},
 	}},
@@ -61,19 +62,21 @@ var workloads = []workload{
 		{"ns/op", "ms until all have it", milli, false},
 		{"srv-cpu-ns/msg", "server CPU µs per delivered message", micro, false},
 	}},
-	{"Compress", "Compressed echo, 1 KiB JSON-like text, 10 connections", "permessage-deflate; — means the library cannot negotiate the mode.", []view{
+	{"Compress", "Compressed echo, 1 KiB JSON-like text, 10 connections", "permessage-deflate, the server's read loops inside the handler, both sides reading with the api of the row; — means the library cannot negotiate the mode (or has no AppendMessage).", []view{
 		{"ns/op", "round trips per second", perSecond, true},
 		{"srv-cpu-ns/op", "server CPU µs per round trip", micro, false},
 	}},
-	{"CompressMem", "Compressed connections, memory after one 1 KiB message each way", "Live heap + stacks after GC, per connection; the server has a goroutine per connection blocked reading, the client none. comp=off is the same without compression.", []view{
+	{"CompressMem", "Compressed connections, memory after one 1 KiB message each way", "Live heap + stacks after GC, per connection; the server has a goroutine per connection blocked in ReadMessage (handler=loop: net/http's, inside the handler; handler=return: its own), the client none. comp=off is the same without compression.", []view{
 		{"srv-B/conn", "server KB per connection", kilo, false},
 		{"cli-B/conn", "client KB per connection", kilo, false},
 	}},
-	{"Idle", "Idle connections", "Live heap + stacks after GC, per connection; each side has one goroutine per connection blocked reading.", []view{
-		{"srv-B/conn", "server KB per connection", kilo, false},
-		{"srv-goroutines/conn", "server goroutines per connection", same, false},
-		{"cli-B/conn", "client KB per connection", kilo, false},
-		{"cli-goroutines/conn", "client goroutines per connection", same, false},
+	{"CodecRead", "Codec, read side (server, in process)", "Messages read from an in-memory stream of masked frames; no network.", []view{
+		{"ns/op", "messages per second", perSecond, true},
+		{"allocs/op", "allocations per message", same, false},
+	}},
+	{"CodecWrite", "Codec, write side (client, in process)", "Messages masked and written to a transport that drops them; no network.", []view{
+		{"ns/op", "messages per second", perSecond, true},
+		{"allocs/op", "allocations per message", same, false},
 	}},
 }
 
@@ -272,6 +275,9 @@ func main() {
 	if len(res) == 0 {
 		fmt.Fprintln(os.Stderr, "table: no benchmark lines on standard input")
 		os.Exit(1)
+	}
+	if _, ok := res["Echo/size=64KiB/type=text/api=alloc/lib=ours"]; ok {
+		renderTargets(os.Stdout, res)
 	}
 	render(os.Stdout, res, order)
 }

@@ -79,3 +79,33 @@ func TestFormat(t *testing.T) {
 	assert.Equal(t, "0", format(0))
 	assert.Equal(t, "—", ratio(1, 0))
 }
+
+func TestRenderTargets(t *testing.T) {
+	// Echo 64 KiB text only: ours 50 µs (20,000/s), gorilla 200 µs, coder
+	// 125 µs (8,000/s), tcp alloc 40 µs, tcp append 25 µs (the floor:
+	// 40,000/s), our AppendMessage 40 µs (25,000/s).
+	in := `BenchmarkEcho/size=64KiB/type=text/api=alloc/lib=ours-2  100  50000 ns/op
+BenchmarkEcho/size=64KiB/type=text/api=alloc/lib=gorilla-2  100  200000 ns/op
+BenchmarkEcho/size=64KiB/type=text/api=alloc/lib=coder-2  100  125000 ns/op
+BenchmarkEcho/size=64KiB/type=text/api=alloc/lib=tcp-2  100  40000 ns/op
+BenchmarkEcho/size=64KiB/type=text/api=append/lib=ours-2  100  40000 ns/op
+BenchmarkEcho/size=64KiB/type=text/api=append/lib=tcp-2  100  25000 ns/op
+BenchmarkIdle/handler=loop/conns=10/lib=ours-2  1  1 ns/op  9000 srv-B/conn  4200 srv-stack-B/goroutine
+BenchmarkIdle/handler=loop/conns=10/lib=gorilla-2  1  1 ns/op  15000 srv-B/conn  4100 srv-stack-B/goroutine
+BenchmarkIdle/handler=loop/conns=10/lib=tcp-2  1  1 ns/op  15000 srv-B/conn  4100 srv-stack-B/goroutine
+BenchmarkIdle/handler=return/conns=10/lib=ours-2  1  1 ns/op  8000 srv-B/conn
+BenchmarkIdle/handler=return/conns=10/lib=gorilla-2  1  1 ns/op  10000 srv-B/conn
+`
+	res, _, err := parse(strings.NewReader(in))
+	require.NoError(t, err)
+	var b strings.Builder
+	renderTargets(&b, res)
+	out := b.String()
+	assert.Contains(t, out, "| echo 64KiB text, ReadMessage: ours / best peer | 2.50× | ≥ 2× | yes |")
+	assert.Contains(t, out, "| echo 64KiB text, ReadMessage: ours / tcp | 0.50× | ≥ 0.5× | yes |")
+	assert.Contains(t, out, "| echo 64KiB text, ReadMessage: ours / our AppendMessage echo | 0.80× | ≥ 0.6× | yes |")
+	assert.Contains(t, out, "| echo 64KiB binary, ReadMessage: ours / best peer | — | ≥ 2× | no |")
+	assert.Contains(t, out, "| idle, read loop in the handler: server memory, ours / gorilla | 0.60× | ≤ 0.8× | yes |")
+	assert.Contains(t, out, "| idle, read loop in the handler: server stack per goroutine, ours / 6 KiB | 0.68× | ≤ 1× | yes |")
+	assert.Contains(t, out, "| idle, handler returns: server memory, ours / gorilla | 0.80× | ≤ 0.6× | no |")
+}
