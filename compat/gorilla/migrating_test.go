@@ -99,7 +99,7 @@ func exportedNames(t *testing.T, dir string) apiNames {
 
 // leadingName matches the name a code span of a table cell starts with:
 // Name, Type.Member, or (&Type{...}).
-var leadingName = regexp.MustCompile("^(?:\\(&)?([A-Z][A-Za-z0-9]*(?:\\.[A-Z][A-Za-z0-9]*)?)")
+var leadingName = regexp.MustCompile(`^(?:\(&)?([A-Z][A-Za-z0-9]*(?:\.[A-Z][A-Za-z0-9]*)?)`)
 
 // codeSpans returns the names the code spans of a table cell start with.
 func codeSpans(cell string) []string {
