@@ -1,9 +1,7 @@
 package websocket
 
 import (
-	"bufio"
 	"encoding/binary"
-	"io"
 	"strconv"
 )
 
@@ -209,36 +207,6 @@ func parseFrameHeader(b []byte, rules headerRules, h *frameHeader) (int, error) 
 	h.fin, h.rsv, h.opcode, h.masked = f.fin, f.rsv, f.opcode, f.masked
 	h.key, h.length = f.key, f.length
 	return n, nil
-}
-
-// readFrameHeader reads one header from br into h. It consumes nothing until
-// the whole header is buffered, so a read that fails on a deadline can be
-// retried and resumes where it stopped. br's buffer must hold at least
-// maxFrameHeaderSize bytes. A stream that ends cleanly before the header
-// starts returns io.EOF; one that ends inside it returns io.ErrUnexpectedEOF.
-func readFrameHeader(br *bufio.Reader, rules headerRules, h *frameHeader) error {
-	b, err := br.Peek(2)
-	if err != nil {
-		return eofInside(len(b), err)
-	}
-	size := frameHeaderSize(b[1])
-	if b, err = br.Peek(size); err != nil {
-		return eofInside(len(b), err)
-	}
-	if _, err := parseFrameHeader(b, rules, h); err != nil {
-		return err
-	}
-	_, err = br.Discard(size)
-	return err
-}
-
-// eofInside turns io.EOF into io.ErrUnexpectedEOF when n bytes of a header
-// had already arrived.
-func eofInside(n int, err error) error {
-	if err == io.EOF && n > 0 {
-		return io.ErrUnexpectedEOF
-	}
-	return err
 }
 
 // putFrameHeader writes h into b, which must hold maxFrameHeaderSize bytes,

@@ -297,25 +297,3 @@ func (s *extensionScanner) quoted() (string, error) {
 	}
 	return "", s.errorf("unterminated quoted-string")
 }
-
-// formatExtensions writes offers as one Sec-WebSocket-Extensions value, the
-// form a handshake answer or offer carries. Every name and value must be a
-// token (parseExtensions guarantees it); values are written bare.
-func formatExtensions(offers []extensionOffer) string {
-	var b strings.Builder
-	for i, o := range offers {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(o.name)
-		for _, p := range o.params {
-			b.WriteString("; ")
-			b.WriteString(p.name)
-			if p.hasValue {
-				b.WriteByte('=')
-				b.WriteString(p.value)
-			}
-		}
-	}
-	return b.String()
-}
