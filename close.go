@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rfc6455/websocket/internal/lock"
 )
 
 // StatusCode is a close status code of RFC 6455 §7.4.
@@ -440,7 +442,7 @@ func (c *Conn) closeHandshake(code StatusCode, reason string) error {
 // the rest to someone else, a lingering close or the application's reader,
 // it waits for them.
 func (c *Conn) awaitPeerClose(timeout <-chan time.Time, deadline time.Time) {
-	if !c.readLock.tryLock() && c.readLock.wait(nil, c.closed, timeout) != waitLocked {
+	if !c.readLock.TryLock() && c.readLock.Wait(nil, c.closed, timeout) != lock.Locked {
 		return
 	}
 	wait := c.drainUntilClose(deadline)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/lock"
 )
 
 // Defaults for the settings an Upgrader, a Dialer or a Conn leaves at zero.
@@ -118,11 +120,11 @@ type Conn struct {
 	budget       *MemoryBudget // shared bound on messages in flight; nil: none
 	readProgress atomic.Uint64 // transport reads that returned bytes; keepalive watches it
 	reader       readState     // owned by whoever holds readLock
-	readLock     connLock
+	readLock     lock.Mutex
 	userRead     atomic.Bool // the application has called a reading method: see Close
 
-	msgLock         connLock // a data message from first to last frame
-	frameLock       connLock // one frame on the wire at a time; shares msgLock's word
+	msgLock         lock.Mutex // a data message from first to last frame
+	frameLock       lock.Mutex // one frame on the wire at a time; shares msgLock's word
 	writeBufferSize int
 	writer          writeState     // owned by whoever holds frameLock
 	msgWriter       *messageWriter // NextWriter's, made on first use; owned by whoever holds msgLock
@@ -173,7 +175,7 @@ func newConn(cfg connConfig) *Conn {
 	}
 	// One word for both write locks: a message sent as one frame takes
 	// and releases them together.
-	pairLocks(&c.msgLock, &c.frameLock)
+	lock.Pair(&c.msgLock, &c.frameLock)
 	if c.closeTimeout <= 0 {
 		c.closeTimeout = DefaultCloseTimeout
 	}
@@ -402,18 +404,21 @@ func (c *Conn) sendFailClose(err error, code StatusCode) {
 
 // acquire takes the lock l, giving up when ctx ends or the transport
 // closes.
-func (c *Conn) acquire(ctx context.Context, l *connLock) error {
-	err := l.lock(ctx, c.closed)
+func (c *Conn) acquire(ctx context.Context, l *lock.Mutex) error {
+	err := l.Lock(ctx, c.closed)
 	if err != nil {
 		c.gaveUpWaiting(l)
+	}
+	if err == lock.ErrClosed {
+		return ErrClosed
 	}
 	return err
 }
 
 // acquireUntil takes the lock l, giving up at deadline (none when zero) or
 // when the transport closes.
-func (c *Conn) acquireUntil(l *connLock, deadline time.Time) error {
-	if l.tryLock() {
+func (c *Conn) acquireUntil(l *lock.Mutex, deadline time.Time) error {
+	if l.TryLock() {
 		return nil
 	}
 	var timer <-chan time.Time
@@ -422,14 +427,14 @@ func (c *Conn) acquireUntil(l *connLock, deadline time.Time) error {
 		defer t.Stop()
 		timer = t.C
 	}
-	why := l.wait(nil, c.closed, timer)
-	if why != waitLocked {
+	why := l.Wait(nil, c.closed, timer)
+	if why != lock.Locked {
 		c.gaveUpWaiting(l)
 	}
 	switch why {
-	case waitClosed:
+	case lock.Closed:
 		return ErrClosed
-	case waitTimer:
+	case lock.TimedOut:
 		return fmt.Errorf("websocket: waiting to write: %w", os.ErrDeadlineExceeded)
 	}
 	return nil
@@ -438,7 +443,7 @@ func (c *Conn) acquireUntil(l *connLock, deadline time.Time) error {
 // gaveUpWaiting runs after a wait for l gave up. A wait for the frame lock
 // may have been handed the lock and passed it on without the pong check
 // of releaseFrame.
-func (c *Conn) gaveUpWaiting(l *connLock) {
+func (c *Conn) gaveUpWaiting(l *lock.Mutex) {
 	if l == &c.frameLock {
 		c.sendPongIfFree()
 	}

@@ -40,7 +40,7 @@ func (c *Conn) NextWriterContext(ctx context.Context, typ MessageType) (io.Write
 		return nil, err
 	}
 	if c.closeSent.Load() {
-		c.msgLock.unlock()
+		c.msgLock.Unlock()
 		return nil, ErrClosed
 	}
 	w := c.msgWriter
@@ -405,7 +405,7 @@ func (w *messageWriter) sent(err error) error {
 // lock.
 func (w *messageWriter) finish(h *writerHandle, err error) {
 	w.end(h, err)
-	w.c.msgLock.unlock()
+	w.c.msgLock.Unlock()
 }
 
 // end is finish but for the message lock, which the caller releases.

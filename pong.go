@@ -32,7 +32,7 @@ func (c *Conn) queuePong(payload []byte) {
 	c.pongLen = copy(c.pongPayload[:], payload)
 	c.pongQueued.Store(true)
 	c.mu.Unlock()
-	if c.frameLock.tryLock() {
+	if c.frameLock.TryLock() {
 		c.releaseFrame()
 	}
 	// Otherwise the holder sends it in releaseFrame.
@@ -44,8 +44,8 @@ func (c *Conn) queuePong(payload []byte) {
 func (c *Conn) releaseFrame() {
 	for {
 		c.writeQueuedPong()
-		c.frameLock.unlock()
-		if !c.pongQueued.Load() || !c.frameLock.tryLock() {
+		c.frameLock.Unlock()
+		if !c.pongQueued.Load() || !c.frameLock.TryLock() {
 			return
 		}
 	}
@@ -58,7 +58,7 @@ func (c *Conn) releaseFrame() {
 // passed on (a releaser and queuePong that found it taken both left the
 // pong to it).
 func (c *Conn) sendPongIfFree() {
-	if c.pongQueued.Load() && c.frameLock.tryLock() {
+	if c.pongQueued.Load() && c.frameLock.TryLock() {
 		c.releaseFrame()
 	}
 }

@@ -107,7 +107,7 @@ func (c *Conn) WritePreparedMessageContext(ctx context.Context, pm *PreparedMess
 	if err := c.acquire(ctx, &c.msgLock); err != nil {
 		return err
 	}
-	defer c.msgLock.unlock()
+	defer c.msgLock.Unlock()
 	d := c.messageDeflater(len(pm.data))
 	var key preparedKey
 	var rsv byte

@@ -17,10 +17,10 @@ func (c *Conn) lockRead(ctx context.Context) error {
 	if !c.userRead.Load() {
 		c.userRead.Store(true)
 	}
-	return c.readLock.lock(ctx, nil)
+	return c.readLock.Lock(ctx, nil)
 }
 
-func (c *Conn) unlockRead() { c.readLock.unlock() }
+func (c *Conn) unlockRead() { c.readLock.Unlock() }
 
 // readPayload reads from the message in progress, across its frames, and
 // returns io.EOF after its last byte. A compressed message is inflated.

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/lock"
 )
 
 // minWriteBufferSize keeps room for a frame header and one payload byte:
@@ -313,7 +315,7 @@ func (c *Conn) WriteMessageContext(ctx context.Context, typ MessageType, data []
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !tryLockBoth(&c.msgLock, &c.frameLock) {
+	if !lock.TryLockBoth(&c.msgLock, &c.frameLock) {
 		return c.writeMessageQueued(ctx, opcode(typ), data)
 	}
 	// Both locks in one operation: the message is one frame.
@@ -321,7 +323,7 @@ func (c *Conn) WriteMessageContext(ctx context.Context, typ MessageType, data []
 		if d := c.messageDeflater(len(data)); d != nil {
 			c.releaseFrame()
 			err := c.writeCompressed(ctx, d, opcode(typ), data)
-			c.msgLock.unlock()
+			c.msgLock.Unlock()
 			return err
 		}
 	}
@@ -343,7 +345,7 @@ func (c *Conn) writeMessageQueued(ctx context.Context, op opcode, data []byte) e
 	} else {
 		err = c.writeFrame(ctx, true, 0, op, data)
 	}
-	c.msgLock.unlock()
+	c.msgLock.Unlock()
 	return err
 }
 
@@ -362,9 +364,9 @@ func (c *Conn) sendHeld(ctx context.Context, h *frameHeader, a []byte) error {
 // queued pong, as releaseFrame does.
 func (c *Conn) releaseWrite() {
 	c.writeQueuedPong()
-	if !tryUnlockBoth(&c.msgLock, &c.frameLock) {
+	if !lock.TryUnlockBoth(&c.msgLock, &c.frameLock) {
 		c.releaseFrame()
-		c.msgLock.unlock()
+		c.msgLock.Unlock()
 		return
 	}
 	// A pong queued as the locks were released: queuePong's tryLock

@@ -357,13 +357,13 @@ func TestPongAfterFrameWaiterGivesUp(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	tr := &opcodeRecorder{}
 	c := newConn(connConfig{netConn: tr})
-	if !c.frameLock.tryLock() { // a control frame being written, say
+	if !c.frameLock.TryLock() { // a control frame being written, say
 		t.Fatal("frame lock not free")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.WriteMessageContext(ctx, BinaryMessage, []byte("hello")) }()
-	for i := 0; c.frameLock.waiting() != 1; i++ {
+	for i := 0; c.frameLock.Waiting() != 1; i++ {
 		if i == 1_000_000 {
 			t.Fatal("the writer never waited for the frame lock")
 		}

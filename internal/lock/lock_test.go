@@ -1,4 +1,4 @@
-package websocket
+package lock
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"time"
 )
 
-// TestConnLockExclusion: goroutines taking the lock in turns, some of them
+// TestMutexExclusion: goroutines taking the lock in turns, some of them
 // giving up on a context that ends, never hold it together, and the lock
 // is free at the end (no hand-over to a waiter that left was lost).
-func TestConnLockExclusion(t *testing.T) {
-	var l connLock
+func TestMutexExclusion(t *testing.T) {
+	var l Mutex
 	var wg sync.WaitGroup
 	inside, total := 0, 0
 	for g := range 8 {
@@ -26,7 +26,7 @@ func TestConnLockExclusion(t *testing.T) {
 					ctx, cancel = context.WithCancel(ctx)
 					go cancel()
 				}
-				err := l.lock(ctx, nil)
+				err := l.Lock(ctx, nil)
 				cancel()
 				if err != nil {
 					if !errors.Is(err, context.Canceled) {
@@ -40,55 +40,55 @@ func TestConnLockExclusion(t *testing.T) {
 				}
 				total++
 				inside--
-				l.unlock()
+				l.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	if !l.tryLock() {
+	if !l.TryLock() {
 		t.Fatal("lock held after every holder released it")
 	}
-	if l.waiting() != 0 || len(l.waiters) != 0 {
+	if l.Waiting() != 0 || len(l.waiters) != 0 {
 		t.Fatalf("%d waiters left", len(l.waiters))
 	}
 	t.Logf("%d critical sections", total)
 }
 
-// TestConnLockGivesUp: a wait ends on the context, the closed channel and
+// TestMutexGivesUp: a wait ends on the context, the closed channel and
 // the timer, and the lock is then still the holder's.
-func TestConnLockGivesUp(t *testing.T) {
-	var l connLock
-	if err := l.lock(context.Background(), nil); err != nil {
+func TestMutexGivesUp(t *testing.T) {
+	var l Mutex
+	if err := l.Lock(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	if err := l.lock(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+	if err := l.Lock(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("lock with an ending context: %v", err)
 	}
 	closed := make(chan struct{})
 	close(closed)
-	if err := l.lock(context.Background(), closed); !errors.Is(err, ErrClosed) {
+	if err := l.Lock(context.Background(), closed); !errors.Is(err, ErrClosed) {
 		t.Fatalf("lock on a closed connection: %v", err)
 	}
 	timer := time.NewTimer(time.Millisecond)
 	defer timer.Stop()
-	if got := l.wait(nil, nil, timer.C); got != waitTimer {
+	if got := l.Wait(nil, nil, timer.C); got != TimedOut {
 		t.Fatalf("wait with a timer: %v", got)
 	}
-	if l.tryLock() {
-		t.Fatal("tryLock took a held lock")
+	if l.TryLock() {
+		t.Fatal("TryLock took a held lock")
 	}
-	l.unlock()
-	if !l.tryLock() {
-		t.Fatal("lock not free after unlock")
+	l.Unlock()
+	if !l.TryLock() {
+		t.Fatal("lock not free after Unlock")
 	}
 }
 
-// TestConnLockFIFO: waiters get the lock in the order they queued.
-func TestConnLockFIFO(t *testing.T) {
-	var l connLock
-	l.lock(context.Background(), nil)
+// TestMutexFIFO: waiters get the lock in the order they queued.
+func TestMutexFIFO(t *testing.T) {
+	var l Mutex
+	l.Lock(context.Background(), nil)
 	order := make(chan int, 3)
 	for i := range 3 {
 		queued := make(chan struct{})
@@ -96,23 +96,23 @@ func TestConnLockFIFO(t *testing.T) {
 			go func() {
 				// Queued once the word counts it.
 				for range 1_000_000 {
-					if l.waiting() == i+1 {
+					if l.Waiting() == i+1 {
 						break
 					}
 					runtime.Gosched()
 				}
 				close(queued)
 			}()
-			l.lock(context.Background(), nil)
+			l.Lock(context.Background(), nil)
 			order <- i
-			l.unlock()
+			l.Unlock()
 		}()
 		<-queued
 	}
-	if n := l.waiting(); n != 3 {
+	if n := l.Waiting(); n != 3 {
 		t.Fatalf("%d waiters queued, want 3", n)
 	}
-	l.unlock()
+	l.Unlock()
 	for want := range 3 {
 		if got := <-order; got != want {
 			t.Fatalf("waiter %d got the lock in turn %d", got, want)
@@ -120,15 +120,15 @@ func TestConnLockFIFO(t *testing.T) {
 	}
 }
 
-// TestConnLockPairExclusion: goroutines take two paired locks together
+// TestMutexPairExclusion: goroutines take two paired locks together
 // (one operation when both are free, else one after the other), the second
 // alone (as control frames do), or the first and then the second (as a
 // streamed message's last fragment does), some giving up on a context that
 // ends. Each lock has at most one holder at a time, and both end free,
 // with no waiter counted in their shared word.
-func TestConnLockPairExclusion(t *testing.T) {
-	var msg, frame connLock
-	pairLocks(&msg, &frame)
+func TestMutexPairExclusion(t *testing.T) {
+	var msg, frame Mutex
+	Pair(&msg, &frame)
 	var wg sync.WaitGroup
 	var inMsg, inFrame atomic.Int32
 	enter := func(n *atomic.Int32, what string) {
@@ -147,11 +147,11 @@ func TestConnLockPairExclusion(t *testing.T) {
 				}
 				switch (g + i) % 3 {
 				case 0: // a message in one frame
-					if !tryLockBoth(&msg, &frame) {
-						if msg.lock(ctx, nil) != nil {
+					if !TryLockBoth(&msg, &frame) {
+						if msg.Lock(ctx, nil) != nil {
 							break
 						}
-						if frame.lock(context.Background(), nil) != nil {
+						if frame.Lock(context.Background(), nil) != nil {
 							t.Error("frame lock refused without a context end")
 						}
 					}
@@ -159,32 +159,32 @@ func TestConnLockPairExclusion(t *testing.T) {
 					enter(&inFrame, "frame")
 					inFrame.Add(-1)
 					inMsg.Add(-1)
-					if !tryUnlockBoth(&msg, &frame) {
-						frame.unlock()
-						msg.unlock()
+					if !TryUnlockBoth(&msg, &frame) {
+						frame.Unlock()
+						msg.Unlock()
 					}
 				case 1: // a control frame
-					if frame.lock(ctx, nil) != nil {
+					if frame.Lock(ctx, nil) != nil {
 						break
 					}
 					enter(&inFrame, "frame")
 					inFrame.Add(-1)
-					frame.unlock()
+					frame.Unlock()
 				case 2: // a fragment, then the last one
-					if msg.lock(ctx, nil) != nil {
+					if msg.Lock(ctx, nil) != nil {
 						break
 					}
 					enter(&inMsg, "message")
 					for range 2 {
-						if frame.lock(ctx, nil) != nil {
+						if frame.Lock(ctx, nil) != nil {
 							break
 						}
 						enter(&inFrame, "frame")
 						inFrame.Add(-1)
-						frame.unlock()
+						frame.Unlock()
 					}
 					inMsg.Add(-1)
-					msg.unlock()
+					msg.Unlock()
 				}
 				cancel()
 			}
@@ -197,46 +197,46 @@ func TestConnLockPairExclusion(t *testing.T) {
 	if len(msg.waiters)+len(frame.waiters) != 0 {
 		t.Fatalf("%d waiters left", len(msg.waiters)+len(frame.waiters))
 	}
-	if !tryLockBoth(&msg, &frame) {
+	if !TryLockBoth(&msg, &frame) {
 		t.Fatal("paired locks not free together")
 	}
 }
 
-// TestConnLockPairWaiterBlocksJointRelease: a waiter for one of two paired
+// TestMutexPairWaiterBlocksJointRelease: a waiter for one of two paired
 // locks makes the joint release refuse, so the lock is handed to it.
-func TestConnLockPairWaiterBlocksJointRelease(t *testing.T) {
-	var msg, frame connLock
-	pairLocks(&msg, &frame)
-	if !tryLockBoth(&msg, &frame) {
+func TestMutexPairWaiterBlocksJointRelease(t *testing.T) {
+	var msg, frame Mutex
+	Pair(&msg, &frame)
+	if !TryLockBoth(&msg, &frame) {
 		t.Fatal("free paired locks not taken together")
 	}
 	got := make(chan error, 1)
-	go func() { got <- frame.lock(context.Background(), nil) }()
-	for i := 0; frame.waiting() != 1; i++ {
+	go func() { got <- frame.Lock(context.Background(), nil) }()
+	for i := 0; frame.Waiting() != 1; i++ {
 		if i == 1_000_000 {
 			t.Fatal("the waiter never queued")
 		}
 		runtime.Gosched()
 	}
-	if tryLockBoth(&msg, &frame) {
+	if TryLockBoth(&msg, &frame) {
 		t.Fatal("paired locks taken twice")
 	}
-	if tryUnlockBoth(&msg, &frame) {
+	if TryUnlockBoth(&msg, &frame) {
 		t.Fatal("joint release passed over a waiter")
 	}
-	frame.unlock()
+	frame.Unlock()
 	if err := <-got; err != nil {
 		t.Fatal(err)
 	}
-	msg.unlock()
-	if frame.tryLock() {
+	msg.Unlock()
+	if frame.TryLock() {
 		t.Fatal("frame lock free while the waiter holds it")
 	}
-	if !msg.tryLock() {
-		t.Fatal("message lock not free after unlock")
+	if !msg.TryLock() {
+		t.Fatal("message lock not free after Unlock")
 	}
-	frame.unlock()
-	msg.unlock()
+	frame.Unlock()
+	msg.Unlock()
 	if v := msg.own.Load(); v != 0 {
 		t.Fatalf("shared word %#x, want 0", v)
 	}

@@ -1,27 +1,32 @@
-package websocket
+// Package lock provides the connection's locks: mutual exclusion whose
+// waits give up when a context ends, the connection closes or a timer
+// fires, which sync.Mutex cannot do, at a compare-and-swap per operation
+// where a channel used as a semaphore takes a runtime lock (BenchmarkLock).
+package lock
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// connLock is a mutual exclusion lock whose waits can give up: when a
+// Mutex is a mutual exclusion lock whose waits can give up: when a
 // context ends, the connection closes or a timer fires. Uncontended, taking
 // and releasing it is one compare-and-swap each (after a load, for the lock
 // in a word's second slot), where a channel used as a semaphore costs a
-// runtime lock per operation (most of a small message's cost). Contended, waiters queue in order and the lock is handed to the
-// first of them, so a goroutine that releases and takes it again in a loop
+// runtime lock per operation (most of a small message's cost). Contended,
+// waiters queue in order and the lock is handed to the first of them, so a goroutine that releases and takes it again in a loop
 // cannot starve the others.
 //
 // Its state (held, and how many wait) is one slot of a word. Two locks
-// may share a word (pairLocks), so that a goroutine that needs both, the
+// may share a word (Pair), so that a goroutine that needs both, the
 // write side's message and frame locks for a message sent as one frame,
-// takes and releases them in one atomic operation each (tryLockBoth,
-// tryUnlockBoth). A lock on its own uses its own word, in slot 0.
-type connLock struct {
+// takes and releases them in one atomic operation each (TryLockBoth,
+// TryUnlockBoth). A lock on its own uses its own word, in slot 0.
+type Mutex struct {
 	shared  *atomic.Uint64 // the word holding this lock's slot; nil: own
 	own     atomic.Uint64
 	slot    uint8      // 0 or 1: which slot of the word is this lock's
@@ -30,22 +35,22 @@ type connLock struct {
 }
 
 // A slot is a held bit (bit slot) and a count of waiters (31 bits from
-// bit 2+31*slot); unlock sees "no waiter" and releases in one
+// bit 2+31*slot); Unlock sees "no waiter" and releases in one
 // compare-and-swap, so a waiter cannot count itself in between unseen.
 const (
 	lockWaitShift = 2
 	lockWaitBits  = 31
 )
 
-// pairLocks makes b share a's word, in the second slot. Call it before
+// Pair makes b share a's word, in the second slot. Call it before
 // either lock is used.
-func pairLocks(a, b *connLock) {
+func Pair(a, b *Mutex) {
 	b.shared = &a.own
 	b.slot = 1
 }
 
 // word returns the word holding l's state.
-func (l *connLock) word() *atomic.Uint64 {
+func (l *Mutex) word() *atomic.Uint64 {
 	if l.shared != nil {
 		return l.shared
 	}
@@ -53,21 +58,21 @@ func (l *connLock) word() *atomic.Uint64 {
 }
 
 // heldBit is l's held bit in its word.
-func (l *connLock) heldBit() uint64 { return 1 << l.slot }
+func (l *Mutex) heldBit() uint64 { return 1 << l.slot }
 
 // waitUnit is one waiter in l's count.
-func (l *connLock) waitUnit() uint64 { return 1 << (lockWaitShift + lockWaitBits*uint64(l.slot)) }
+func (l *Mutex) waitUnit() uint64 { return 1 << (lockWaitShift + lockWaitBits*uint64(l.slot)) }
 
 // waitMask covers l's count of waiters.
-func (l *connLock) waitMask() uint64 { return (1<<lockWaitBits - 1) * l.waitUnit() }
+func (l *Mutex) waitMask() uint64 { return (1<<lockWaitBits - 1) * l.waitUnit() }
 
-// waiting returns how many goroutines wait for l.
-func (l *connLock) waiting() int {
+// Waiting returns how many goroutines wait for l.
+func (l *Mutex) Waiting() int {
 	return int(l.word().Load() & l.waitMask() / l.waitUnit())
 }
 
-// tryLock takes the lock if it is free.
-func (l *connLock) tryLock() bool {
+// TryLock takes the lock if it is free.
+func (l *Mutex) TryLock() bool {
 	if l.shared == nil && l.own.CompareAndSwap(0, 1) {
 		// The word's owner, its word all clear: the common case, in one
 		// operation without a load first.
@@ -87,88 +92,92 @@ func (l *connLock) tryLock() bool {
 	}
 }
 
-// tryLockBoth takes a and b, paired by pairLocks, in one atomic operation
+// TryLockBoth takes a and b, paired by Pair, in one atomic operation
 // when both are free and no one waits for either; otherwise it takes
 // neither and returns false.
-func tryLockBoth(a, b *connLock) bool {
+func TryLockBoth(a, b *Mutex) bool {
 	return a.own.CompareAndSwap(0, a.heldBit()|b.heldBit())
 }
 
-// tryUnlockBoth releases a and b, paired by pairLocks and both held, in
+// TryUnlockBoth releases a and b, paired by Pair and both held, in
 // one atomic operation when no one waits for either; otherwise it
-// releases neither and returns false (then unlock each).
-func tryUnlockBoth(a, b *connLock) bool {
+// releases neither and returns false (then Unlock each).
+func TryUnlockBoth(a, b *Mutex) bool {
 	return a.own.CompareAndSwap(a.heldBit()|b.heldBit(), 0)
 }
 
-// lock takes the lock, giving up when ctx ends (ctx.Err()) or closed is
+// Lock takes the lock, giving up when ctx ends (ctx.Err()) or closed is
 // closed (ErrClosed); closed may be nil.
-func (l *connLock) lock(ctx context.Context, closed <-chan struct{}) error {
+func (l *Mutex) Lock(ctx context.Context, closed <-chan struct{}) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if l.tryLock() {
+	if l.TryLock() {
 		return nil
 	}
-	switch l.wait(ctx.Done(), closed, nil) {
-	case waitCtx:
+	switch l.Wait(ctx.Done(), closed, nil) {
+	case Canceled:
 		return ctx.Err()
-	case waitClosed:
+	case Closed:
 		return ErrClosed
 	}
 	return nil
 }
 
-// waitResult says why wait returned.
-type waitResult uint8
+// Result says why Wait returned.
+type Result uint8
 
+// Why Wait returned.
 const (
-	waitLocked waitResult = iota
-	waitCtx
-	waitClosed
-	waitTimer
+	Locked   Result = iota // the lock is the caller's
+	Canceled               // done was ready
+	Closed                 // closed was ready
+	TimedOut               // the timer fired
 )
 
-// wait queues for the lock until it is handed over or one of the channels
+// ErrClosed is Lock's error when closed was closed first.
+var ErrClosed = errors.New("lock: closed")
+
+// Wait queues for the lock until it is handed over or one of the channels
 // (any may be nil) is ready.
-func (l *connLock) wait(done, closed <-chan struct{}, timer <-chan time.Time) waitResult {
+func (l *Mutex) Wait(done, closed <-chan struct{}, timer <-chan time.Time) Result {
 	ch := make(chan struct{}, 1)
 	l.mu.Lock()
 	l.waiters = append(l.waiters, ch)
 	l.word().Add(l.waitUnit())
-	// Retried after counting ourselves: an unlock that saw no waiter has
+	// Retried after counting ourselves: an Unlock that saw no waiter has
 	// released the lock before this, so this cannot miss it.
-	if l.tryLock() {
+	if l.TryLock() {
 		l.dequeue(ch)
 		l.mu.Unlock()
-		return waitLocked
+		return Locked
 	}
 	l.mu.Unlock()
-	var why waitResult
+	var why Result
 	select {
 	case <-ch:
-		return waitLocked
+		return Locked
 	case <-done:
-		why = waitCtx
+		why = Canceled
 	case <-closed:
-		why = waitClosed
+		why = Closed
 	case <-timer:
-		why = waitTimer
+		why = TimedOut
 	}
 	l.mu.Lock()
 	queued := l.dequeue(ch)
 	l.mu.Unlock()
 	if !queued {
-		// An unlock handed the lock over meanwhile: pass it on.
+		// An Unlock handed the lock over meanwhile: pass it on.
 		<-ch
-		l.unlock()
+		l.Unlock()
 	}
 	return why
 }
 
 // dequeue removes ch from the waiters and reports whether it was there.
 // The caller holds mu.
-func (l *connLock) dequeue(ch chan struct{}) bool {
+func (l *Mutex) dequeue(ch chan struct{}) bool {
 	i := slices.Index(l.waiters, ch)
 	if i < 0 {
 		return false
@@ -178,8 +187,8 @@ func (l *connLock) dequeue(ch chan struct{}) bool {
 	return true
 }
 
-// unlock releases the lock, handing it to the first waiter if any.
-func (l *connLock) unlock() {
+// Unlock releases the lock, handing it to the first waiter if any.
+func (l *Mutex) Unlock() {
 	if l.shared == nil && l.own.CompareAndSwap(1, 0) {
 		return // the word's owner, alone in its word, no one waiting
 	}
@@ -190,7 +199,7 @@ func (l *connLock) unlock() {
 			break
 		}
 		// Released only if no waiter counted itself since the load; one
-		// that counts itself after this retries tryLock.
+		// that counts itself after this retries TryLock.
 		if w.CompareAndSwap(v, v&^held) {
 			return
 		}
@@ -198,7 +207,7 @@ func (l *connLock) unlock() {
 	l.mu.Lock()
 	if len(l.waiters) == 0 {
 		// The waiters counted gave up meanwhile; any new one counts
-		// itself under mu, after this, and then retries tryLock.
+		// itself under mu, after this, and then retries TryLock.
 		w.And(^held)
 		l.mu.Unlock()
 		return
