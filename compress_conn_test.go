@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/flateref"
 )
 
 // pmdConfig is the negotiated permessage-deflate of a Conn under test.
@@ -213,7 +215,7 @@ func TestDeflateConnWindowBits(t *testing.T) {
 				cfg.deflate.level = level
 				cfg.writeBufferSize = 5000
 			})
-			ref := newWindowInflater(bits, true)
+			ref := flateref.NewWindow(bits, true)
 			msgs := [][]byte{base, base[:3000], base[100:9000], jsonLike(rng, 600), base}
 			for i, msg := range msgs {
 				how := "whole"
@@ -227,13 +229,13 @@ func TestDeflateConnWindowBits(t *testing.T) {
 				if h.rsv != rsv1Bit {
 					t.Fatalf("bits %d level %d message %d: RSV %#x, want RSV1", bits, level, i, h.rsv)
 				}
-				got, err := ref.message(payload)
+				got, err := ref.Message(payload)
 				if err != nil || !bytes.Equal(got, msg) {
 					t.Fatalf("bits %d level %d message %d (%s): reference decoder with a %d-byte window: %v (%d of %d bytes)", bits, level, i, how, 1<<bits, err, len(got), len(msg))
 				}
 			}
-			if ref.maxDist > 1<<bits {
-				t.Fatalf("bits %d: distance %d", bits, ref.maxDist)
+			if ref.MaxDist > 1<<bits {
+				t.Fatalf("bits %d: distance %d", bits, ref.MaxDist)
 			}
 			c.CloseNow()
 		}
@@ -250,7 +252,7 @@ func TestDeflateConnUncompressedOutOfHistory(t *testing.T) {
 
 	t.Run("sending", func(t *testing.T) {
 		c, peer := clientWithRawServer(t, withPMD(pmdConfig(true, true, 15, 15)))
-		ref := newWindowInflater(15, true)
+		ref := flateref.NewWindow(15, true)
 		for i, step := range []struct {
 			msg        []byte
 			compressed bool
@@ -270,7 +272,7 @@ func TestDeflateConnUncompressedOutOfHistory(t *testing.T) {
 				}
 				continue
 			}
-			got, err := ref.message(payload)
+			got, err := ref.Message(payload)
 			if err != nil || !bytes.Equal(got, step.msg) {
 				t.Fatalf("message %d: %v", i, err)
 			}
@@ -332,7 +334,7 @@ func TestDeflateConnThreshold(t *testing.T) {
 		got := payload
 		if tc.compressed {
 			var err error
-			if got, err = newWindowInflater(15, false).message(payload); err != nil {
+			if got, err = flateref.NewWindow(15, false).Message(payload); err != nil {
 				t.Fatalf("%d bytes %s: %v", tc.size, tc.how, err)
 			}
 		}

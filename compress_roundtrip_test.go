@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/rfc6455/websocket/internal/flateref"
 )
 
 // TestDeflateNegotiatedRoundTrip takes every combination of the four
@@ -83,7 +85,7 @@ func sendAll(t *testing.T, name string, comp, decomp deflateDirection, msgs [][]
 	rng := rand.New(rand.NewPCG(seed, 3))
 	d := newDeflater(comp, DefaultCompressionLevel, 0)
 	f := newInflater(decomp)
-	ref := newWindowInflater(comp.windowBits, comp.takeover)
+	ref := flateref.NewWindow(comp.windowBits, comp.takeover)
 	for i, msg := range msgs {
 		var payload []byte
 		if i%2 == 0 {
@@ -95,7 +97,7 @@ func sendAll(t *testing.T, name string, comp, decomp deflateDirection, msgs [][]
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("%s: message %d: inflate: %v (equal %v)", name, i, err, bytes.Equal(got, msg))
 		}
-		got, err = ref.message(payload)
+		got, err = ref.Message(payload)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("%s: message %d: window-%d decoder: %v", name, i, comp.windowBits, err)
 		}

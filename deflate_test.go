@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"github.com/rfc6455/websocket/internal/flateref"
 )
 
 // jsonLike returns about n bytes of JSON records with repeated keys and
@@ -135,7 +137,7 @@ func roundTrip(t *testing.T, dir deflateDirection, level int, msgs [][]byte, see
 	rng := rand.New(rand.NewPCG(seed, 1))
 	d := newDeflater(dir, level, 0)
 	f := newInflater(dir)
-	ref := newWindowInflater(dir.windowBits, dir.takeover)
+	ref := flateref.NewWindow(dir.windowBits, dir.takeover)
 	total := 0
 	for i, msg := range msgs {
 		var payload []byte
@@ -153,10 +155,10 @@ func roundTrip(t *testing.T, dir deflateDirection, level int, msgs [][]byte, see
 			t.Fatalf("message %d (%d bytes): inflated %d bytes that differ", i, len(msg), len(got))
 		}
 		if len(msg) > refDecodeMax {
-			ref.skip(msg)
+			ref.Skip(msg)
 			continue
 		}
-		got, err = ref.message(payload)
+		got, err = ref.Message(payload)
 		if err != nil {
 			t.Fatalf("message %d (%d bytes): window-%d decoder: %v", i, len(msg), dir.windowBits, err)
 		}
@@ -164,8 +166,8 @@ func roundTrip(t *testing.T, dir deflateDirection, level int, msgs [][]byte, see
 			t.Fatalf("message %d (%d bytes): window-%d decoder: output differs", i, len(msg), dir.windowBits)
 		}
 	}
-	if ref.maxDist > 1<<dir.windowBits {
-		t.Fatalf("distance %d beyond window %d", ref.maxDist, 1<<dir.windowBits)
+	if ref.MaxDist > 1<<dir.windowBits {
+		t.Fatalf("distance %d beyond window %d", ref.MaxDist, 1<<dir.windowBits)
 	}
 	return total
 }
@@ -230,10 +232,10 @@ func TestDeflateWindowLimit(t *testing.T) {
 			for _, takeover := range []bool{false, true} {
 				dir := deflateDirection{takeover: takeover, windowBits: bits}
 				d := newDeflater(dir, 9, 0)
-				ref := newWindowInflater(bits, takeover)
+				ref := flateref.NewWindow(bits, takeover)
 				for _, msg := range [][]byte{atWindow, beyond, block[:w/2], block[w/2:]} {
 					payload := d.compress(nil, msg)
-					got, err := ref.message(payload)
+					got, err := ref.Message(payload)
 					if err != nil {
 						t.Fatalf("takeover=%v: %v", takeover, err)
 					}
@@ -241,8 +243,8 @@ func TestDeflateWindowLimit(t *testing.T) {
 						t.Fatalf("takeover=%v: output differs", takeover)
 					}
 				}
-				if ref.maxDist != w {
-					t.Errorf("takeover=%v: longest distance %d, want exactly the window %d", takeover, ref.maxDist, w)
+				if ref.MaxDist != w {
+					t.Errorf("takeover=%v: longest distance %d, want exactly the window %d", takeover, ref.MaxDist, w)
 				}
 			}
 		})
@@ -357,58 +359,6 @@ func TestDeflatePreparedMessage(t *testing.T) {
 	if got, err := inflateMessage(f, bytes.NewReader(p), -1, 4096); err != nil || !bytes.Equal(got, prepared[:1000]) {
 		t.Fatalf("after prepared: %v", err)
 	}
-}
-
-// TestDeflateHuffmanLimits builds codes for skewed frequency sets that
-// would exceed the length limits unchecked, and checks every code is
-// complete and within its limit.
-func TestDeflateHuffmanLimits(t *testing.T) {
-	var b huffmanBuilder
-	h := newHuffmanCode(numLitLenSyms)
-	fib := make([]uint32, numLitLenSyms)
-	x, y := uint32(1), uint32(1)
-	for i := range 40 {
-		fib[i] = x
-		x, y = y, x+y
-	}
-	cases := map[string][]uint32{
-		"fibonacci": fib,
-		"single":    append([]uint32{5}, make([]uint32, numLitLenSyms-1)...),
-		"none":      make([]uint32, numLitLenSyms),
-		"uniform":   bytes2freq(bytes.Repeat([]byte{1}, numLitLenSyms)),
-	}
-	for name, freq := range cases {
-		for _, limit := range []int{7, 15} {
-			if name == "uniform" && limit == 7 {
-				continue // 286 codes do not fit in 7 bits; only 19 symbols ever use that limit
-			}
-			b.build(&h, freq, limit)
-			sum, used := 0, 0
-			for s, l := range h.length {
-				if int(l) > limit {
-					t.Fatalf("%s/%d: symbol %d has length %d", name, limit, s, l)
-				}
-				if freq[s] != 0 && l == 0 {
-					t.Fatalf("%s/%d: used symbol %d has no code", name, limit, s)
-				}
-				if l > 0 {
-					sum += 1 << (15 - l)
-					used++
-				}
-			}
-			if sum != 1<<15 || used < 2 {
-				t.Fatalf("%s/%d: code space %d/%d with %d codes", name, limit, sum, 1<<15, used)
-			}
-		}
-	}
-}
-
-func bytes2freq(b []byte) []uint32 {
-	f := make([]uint32, len(b))
-	for i, c := range b {
-		f[i] = uint32(c)
-	}
-	return f
 }
 
 // failWriter accepts n bytes, then fails.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/rfc6455/websocket/internal/deflate"
 )
 
 // inflateTrailer follows every compressed message on its way into the
@@ -178,7 +180,7 @@ func (f *inflater) beginMessage(src io.Reader, limit int64) {
 	if f.takeover {
 		dict = f.hist
 		if w.ring == nil {
-			w.ring = make([]byte, maxDistance)
+			w.ring = make([]byte, deflate.MaxDistance)
 		}
 	}
 	// Reset with a source that is a flate.Reader cannot fail.

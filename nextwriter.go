@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+
+	"github.com/rfc6455/websocket/internal/deflate"
 )
 
 // NextWriter starts a message of type typ and returns a writer for its
@@ -278,7 +280,7 @@ func (w *messageWriter) startDeflate(h *writerHandle) error {
 func (w *messageWriter) writeDeflate(h *writerHandle, p []byte) (int, error) {
 	total := 0
 	for len(p) > 0 {
-		k := min(len(p), chunkSize)
+		k := min(len(p), deflate.ChunkSize)
 		if _, err := w.d.Write(p[:k]); err != nil {
 			w.finish(h, err)
 			return total, err

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/rfc6455/websocket/internal/deflate"
 )
 
 // encoderPool holds the compressors' big working state (about 370 KiB
 // each), so that only connections in the middle of sending a compressed
 // message hold one.
-var encoderPool = sync.Pool{New: func() any { return newEncoder() }}
+var encoderPool = sync.Pool{New: func() any { return deflate.NewEncoder() }}
 
 // deflater compresses the messages one connection sends, message by
 // message (RFC 7692 §7.2.1). Between messages it holds nothing but, with
@@ -21,25 +23,25 @@ var encoderPool = sync.Pool{New: func() any { return newEncoder() }}
 // for concurrent use: the connection's message lock serialises messages.
 type deflater struct {
 	windowBits int
-	level      levelParams
+	level      deflate.Level
 	takeover   bool // history is kept: negotiated, and the level has some
 	negotiated bool // context takeover was negotiated for this direction
 	threshold  int
 	hist       []byte // history carried to the next message; nil without takeover
 
 	// While a streamed message is open:
-	enc *encoder
+	enc *deflate.Encoder
 	dst io.Writer
 	err error
 }
 
 // newDeflater returns the compressor for the direction dir.
 func newDeflater(dir deflateDirection, level, threshold int) *deflater {
-	lp := levelSettings(level)
+	lp := deflate.LevelFor(level)
 	return &deflater{
 		windowBits: validWindowBits(dir.windowBits),
 		level:      lp,
-		takeover:   dir.takeover && lp.history > 0,
+		takeover:   dir.takeover && lp.History > 0,
 		negotiated: dir.takeover,
 		threshold:  threshold,
 	}
@@ -50,8 +52,8 @@ func newDeflater(dir deflateDirection, level, threshold int) *deflater {
 // that keeps none (Huffman-only) drops it, which is always allowed: a
 // compressor need not refer back (RFC 7692 §7.2.1).
 func (d *deflater) setLevel(level int) {
-	d.level = levelSettings(level)
-	d.takeover = d.negotiated && d.level.history > 0
+	d.level = deflate.LevelFor(level)
+	d.takeover = d.negotiated && d.level.History > 0
 	if !d.takeover {
 		d.hist = nil
 	} else if limit := d.histLimit(); len(d.hist) > limit {
@@ -64,26 +66,26 @@ func (d *deflater) setLevel(level int) {
 func (d *deflater) worthCompressing(n int) bool { return n >= d.threshold }
 
 // histLimit is how much history this deflater keeps.
-func (d *deflater) histLimit() int { return min(1<<d.windowBits, d.level.history) }
+func (d *deflater) histLimit() int { return min(1<<d.windowBits, d.level.History) }
 
 // begin borrows an encoder and starts a message.
-func (d *deflater) begin() *encoder {
-	e := encoderPool.Get().(*encoder)
+func (d *deflater) begin() *deflate.Encoder {
+	e := encoderPool.Get().(*deflate.Encoder)
 	var hist []byte
 	if d.takeover {
 		hist = d.hist
 	}
-	e.reset(d.windowBits, d.level, hist)
+	e.Reset(d.windowBits, d.level, hist)
 	return e
 }
 
 // done keeps the history of the message just encoded and returns the
 // encoder to the pool.
-func (d *deflater) done(e *encoder) {
+func (d *deflater) done(e *deflate.Encoder) {
 	if d.takeover {
-		d.hist = setHistory(d.hist, e.history(), d.histLimit())
+		d.hist = setHistory(d.hist, e.History(), d.histLimit())
 	}
-	e.release()
+	e.Release()
 	encoderPool.Put(e)
 }
 
@@ -104,13 +106,13 @@ func (d *deflater) compress(dst, msg []byte) []byte {
 // the old history followed by msg.
 func (d *deflater) encode(dst, msg []byte) []byte {
 	e := d.begin()
-	own := e.bw.out
-	e.bw.out = dst
-	e.write(msg)
-	e.finish()
-	dst = e.bw.out
-	e.bw.out = own[:0]
-	e.release()
+	own := e.Out()
+	e.SetOut(dst)
+	e.Add(msg)
+	e.Finish()
+	dst = e.Out()
+	e.SetOut(own[:0])
+	e.Release()
 	encoderPool.Put(e)
 	return dst
 }
@@ -121,7 +123,7 @@ func (d *deflater) encode(dst, msg []byte) []byte {
 // message's uncompressed bytes.
 func (d *deflater) beginMessage(w io.Writer) {
 	d.enc = d.begin()
-	d.enc.bw.out = d.enc.bw.out[:0]
+	d.enc.SetOut(d.enc.Out()[:0])
 	d.dst = w
 	d.err = nil
 }
@@ -137,7 +139,7 @@ func (d *deflater) Write(p []byte) (int, error) {
 	if d.enc == nil {
 		return 0, errNoMessage
 	}
-	d.enc.write(p)
+	d.enc.Add(p)
 	if err := d.flush(); err != nil {
 		return 0, err
 	}
@@ -154,7 +156,7 @@ func (d *deflater) endMessage() error {
 	if d.enc == nil {
 		return errNoMessage
 	}
-	d.enc.finish()
+	d.enc.Finish()
 	if err := d.flush(); err != nil {
 		return err
 	}
@@ -168,7 +170,7 @@ func (d *deflater) endMessage() error {
 // the message was sent: the connection must then be failed.
 func (d *deflater) abortMessage() {
 	if d.enc != nil {
-		d.enc.release()
+		d.enc.Release()
 		encoderPool.Put(d.enc)
 		d.enc, d.dst = nil, nil
 	}
@@ -176,12 +178,12 @@ func (d *deflater) abortMessage() {
 
 // flush hands the compressed bytes produced so far to the destination.
 func (d *deflater) flush() error {
-	out := d.enc.bw.out
+	out := d.enc.Out()
 	if len(out) == 0 {
 		return nil
 	}
 	_, err := d.dst.Write(out)
-	d.enc.bw.out = out[:0]
+	d.enc.SetOut(out[:0])
 	if err != nil {
 		d.err = err
 		d.abortMessage()
@@ -204,7 +206,7 @@ func (d *deflater) addHistory(msg []byte) {
 // connection whose negotiated window for our direction is at least that
 // large can send (with addHistory on those that keep context).
 func compressMessage(dst, msg []byte, windowBits, level int) []byte {
-	d := deflater{windowBits: validWindowBits(windowBits), level: levelSettings(level)}
+	d := deflater{windowBits: validWindowBits(windowBits), level: deflate.LevelFor(level)}
 	return d.compress(dst, msg)
 }
 

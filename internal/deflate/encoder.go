@@ -1,4 +1,4 @@
-package websocket
+package deflate
 
 import (
 	"encoding/binary"
@@ -29,13 +29,14 @@ import (
 // stale by their position alone and the tables never need clearing.
 
 const (
-	maxDistance = 1 << maxWindowBits // largest distance DEFLATE can express
+	MaxDistance = 1 << MaxWindowBits // largest distance DEFLATE can express
 	minMatch    = 4                  // shortest match searched; DEFLATE allows 3
 	maxMatch    = 258
-	// chunkSize is how much input one block covers at most. It bounds the
-	// token buffer and lets block codes adapt to changing data.
-	chunkSize = 1 << 14
-	winCap    = maxDistance + chunkSize // history plus one chunk
+	// ChunkSize is how much input one block covers at most. It bounds the
+	// token buffer and lets block codes adapt to changing data; a writer
+	// that adds input by chunks keeps the output buffer small.
+	ChunkSize = 1 << 14
+	winCap    = MaxDistance + ChunkSize // history plus one chunk
 	hashBits  = 15
 	hashSize  = 1 << hashBits
 	// rebaseAt is where absolute positions are brought back near zero, far
@@ -43,15 +44,15 @@ const (
 	rebaseAt = 1 << 30
 )
 
-// levelParams are the matcher settings of one compression level.
-type levelParams struct {
+// Level holds the matcher settings of one compression level.
+type Level struct {
 	chain     int  // hash chain candidates examined per position; 0 disables matching
 	nice      int  // a match this long ends the search
 	good      int  // a match this long quarters the remaining chain budget; 0 never
 	lazy      int  // shorter matches are compared with the one a byte later; 0 is greedy
 	insertAll bool // hash every position inside a match, not only its start
 	skip      bool // search less often after long runs of literals
-	// history is how many bytes of earlier messages a connection keeps
+	// History is how many bytes of earlier messages a connection keeps
 	// with context takeover (further capped by the window), and stride
 	// how sparsely they are re-hashed when the next message starts: every
 	// stride-th position. A match into the history is still found, up to
@@ -61,63 +62,64 @@ type levelParams struct {
 	// keep 28 KiB rather than 32: with the decompressor's 32 KiB, an idle
 	// connection with takeover both ways stays under 64 KiB, and 28 KiB is
 	// an exact allocation size class (31 KiB would round up to 32).
-	history int
+	History int
 	stride  int
 }
 
 // levels holds the settings for levels 1–9; index 0 is Huffman-only (-2).
-var levels = [10]levelParams{
+var levels = [10]Level{
 	0: {},
-	1: {chain: 1, nice: 32, skip: true, history: 4 << 10, stride: 4},
-	2: {chain: 4, nice: 64, insertAll: true, skip: true, history: 8 << 10, stride: 4},
-	3: {chain: 8, nice: 64, insertAll: true, skip: true, history: 16 << 10, stride: 4},
-	4: {chain: 16, nice: 128, good: 16, lazy: 8, insertAll: true, history: 28 << 10, stride: 4},
-	5: {chain: 32, nice: 128, good: 16, lazy: 16, insertAll: true, history: 28 << 10, stride: 2},
-	6: {chain: 64, nice: 128, good: 16, lazy: 32, insertAll: true, history: 28 << 10, stride: 2},
-	7: {chain: 128, nice: maxMatch, good: 32, lazy: 64, insertAll: true, history: 28 << 10, stride: 1},
-	8: {chain: 512, nice: maxMatch, good: 64, lazy: 128, insertAll: true, history: 28 << 10, stride: 1},
-	9: {chain: 2048, nice: maxMatch, lazy: maxMatch, insertAll: true, history: 28 << 10, stride: 1},
+	1: {chain: 1, nice: 32, skip: true, History: 4 << 10, stride: 4},
+	2: {chain: 4, nice: 64, insertAll: true, skip: true, History: 8 << 10, stride: 4},
+	3: {chain: 8, nice: 64, insertAll: true, skip: true, History: 16 << 10, stride: 4},
+	4: {chain: 16, nice: 128, good: 16, lazy: 8, insertAll: true, History: 28 << 10, stride: 4},
+	5: {chain: 32, nice: 128, good: 16, lazy: 16, insertAll: true, History: 28 << 10, stride: 2},
+	6: {chain: 64, nice: 128, good: 16, lazy: 32, insertAll: true, History: 28 << 10, stride: 2},
+	7: {chain: 128, nice: maxMatch, good: 32, lazy: 64, insertAll: true, History: 28 << 10, stride: 1},
+	8: {chain: 512, nice: maxMatch, good: 64, lazy: 128, insertAll: true, History: 28 << 10, stride: 1},
+	9: {chain: 2048, nice: maxMatch, lazy: maxMatch, insertAll: true, History: 28 << 10, stride: 1},
 }
 
-// levelSettings returns the settings of a level from 1 to 9, or of
+// LevelFor returns the settings of a level from 1 to 9, or of
 // Huffman-only for -2.
-func levelSettings(level int) levelParams {
+func LevelFor(level int) Level {
 	if level < 1 || level > 9 {
 		return levels[0]
 	}
 	return levels[level]
 }
 
-// encoder is the pooled working state of the compressor: the sliding input
+// Encoder is the pooled working state of the compressor: the sliding input
 // window, the hash tables, the tokens of the block being built and the bit
 // writer. A connection borrows one for the length of a message.
-type encoder struct {
+type Encoder struct {
 	win    []byte // win[:pos] is history (already encoded), win[pos:] pending input
 	pos    int
 	ins    int   // next index of win to enter into the hash tables
 	base   int32 // absolute position of win[0]
 	next   int32 // absolute position after the last one this encoder used
 	window int   // largest distance allowed, 2^windowBits
-	lp     levelParams
+	lp     Level
 
 	head   [hashSize]int32    // absolute position of the latest string per hash
-	prev   [maxDistance]int32 // per position (mod maxDistance), the previous one with the same hash
+	prev   [MaxDistance]int32 // per position (mod maxDistance), the previous one with the same hash
 	tokens []uint32
 	bw     blockWriter
 }
 
-func newEncoder() *encoder {
-	return &encoder{
+// NewEncoder returns an encoder with its working state (about 370 KiB).
+func NewEncoder() *Encoder {
+	return &Encoder{
 		win:    make([]byte, 0, winCap),
-		tokens: make([]uint32, 0, chunkSize),
+		tokens: make([]uint32, 0, ChunkSize),
 		bw:     newBlockWriter(),
 		next:   1, // 0 marks an empty hash slot
 	}
 }
 
-// reset starts a message with the given window, level and history (the
+// Reset starts a message with the given window, level and history (the
 // last bytes of earlier messages, or nil without context takeover).
-func (e *encoder) reset(windowBits int, lp levelParams, hist []byte) {
+func (e *Encoder) Reset(windowBits int, lp Level, hist []byte) {
 	if e.next > rebaseAt {
 		clear(e.head[:])
 		clear(e.prev[:])
@@ -139,58 +141,64 @@ func (e *encoder) reset(windowBits int, lp levelParams, hist []byte) {
 // prime enters every stride-th position of the history win[:n] into the
 // hash tables; the last few, whose 4 bytes run into the message, are left
 // to the first search.
-func (e *encoder) prime(n int) {
+func (e *Encoder) prime(n int) {
 	stride := max(e.lp.stride, 1)
 	last := n - minMatch
 	for j := 0; j <= last; j += stride {
 		h := hash4(e.win[j:])
 		abs := e.base + int32(j)
-		e.prev[abs&(maxDistance-1)] = e.head[h]
+		e.prev[abs&(MaxDistance-1)] = e.head[h]
 		e.head[h] = abs
 	}
 	e.ins = max(last+1, 0)
 }
 
-// release records the positions used, so that the next message's base lies
+// Release records the positions used, so that the next message's base lies
 // beyond them.
-func (e *encoder) release() {
+func (e *Encoder) Release() {
 	e.next = e.base + int32(len(e.win))
 }
 
-// write adds p to the message, encoding a block each time a chunk of input
+// Add adds p to the message, encoding a block each time a chunk of input
 // is pending.
-func (e *encoder) write(p []byte) {
+func (e *Encoder) Add(p []byte) {
 	for len(p) > 0 {
 		// At most one chunk pending, so a block never outgrows e.tokens.
-		n := copy(e.win[len(e.win):e.pos+chunkSize], p)
+		n := copy(e.win[len(e.win):e.pos+ChunkSize], p)
 		e.win = e.win[:len(e.win)+n]
 		p = p[n:]
-		if len(e.win)-e.pos >= chunkSize {
+		if len(e.win)-e.pos >= ChunkSize {
 			e.encodePending()
 			e.slide()
 		}
 	}
 }
 
-// finish encodes the pending input and ends the message with the sync
-// marker, leaving the whole compressed payload in e.bw.out.
-func (e *encoder) finish() {
+// Finish encodes the pending input and ends the message with the sync
+// marker, leaving the rest of the compressed payload in Out.
+func (e *Encoder) Finish() {
 	if len(e.win) > e.pos {
 		e.encodePending()
 	}
 	e.bw.writeSyncMarker()
 }
 
-// history returns the last bytes of the message stream worth keeping for
+// Out returns the compressed bytes produced since the last SetOut.
+func (e *Encoder) Out() []byte { return e.bw.out }
+
+// SetOut makes b the buffer the encoder appends compressed bytes to.
+func (e *Encoder) SetOut(b []byte) { e.bw.out = b }
+
+// History returns the last bytes of the message stream worth keeping for
 // the next message with context takeover: at most one window, and at most
 // what the level re-hashes. The slice aliases the encoder's window.
-func (e *encoder) history() []byte {
-	n := min(len(e.win), e.window, e.lp.history)
+func (e *Encoder) History() []byte {
+	n := min(len(e.win), e.window, e.lp.History)
 	return e.win[len(e.win)-n:]
 }
 
 // encodePending turns the pending input into one block.
-func (e *encoder) encodePending() {
+func (e *Encoder) encodePending() {
 	end := len(e.win)
 	if e.lp.chain == 0 {
 		e.tokens = e.tokens[:0]
@@ -205,7 +213,7 @@ func (e *encoder) encodePending() {
 }
 
 // slide drops history beyond the window to make room for the next chunk.
-func (e *encoder) slide() {
+func (e *Encoder) slide() {
 	keep := min(e.pos, e.window)
 	drop := e.pos - keep
 	if drop == 0 {
@@ -223,7 +231,7 @@ func (e *encoder) slide() {
 
 // rebase shifts every stored position down so that base becomes 1; stale
 // positions become 0, the empty slot.
-func (e *encoder) rebase() {
+func (e *Encoder) rebase() {
 	delta := e.base - 1
 	for i, v := range e.head {
 		e.head[i] = max(v-delta, 0)
@@ -241,13 +249,13 @@ func hash4(b []byte) uint32 {
 
 // insertUpTo enters the positions from e.ins up to and including i into the
 // hash tables, as far as 4 bytes are available below end.
-func (e *encoder) insertUpTo(i, end int) {
+func (e *Encoder) insertUpTo(i, end int) {
 	last := min(i, end-minMatch)
 	win := e.win[:end]
 	for j := e.ins; j <= last; j++ {
 		h := hash4(win[j:])
 		abs := e.base + int32(j)
-		e.prev[abs&(maxDistance-1)] = e.head[h]
+		e.prev[abs&(MaxDistance-1)] = e.head[h]
 		e.head[h] = abs
 	}
 	if last >= e.ins {
@@ -259,7 +267,7 @@ func (e *encoder) insertUpTo(i, end int) {
 // the input at i found within the chain budget, or a length below minMatch.
 // The match lies entirely before i, at most one window back, and inside
 // this message's history; it may overlap i, as DEFLATE allows.
-func (e *encoder) findMatch(i, end int) (length, dist int) {
+func (e *Encoder) findMatch(i, end int) (length, dist int) {
 	win := e.win[:end]
 	h := hash4(win[i:])
 	abs := e.base + int32(i)
@@ -267,7 +275,7 @@ func (e *encoder) findMatch(i, end int) (length, dist int) {
 	if i >= e.ins {
 		e.insertUpTo(i-1, end)
 		cand = e.head[h]
-		e.prev[abs&(maxDistance-1)] = cand
+		e.prev[abs&(MaxDistance-1)] = cand
 		e.head[h] = abs
 		e.ins = i + 1
 	} else {
@@ -296,7 +304,7 @@ func (e *encoder) findMatch(i, end int) (length, dist int) {
 				}
 			}
 		}
-		next := e.prev[cand&(maxDistance-1)]
+		next := e.prev[cand&(MaxDistance-1)]
 		if next >= cand {
 			break // the slot was reused by a newer position: the chain ends
 		}
@@ -326,7 +334,7 @@ func matchLen(a, b []byte) int {
 }
 
 // tokenize fills e.tokens with the LZ77 parse of win[start:end].
-func (e *encoder) tokenize(start, end int) {
+func (e *Encoder) tokenize(start, end int) {
 	lp := &e.lp
 	toks := e.tokens[:0]
 	win := e.win[:end]

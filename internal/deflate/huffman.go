@@ -1,4 +1,4 @@
-package websocket
+package deflate
 
 import (
 	"math/bits"
