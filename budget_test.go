@@ -152,14 +152,12 @@ func TestBudgetManyLargeMessages(t *testing.T) {
 		var wg sync.WaitGroup
 		for i, c := range conns {
 			sent[i] = feed(peers[i], wire, 1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				_, got, err := c.ReadMessage()
 				if err != nil || !bytes.Equal(got, msg) {
 					bad.Add(1)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 	})

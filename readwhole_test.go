@@ -469,15 +469,13 @@ func TestMessageMemoryPeak(t *testing.T) {
 			errs := make(chan error, n)
 			for range n {
 				c, peer := pipeClient(t, withDeflate)
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
+				wg.Go(func() {
 					sent := feed(peer, wire, 1)
 					_, _, err := c.ReadMessage()
 					c.CloseNow()
 					<-sent
 					errs <- err
-				}()
+				})
 			}
 			wg.Wait()
 			for range n {

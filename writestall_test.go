@@ -53,8 +53,8 @@ func TestWriteStallNeverReadingPeer(t *testing.T) {
 			go func() { first <- c.WriteMessage(BinaryMessage, make([]byte, 4<<20)) }()
 			// A second writer queues behind the first for the message lock,
 			// once the first holds it.
-			for i := 0; c.msgLock.tryLock(); i++ {
-				c.msgLock.unlock()
+			for i := 0; c.msgLock.TryLock(); i++ {
+				c.msgLock.Unlock()
 				if i == 1e6 {
 					t.Fatal("the first writer never took the message lock")
 				}

@@ -132,9 +132,7 @@ func TestSoak(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, conns)
 	for slot := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(seed, uint64(slot)))
 			for n := 0; time.Now().Before(end); n++ {
 				f := healthy
@@ -148,7 +146,7 @@ func TestSoak(t *testing.T) {
 				}
 				s.faults[f].Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	srv.Close()
