@@ -6,7 +6,7 @@ import (
 )
 
 // The write side of permessage-deflate on a Conn (RFC 7692 §7.2.1); the
-// read side is in readinflate.go, NextWriter's streaming in nextwriter.go.
+// read side is in compress_read.go, NextWriter's streaming in nextwriter.go.
 
 var errCompressionLevel = errors.New("websocket: compression level not -2, -1 or 0 to 9")
 

@@ -28,7 +28,7 @@ import (
 // and a single-frame message at the read limit peaks at about 1.125 times
 // its size. A fragmented one peaks at twice its size: its length is
 // unknown until its last frame, and the caller's slice is contiguous.
-// Compressed messages: readinflate.go.
+// Compressed messages: compress_read.go.
 
 const (
 	exactAhead = 64 << 10
@@ -78,7 +78,7 @@ func (l *chunkList) appendTo(dst []byte) []byte {
 // It is borrowed from assemblyPool while a message needs it.
 type assembly struct {
 	out     chunkList // payload, or inflated output
-	z       chunkList // compressed payload (readinflate.go)
+	z       chunkList // compressed payload (compress_read.go)
 	zr      chunkReader
 	partial []byte // ReadMessage's message so far, kept across a timeout
 	outHeld int64  // budget held for the slice being filled, ours
