@@ -77,7 +77,6 @@ type browserConn struct {
 	inbox  []inbound     // events not yet read, in order
 	wake   chan struct{} // signalled (capacity 1) when inbox grows
 	opened chan struct{} // closed by the open event, or by the close event before it
-	ended  bool          // the close event is in inbox or was read
 	done   chan struct{} // closed by Close
 	once   sync.Once
 
@@ -95,7 +94,7 @@ type browserConn struct {
 	copiedIn int64 // payload bytes copied from JavaScript, for the tests
 
 	// The write side, owned by the Conn's frame lock: the frame being
-	// parsed (hdrBuf holds an incomplete header), and the message being
+	// parsed (whdr holds an incomplete header), and the message being
 	// collected.
 	whdr    [maxFrameHeaderSize]byte
 	whdrN   int
