@@ -92,6 +92,7 @@ type browserConn struct {
 	eof      bool
 	readDL   jsDeadline
 	copiedIn int64 // payload bytes copied from JavaScript, for the tests
+	copies   int   // and the copies that took them
 
 	// The write side, owned by the Conn's frame lock: the frame being
 	// parsed (whdr holds an incomplete header), and the message being
@@ -265,6 +266,7 @@ func (b *browserConn) copyPayload(p []byte) int {
 		js.CopyBytesToGo(p[:k], src)
 		b.pos += k
 		b.copiedIn += int64(k)
+		b.copies++
 	}
 	b.finish()
 	return k
