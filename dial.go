@@ -138,7 +138,8 @@ var DefaultDialer = &Dialer{
 	HandshakeTimeout: 45 * time.Second,
 }
 
-// Dial connects to urlStr with DefaultDialer; see Dialer.Dial.
+// Dial connects to urlStr with DefaultDialer; see Dialer.Dial. Under
+// GOOS=js (WebAssembly in a browser) it opens the browser's WebSocket.
 func Dial(ctx context.Context, urlStr string, header http.Header) (*Conn, *http.Response, error) {
 	return DefaultDialer.Dial(ctx, urlStr, header)
 }

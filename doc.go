@@ -210,7 +210,10 @@
 // ReadJSON and WriteJSON, NetConn, Subprotocol, read limits, deadlines,
 // Close and CloseWithStatus with a code and reason, CloseStatus, and the
 // same concurrency rules. A received message is copied once, from the
-// browser's ArrayBuffer into the slice being read into.
+// browser's ArrayBuffer into the slice being read into. A write waits while
+// the browser holds 4 MiB it has not sent yet, which is where write
+// deadlines apply; text that is not valid UTF-8 fails the connection, since
+// a browser sends text only as a string.
 //
 // The browser does the handshake, TLS, proxies, cookies and compression
 // itself, answers pings by itself and cannot send one: Dialer fields for

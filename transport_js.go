@@ -77,7 +77,6 @@ type browserConn struct {
 	inbox  []inbound     // events not yet read, in order
 	wake   chan struct{} // signalled (capacity 1) when inbox grows
 	opened chan struct{} // closed by the open event, or by the close event before it
-	ended  bool          // the close event is in inbox or was read
 	done   chan struct{} // closed by Close
 	once   sync.Once
 
@@ -93,9 +92,10 @@ type browserConn struct {
 	eof      bool
 	readDL   jsDeadline
 	copiedIn int64 // payload bytes copied from JavaScript, for the tests
+	copies   int   // and the copies that took them
 
 	// The write side, owned by the Conn's frame lock: the frame being
-	// parsed (hdrBuf holds an incomplete header), and the message being
+	// parsed (whdr holds an incomplete header), and the message being
 	// collected.
 	whdr    [maxFrameHeaderSize]byte
 	whdrN   int
@@ -266,6 +266,7 @@ func (b *browserConn) copyPayload(p []byte) int {
 		js.CopyBytesToGo(p[:k], src)
 		b.pos += k
 		b.copiedIn += int64(k)
+		b.copies++
 	}
 	b.finish()
 	return k

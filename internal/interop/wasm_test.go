@@ -35,7 +35,8 @@ const wasmTests = "^TestBrowser"
 // runs the browser client's tests (browser_js_test.go) twice against our
 // Upgrader: under Node, with Go's wasm_exec_node.js and the ws package's
 // WebSocket as the global one, and in headless Chromium, whose page
-// reports the tests' output and exit code. The wasm side checks what its
+// reports the tests' output and exit code. node-portable runs the rest of
+// the package's tests under Node, less notPortable. The wasm side checks what its
 // Conn sees; this side checks that the close codes and reasons the Conn
 // sent arrived.
 func TestWasm(t *testing.T) {
@@ -57,6 +58,26 @@ func TestWasm(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		checkWasmRun(t, "node", string(out), err)
 		srv.checkCloses(t)
+	})
+
+	t.Run("node-portable", func(t *testing.T) {
+		// The rest of the package's tests, as GOOS=js GOARCH=wasm go
+		// test runs them: without serverEnv their Dials take the other
+		// ports' handshake over the js port's in-process network.
+		ctx, cancel := context.WithTimeout(context.Background(), portableTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, "--stack-size=8192",
+			filepath.Join(goroot, "lib", "wasm", "wasm_exec_node.js"),
+			wasmBin, "-test.v", "-test.count=1", "-test.skip="+notPortable)
+		// In the package's folder, as go test runs it: some tests read
+		// testdata/ and README.md.
+		cmd.Dir = filepath.Join("..", "..")
+		out, err := cmd.CombinedOutput()
+		passed := strings.Count(string(out), "--- PASS: ")
+		if err != nil || strings.Contains(string(out), "--- FAIL") || passed < 500 {
+			t.Fatalf("the portable tests under node: %v (a test that cannot run under js/wasm goes in notPortable, with why); output:\n%s", err, out)
+		}
+		t.Logf("interop wasm node-portable: %d tests and subtests passed", passed)
 	})
 
 	t.Run("chromium", func(t *testing.T) {
@@ -95,6 +116,36 @@ func TestWasm(t *testing.T) {
 		srv.checkCloses(t)
 	})
 }
+
+// portableTimeout bounds the run of the package's portable tests under
+// Node: about a thousand tests on one thread.
+const portableTimeout = 20 * time.Minute
+
+// notPortable are the root package's tests that cannot run under js/wasm,
+// skipped by the node-portable run: the browser client's tests (run by the
+// other subtests, with their server), and tests that need what the js
+// port's in-process network or runtime lacks. A new test of that kind
+// belongs here, with the reason.
+var notPortable = "^(" + strings.Join([]string{
+	"TestBrowser.*", // browser_js_test.go: run by TestWasm/node and /chromium
+	// They start processes (Chromium, a child test binary): js has none.
+	"TestHTTP2Browser",
+	"TestHandlerLoopStack",
+	// SetWriteBuffer, which these use to fill the peer's socket at
+	// once, is not supported by the in-process network.
+	"TestHostilePingFloodNeverReading",
+	"TestHostilePongStall",
+	"TestHostileNeverReads",
+	"TestWriteStallNeverReadingPeer",
+	"TestWriteStallSlowReaderNotCut",
+	// Their bound on bytes allocated counts the in-process network's
+	// own allocations, which a kernel socket does not make.
+	"TestHostilePingFlood",
+	// They write 70 to 100 KB before the peer reads, which a kernel
+	// socket's buffer takes and the in-process network's does not.
+	"TestIdleConnReturnsReadBuffer",
+	"TestServerSendsUnmaskedClientMasked",
+}, "|") + ")$"
 
 // wasmPageResult is what wasmPage posts: the test binary's output and exit
 // code.
