@@ -24,3 +24,37 @@ func BenchmarkReadMessage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEchoReadMessage is BenchmarkEcho with ReadMessage on both sides,
+// as most applications read: a new slice per message.
+func BenchmarkEchoReadMessage(b *testing.B) {
+	for _, size := range []int{1 << 10, 64 << 10, 1 << 20} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			client, server := connPair(b, nil)
+			go func() {
+				for {
+					typ, m, err := server.ReadMessage()
+					if err != nil {
+						return
+					}
+					if server.WriteMessage(typ, m) != nil {
+						return
+					}
+				}
+			}()
+			msg := pattern(1, size)
+			b.SetBytes(int64(2 * size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := client.WriteMessage(BinaryMessage, msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := client.ReadMessage(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			client.Close()
+		})
+	}
+}
