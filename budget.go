@@ -61,6 +61,7 @@ func (b *MemoryBudget) InUse() int64 {
 type budgetHold struct {
 	held       int64
 	prev, next *budgetHold // in the budget's list of holders, while held > 0
+	dead       bool        // the connection closed: it takes nothing more
 }
 
 // budgetWaiter is a reader waiting for n bytes.
@@ -101,6 +102,10 @@ var errBudgetWait = os.ErrDeadlineExceeded
 // until ctx ends, deadline passes (when not zero) or closed is closed.
 func (b *MemoryBudget) acquire(ctx context.Context, deadline time.Time, closed <-chan struct{}, h *budgetHold, n int64) error {
 	b.mu.Lock()
+	if h.dead {
+		b.mu.Unlock()
+		return ErrClosed
+	}
 	// The oldest holder goes ahead of the queue: the others wait for it.
 	if h == b.oldest && h.held > 0 || len(b.waiters) == 0 && b.grantable(h, n) {
 		b.take(h, n)
@@ -148,8 +153,27 @@ func (b *MemoryBudget) acquire(ctx context.Context, deadline time.Time, closed <
 // that are committed already, copied from one buffer to another.
 func (b *MemoryBudget) force(h *budgetHold, n int64) {
 	b.mu.Lock()
-	b.take(h, n)
+	if !h.dead {
+		b.take(h, n)
+	}
 	b.mu.Unlock()
+}
+
+// closeHold gives back all h holds, for good: its connection closed, and
+// whatever its reader kept (a message a timeout interrupted) will not be
+// read. Any goroutine may call it; h's own later calls take nothing.
+func (b *MemoryBudget) closeHold(h *budgetHold) {
+	b.mu.Lock()
+	h.dead = true
+	b.mu.Unlock()
+	b.release(h, h.heldNow(b))
+}
+
+// heldNow returns what h holds.
+func (h *budgetHold) heldNow(b *MemoryBudget) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return h.held
 }
 
 // release gives back n of the bytes h holds.
@@ -184,6 +208,9 @@ func (b *MemoryBudget) wake() {
 	blocked := false
 	kept := b.waiters[:0]
 	for _, w := range b.waiters {
+		if w.h.dead {
+			continue // it returns ErrClosed, its connection closed
+		}
 		oldest := w.h == b.oldest && w.h.held > 0
 		if oldest || !blocked && b.grantable(w.h, w.n) {
 			b.take(w.h, w.n)

@@ -180,3 +180,66 @@ func TestBudgetManyLargeMessages(t *testing.T) {
 		t.Errorf("the heap peaked %d bytes above the start, want at most %d", peak, bound)
 	}
 }
+
+// TestBudgetGivenBackOnClose checks that a closed connection gives back
+// the budget of a message a timeout left half read, which nobody will read
+// now, and that a read waiting for the budget when its connection closes
+// ends with the connection's error, holding nothing.
+func TestBudgetGivenBackOnClose(t *testing.T) {
+	budget := NewMemoryBudget(1 << 20)
+	edit := func(cfg *connConfig) { cfg.budget = budget }
+	c, peer := pipeClient(t, edit)
+	wire := messageFrames(opBinary, words(7, 512<<10), 0, false)
+	// Half the message, then a read that times out: it keeps its chunks.
+	sent := feed(peer, wire[:len(wire)/2], 1)
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, _, err := c.ReadMessage(); !isTimeout(err) {
+		t.Fatalf("read of half a message: %v, want a timeout", err)
+	}
+	<-sent
+	if budget.InUse() == 0 {
+		t.Fatal("the half-read message holds nothing of the budget")
+	}
+	c.CloseNow()
+	if used := budget.InUse(); used != 0 {
+		t.Fatalf("%d bytes still held after the connection closed", used)
+	}
+
+	// Another connection waits for a budget an older message fills.
+	var other budgetHold
+	if err := budget.acquire(context.Background(), time.Time{}, nil, &other, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	c2, peer2 := pipeClient(t, edit)
+	sent = feed(peer2, wire, 1)
+	read := make(chan error, 1)
+	go func() {
+		_, _, err := c2.ReadMessage()
+		read <- err
+	}()
+	for end := time.Now().Add(testTimeout); ; {
+		budget.mu.Lock()
+		waiting := len(budget.waiters)
+		budget.mu.Unlock()
+		if waiting == 1 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("the read did not wait for the budget")
+		}
+		runtime.Gosched()
+	}
+	c2.CloseNow()
+	if err := <-read; err == nil || isTimeout(err) {
+		t.Fatalf("read waiting when its connection closed: %v, want the connection's end", err)
+	}
+	if _, _, err := c2.ReadMessage(); err == nil {
+		t.Fatal("a read after the close succeeded")
+	}
+	budget.release(&other, 1<<20)
+	if used := budget.InUse(); used != 0 {
+		t.Fatalf("%d bytes still held", used)
+	}
+	peer2.Close()
+	<-sent
+}

@@ -118,6 +118,7 @@ type Conn struct {
 
 	readLimit    atomic.Int64
 	budget       *MemoryBudget // shared bound on messages in flight; nil: none
+	budgetHold   budgetHold    // what this Conn's reads hold of budget
 	readProgress atomic.Uint64 // transport reads that returned bytes; keepalive watches it
 	reader       readState     // owned by whoever holds readLock
 	readLock     lock.Mutex
@@ -371,6 +372,10 @@ func (c *Conn) closeTransport() {
 		c.setEndErr(ErrClosed)
 		close(c.closed)
 		c.netConn.Close()
+		if c.budget != nil {
+			// A message a timeout left half read will not be read.
+			c.budget.closeHold(&c.budgetHold)
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 )
@@ -82,7 +83,6 @@ type assembly struct {
 	zr      chunkReader
 	partial []byte // ReadMessage's message so far, kept across a timeout
 	outHeld int64  // budget held for the slice being filled, ours
-	hold    budgetHold
 }
 
 var assemblyPool = sync.Pool{New: func() any { return new(assembly) }}
@@ -100,7 +100,7 @@ func (c *Conn) asm() *assembly {
 // for bytes already committed.
 func (c *Conn) reserveNow(n int) {
 	if c.budget != nil {
-		c.budget.force(&c.asm().hold, int64(n))
+		c.budget.force(&c.budgetHold, int64(n))
 	}
 }
 
@@ -113,13 +113,19 @@ func (c *Conn) reserve(ctx context.Context, n int) error {
 	c.dlMu.Lock()
 	deadline := c.readDeadline
 	c.dlMu.Unlock()
-	return c.budget.acquire(ctx, deadline, c.closed, &c.asm().hold, int64(n))
+	err := c.budget.acquire(ctx, deadline, c.closed, &c.budgetHold, int64(n))
+	if errors.Is(err, ErrClosed) {
+		// Not a wait to resume: the connection is gone.
+		err = c.endError()
+		c.reader.err = err
+	}
+	return err
 }
 
 // unreserve gives n bytes back to the budget.
 func (c *Conn) unreserve(n int) {
-	if c.budget != nil && c.reader.asm != nil {
-		c.budget.release(&c.reader.asm.hold, int64(n))
+	if c.budget != nil {
+		c.budget.release(&c.budgetHold, int64(n))
 	}
 }
 
