@@ -129,6 +129,9 @@ func TestSoak(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := websocket.NewHTTPServer("", http.HandlerFunc(s.serve))
+	// A starved server goroutine may take longer than the default to
+	// read a handshake that has arrived whole.
+	srv.ReadHeaderTimeout *= s.timeScale
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.url = "ws://" + ln.Addr().String() + "/"
