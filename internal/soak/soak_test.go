@@ -27,14 +27,16 @@ import (
 
 // The soak's settings. The server's limits are small so that faults end
 // quickly: a 1 MiB read limit for the oversized messages, and a write
-// stall timeout of 3 s for the peers that stop reading. The timeouts grow
+// stall timeout of 5 s for the peers that stop reading (well above the
+// few hundred milliseconds a healthy reader may wait for the CPU under
+// -race on a loaded machine). The timeouts grow
 // with the number of connections beyond 200 (timeScale): on two cores,
 // a thousand connections moving 100 MB/s leave a reader or a close
 // handshake waiting for the CPU for seconds.
 const (
 	readLimit    = 1 << 20
-	stallTimeout = 3 * time.Second
-	closeTimeout = 5 * time.Second
+	stallTimeout = 5 * time.Second
+	closeTimeout = 10 * time.Second
 	window       = 4 // messages a healthy client has in flight
 	// waitBound bounds every wait for an outcome; reaching it fails.
 	waitBound = 30 * time.Second
