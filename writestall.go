@@ -33,10 +33,10 @@ import (
 const DefaultWriteStallTimeout = 30 * time.Second
 
 // ErrWriteStalled ends a connection whose peer accepted no byte of a write
-// for the write stall timeout (detected within 5/4 of it) (Upgrader.WriteStallTimeout,
-// Dialer.WriteStallTimeout): the peer does not read. The write returns it,
-// the transport is closed, other writers waiting for their turn return
-// ErrClosed, and reads return it.
+// for the write stall timeout (Upgrader.WriteStallTimeout,
+// Dialer.WriteStallTimeout; the end comes within 5/4 of it): the peer does
+// not read. The write returns it, the transport is closed, other writers
+// waiting for their turn return ErrClosed, and reads return it.
 var ErrWriteStalled = errors.New("websocket: write stalled: the peer accepted no byte within the write stall timeout")
 
 // initStallGuard sets the guard up; d is the configured timeout (0: the

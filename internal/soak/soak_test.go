@@ -26,11 +26,17 @@ import (
 )
 
 // The soak's settings. The server's limits are small so that faults end
-// quickly: a 1 MiB read limit for the oversized messages, a 3 s write
-// stall timeout for the peers that stop reading.
+// quickly: a 1 MiB read limit for the oversized messages, and a write
+// stall timeout of 5 s for the peers that stop reading (well above the
+// few hundred milliseconds a healthy reader may wait for the CPU under
+// -race on a loaded machine). The timeouts grow
+// with the number of connections beyond 200 (timeScale): on two cores,
+// a thousand connections moving 100 MB/s leave a reader or a close
+// handshake waiting for the CPU for seconds.
 const (
 	readLimit    = 1 << 20
-	stallTimeout = 3 * time.Second
+	stallTimeout = 5 * time.Second
+	closeTimeout = 10 * time.Second
 	window       = 4 // messages a healthy client has in flight
 	// waitBound bounds every wait for an outcome; reaching it fails.
 	waitBound = 30 * time.Second
@@ -68,9 +74,10 @@ type outcome struct {
 
 // soak is one run's shared state.
 type soak struct {
-	url     string
-	maxMsgs int // messages per connection: 10 to 10+maxMsgs
-	sizes   int // message sizes are drawn from sizes[:sizes]
+	url       string
+	timeScale time.Duration // stallTimeout, closeTimeout and waitBound are multiplied by it
+	maxMsgs   int           // messages per connection: 10 to 10+maxMsgs
+	sizes     int           // message sizes are drawn from sizes[:sizes]
 
 	mu      sync.Mutex
 	waiting map[string]chan outcome // connection id -> its server outcome
@@ -110,7 +117,7 @@ func envConfig(t *testing.T) (time.Duration, int, int, int) {
 func TestSoak(t *testing.T) {
 	duration, conns, msgs, nsizes := envConfig(t)
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("soak: %v, %d concurrent connections, seed %d", duration, conns, seed)
+	t.Logf("soak: %v, %d concurrent connections, seed %d, timeouts ×%d", duration, conns, seed, max(1, conns/200))
 
 	runtime.GC()
 	runtime.GC()
@@ -118,12 +125,15 @@ func TestSoak(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	goroutinesBefore := runtime.NumGoroutine()
 
-	s := &soak{maxMsgs: msgs, sizes: nsizes, waiting: make(map[string]chan outcome), codes: make(map[string]int)}
+	s := &soak{timeScale: time.Duration(max(1, conns/200)), maxMsgs: msgs, sizes: nsizes, waiting: make(map[string]chan outcome), codes: make(map[string]int)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := websocket.NewHTTPServer("", http.HandlerFunc(s.serve))
+	// A starved server goroutine may take longer than the default to
+	// read a handshake that has arrived whole.
+	srv.ReadHeaderTimeout *= s.timeScale
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.url = "ws://" + ln.Addr().String() + "/"
@@ -210,7 +220,8 @@ func TestSoak(t *testing.T) {
 func (s *soak) serve(w http.ResponseWriter, r *http.Request) {
 	u := websocket.Upgrader{
 		ReadLimit:         readLimit,
-		WriteStallTimeout: stallTimeout,
+		WriteStallTimeout: stallTimeout * s.timeScale,
+		CloseTimeout:      closeTimeout * s.timeScale,
 		Compression:       websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover},
 	}
 	id := r.URL.Query().Get("id")
@@ -302,11 +313,11 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 	s.mu.Unlock()
 	// The client's stall guard waits longer than the server's, so that
 	// the server's is the one that ends a stop-reading connection.
-	d := websocket.Dialer{ReadLimit: 4 << 20, WriteStallTimeout: 4 * stallTimeout}
+	d := websocket.Dialer{ReadLimit: 4 << 20, WriteStallTimeout: 4 * stallTimeout * s.timeScale, CloseTimeout: closeTimeout * s.timeScale}
 	if rng.IntN(2) == 0 {
 		d.Compression = websocket.CompressionOptions{Mode: websocket.CompressionContextTakeover}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+	ctx, cancel := context.WithTimeout(context.Background(), waitBound*s.timeScale)
 	c, _, err := d.Dial(ctx, s.url+"?id="+id, nil)
 	cancel()
 	if err != nil {
@@ -346,7 +357,7 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 		case slots <- struct{}{}:
 		case err := <-readEnd:
 			return fmt.Errorf("read before the fault: %v", err)
-		case <-time.After(waitBound):
+		case <-time.After(waitBound * s.timeScale):
 			return errors.New("echoes stopped coming")
 		}
 		if err := c.WriteMessage(websocket.BinaryMessage, message(rng, seq, sizes[rng.IntN(s.sizes)], false)); err != nil {
@@ -360,7 +371,7 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 			case slots <- struct{}{}:
 			case err := <-readEnd:
 				return fmt.Errorf("read before the fault: %v", err)
-			case <-time.After(waitBound):
+			case <-time.After(waitBound * s.timeScale):
 				return errors.New("echoes stopped coming")
 			}
 		}
@@ -412,7 +423,7 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 	var o outcome
 	select {
 	case o = <-ch:
-	case <-time.After(waitBound):
+	case <-time.After(waitBound * s.timeScale):
 		return errors.New("the server side never ended")
 	}
 	if err := s.judge(f, o, uint64(n)); err != nil {
@@ -425,7 +436,7 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 		var err error
 		select {
 		case err = <-readEnd:
-		case <-time.After(waitBound):
+		case <-time.After(waitBound * s.timeScale):
 			return errors.New("the client's reader never ended")
 		}
 		if websocket.CloseStatus(err) != wantRead {
