@@ -196,8 +196,9 @@ func TestWholeReadResumesAcrossTimeouts(t *testing.T) {
 		{300 << 10, 0, false, true},
 		{300 << 10, 20 << 10, false, false},
 		{300 << 10, 20 << 10, false, true},
-		{3 << 20, 256 << 10, true, false},
-		{3 << 20, 256 << 10, true, true},
+		// Past probeAfter: measured, then inflated again.
+		{1 << 20, 128 << 10, true, false},
+		{1 << 20, 128 << 10, true, true},
 	} {
 		name := fmt.Sprintf("%d bytes in frames of %d, compressed %v, append %v", tc.size, tc.frag, tc.compressed, tc.append)
 		t.Run(name, func(t *testing.T) {
@@ -380,6 +381,9 @@ func peakHeap(f func()) int64 {
 func TestMessageMemoryPeak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 16 MiB messages")
+	}
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under -race: the heap's figures mean nothing")
 	}
 	const limit = DefaultReadLimit
 	plain := words(3, limit)
