@@ -141,7 +141,7 @@ func (c *chatClient) writePump() {
 			}
 			w.Write(message)
 			n := len(c.send)
-			for i := 0; i < n; i++ {
+			for range n {
 				w.Write([]byte{'\n'})
 				w.Write(<-c.send)
 			}
