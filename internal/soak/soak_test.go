@@ -347,7 +347,13 @@ func (s *soak) run(id string, f fault, rng *rand.Rand) error {
 				readEnd <- err
 				return
 			}
-			<-slots
+			select {
+			case <-slots:
+			case <-stop:
+				// An echo of the flood: no slot was taken for it.
+				readEnd <- nil
+				return
+			}
 		}
 	}()
 	n := 10 + rng.IntN(s.maxMsgs)
