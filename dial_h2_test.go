@@ -457,3 +457,28 @@ func TestDialHTTP2ThroughProxy(t *testing.T) {
 		t.Fatalf("server saw %+v, want one WebSocket over HTTP/2", seen)
 	}
 }
+
+// TestDialHTTP2NetHTTPTransport gives HTTP2Transport a net/http Transport
+// speaking HTTP/2, which cannot send an extended CONNECT in Go 1.26: in
+// HTTP2Always the dial fails without reaching the server, and HTTP2Auto
+// falls back to the HTTP/1.1 upgrade on a connection of the Dialer's own.
+func TestDialHTTP2NetHTTPTransport(t *testing.T) {
+	s := startH2Server(t, true, nil, nil)
+	var protocols http.Protocols
+	protocols.SetHTTP2(true)
+	tr := &http.Transport{TLSClientConfig: s.dialer.TLSClientConfig, Protocols: &protocols}
+	defer tr.CloseIdleConnections()
+	d := *s.dialer
+	d.HTTP2Transport = tr
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if _, resp, err := d.Dial(ctx, s.url, nil); err == nil || resp != nil || len(s.seen()) != 0 {
+		t.Fatalf("HTTP2Always: %v, %v, server saw %+v; want an error, no answer, nothing", err, resp, s.seen())
+	}
+	d.HTTP2 = HTTP2Auto
+	c, _ := dialWith(t, &d, s.url)
+	echoOnce(t, c, "over HTTP/1.1")
+	if seen := s.seen(); len(seen) != 1 || seen[0].isWebSocketOverHTTP2() {
+		t.Fatalf("server saw %+v, want one HTTP/1.1 upgrade", seen)
+	}
+}
