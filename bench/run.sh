@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh [quick|full]: runs every workload of bench/ and prints issue 15's
+# run.sh [quick|full|scale]: runs every workload of bench/ and prints issue 15's
 # targets, then one table per workload and metric (a column per library, the
 # tcp floor, the ratios ours / best peer and ours / tcp), after the machine it
 # ran on. Echo and Idle come first: whole messages read with each library's
@@ -9,6 +9,10 @@
 #          200 compressed ones
 #   full   about 10 minutes on 2 cores: three counts, 10,000 idle connections,
 #          500 compressed ones
+#   scale  the connection-scale benchmark (cmd/scale; not part of full),
+#          about 15 minutes: tables to out/scale.md, heap profiles of the
+#          servers at their largest counts to out/; flags after the mode
+#          go to the program (go run ./cmd/scale -h lists them)
 #
 # Raw `go test -bench` output, benchstat-ready, goes to out/raw-MODE.txt and a
 # benchstat summary with a column per library to out/benchstat-MODE.txt.
@@ -25,8 +29,12 @@ quick)
 	count=1 codec=20ms echo=100ms conns=300ms broadcast=300ms compress=300ms compressconns=200 idle=1000 ;;
 full)
 	count=3 codec=100ms echo=500ms conns=1s broadcast=1s compress=1s compressconns=500 idle=10000 ;;
+scale)
+	go build -o "$out/scale" ./cmd/scale
+	"$out/scale" -profile "$out" "${@:2}" | tee "$out/scale.md"
+	exit ;;
 *)
-	echo "usage: $0 [quick|full]" >&2
+	echo "usage: $0 [quick|full|scale [flags]]" >&2
 	exit 2 ;;
 esac
 

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rfc6455/websocket/bench"
+)
+
+// Environment of a client process.
+const (
+	urlEnv = "SCALE_URL" // the server's ws:// URL
+	srcEnv = "SCALE_SRC" // the loopback source address of its connections
+)
+
+// dialWorkers is how many handshakes a client process runs at once: enough
+// to keep the servers busy, few enough that the listen backlog
+// (net.core.somaxconn, 4096 here) never overflows.
+const dialWorkers = 32
+
+// client holds one client process's connections, all idle but the ones
+// an echo command uses.
+type client struct {
+	lib   bench.Library
+	url   string
+	opts  bench.Options
+	conns []bench.Conn
+}
+
+// runClient is a client process: it opens, exercises and closes
+// connections to one server address from one source address as told.
+func runClient() {
+	soft, hard := raiseFileLimit()
+	c := &client{lib: bench.LibraryByName(os.Getenv(libEnv)), url: os.Getenv(urlEnv)}
+	if c.lib == nil {
+		serveCommands(reply{Err: "unknown library " + os.Getenv(libEnv)}, nil)
+		return
+	}
+	src := net.ParseIP(os.Getenv(srcEnv))
+	// A source address of its own gives each client process its own range
+	// of ephemeral ports (32768–60999 here: 28,232 per address).
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: src}}
+	c.opts.NetDial = d.DialContext
+	serveCommands(reply{Soft: soft, Hard: hard}, c.command)
+}
+
+func (c *client) command(cmd command) reply {
+	var r reply
+	switch cmd.Op {
+	case "dial":
+		r.Failures, r.FirstEr = c.dial(cmd.N)
+	case "echo":
+		r.RTT, r.Failures, r.FirstEr = c.echo(cmd.N, cmd.Rounds, cmd.Interval)
+	case "close":
+		for _, conn := range c.conns {
+			conn.Close()
+		}
+		c.conns = nil
+	default:
+		r.Err = "unknown command " + cmd.Op
+	}
+	r.Open = len(c.conns)
+	return r
+}
+
+// dial opens n more connections, dialWorkers at a time, and returns how
+// many failed and the first error.
+func (c *client) dial(n int) (int, string) {
+	var (
+		mu       sync.Mutex
+		failures int
+		first    string
+		wg       sync.WaitGroup
+	)
+	next := make(chan struct{})
+	for range min(dialWorkers, n) {
+		wg.Go(func() {
+			for range next {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				conn, err := c.lib.Dial(ctx, c.url, c.opts)
+				cancel()
+				mu.Lock()
+				if err != nil {
+					failures++
+					if first == "" {
+						first = err.Error()
+					}
+				} else {
+					c.conns = append(c.conns, conn)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for range n {
+		next <- struct{}{}
+	}
+	close(next)
+	wg.Wait()
+	return failures, first
+}
+
+// echoSize is the payload of the active connections' messages: a short
+// chat line.
+const echoSize = 64
+
+// echo makes n of the connections active: each sends a message every
+// interval, rounds times, and waits for its echo. It returns the round-trip
+// times in microseconds, sorted, and the failures.
+func (c *client) echo(n, rounds int, interval time.Duration) ([]int64, int, string) {
+	n = min(n, len(c.conns))
+	var (
+		mu       sync.Mutex
+		rtts     []int64
+		failures int
+		first    string
+		wg       sync.WaitGroup
+	)
+	msg := bench.Payload(bench.Binary, echoSize)
+	for i, conn := range c.conns[:n] {
+		wg.Go(func() {
+			// Spread the active connections' sends over the interval.
+			t := time.NewTicker(interval)
+			defer t.Stop()
+			time.Sleep(interval * time.Duration(i) / time.Duration(n))
+			mine := make([]int64, 0, rounds)
+			var err error
+			for range rounds {
+				start := time.Now()
+				if err = conn.WriteMessage(bench.Binary, msg); err != nil {
+					break
+				}
+				var p []byte
+				if _, p, err = conn.ReadMessage(); err != nil {
+					break
+				}
+				if len(p) != echoSize {
+					err = errShortEcho
+					break
+				}
+				mine = append(mine, time.Since(start).Microseconds())
+				<-t.C
+			}
+			mu.Lock()
+			rtts = append(rtts, mine...)
+			if err != nil {
+				failures++
+				if first == "" {
+					first = err.Error()
+				}
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(rtts)
+	return rtts, failures, first
+}
+
+// errShortEcho is an echo of another size than the message sent.
+var errShortEcho = errors.New("scale: the echo differs in size from the message")
