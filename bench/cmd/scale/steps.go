@@ -438,7 +438,7 @@ func (o *options) step3() error {
 	}
 	f := &fleet{o: o, servers: []*proc{p}, clients: []*proc{p}, open: []int{0}}
 	defer f.stop()
-	header(fmt.Sprintf("Step 3: ours alone, in process, over in-memory pipes (%d B of each connection's figures are its pipe)", first.PipeBytes))
+	header(fmt.Sprintf("Step 3: ours alone, in process, over in-memory pipes (each connection's figures include its pipe, %d B, and the runtime's waiters of its blocked select)", first.PipeBytes))
 	return o.record(3, "ours")(f.ramp("ours", counts, false))
 }
 
