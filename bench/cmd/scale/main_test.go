@@ -60,7 +60,10 @@ func TestStepsSmall(t *testing.T) {
 				t.Errorf("step %d %s at %d: %.0f bytes of heap+stack per connection", r.Step, r.Lib, n, res.HeapStackBytes)
 			}
 		}
-		if r.Released < 0.5 {
+		// Under the race detector the descriptors the runtime keeps of
+		// ended goroutines are several times larger: at these small counts
+		// they hide what the connections gave back.
+		if !raceEnabled && r.Released < 0.5 {
 			t.Errorf("step %d %s: %.0f%% of the memory released after the clients left", r.Step, r.Lib, 100*r.Released)
 		}
 	}
