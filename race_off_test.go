@@ -5,3 +5,7 @@ package websocket
 // raceEnabled is true under -race, where sync.Pool drops items at random and
 // allocation counts mean nothing.
 const raceEnabled = false
+
+// raceSlowdown scales the time bounds of tests that time real work: the race
+// detector makes that work several times slower.
+const raceSlowdown = 1

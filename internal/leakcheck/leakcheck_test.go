@@ -6,15 +6,21 @@ import (
 	"time"
 )
 
-func blockedUntil(ch chan struct{}) { <-ch }
+// blockedUntil says it has started, then blocks until ch is closed: once
+// started is closed, the goroutine's stack holds blockedUntil.
+func blockedUntil(started, ch chan struct{}) {
+	close(started)
+	<-ch
+}
 
 func TestWaitReportsRunningGoroutines(t *testing.T) {
-	release := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		blockedUntil(release)
+		blockedUntil(started, release)
 	}()
+	<-started
 	leaked := Wait(20 * time.Millisecond)
 	found := false
 	for _, s := range leaked {
