@@ -40,7 +40,8 @@ type writeState struct {
 	pong  [maxControlPayload]byte // the queued pong's payload, copied out
 
 	// stallRefresh is when the write stall guard's deadline is next moved
-	// forward (writestall.go).
+	// forward; on a socket, when the probe was last armed, zero before the
+	// first write (writestall.go).
 	stallRefresh time.Time
 }
 

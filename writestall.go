@@ -13,19 +13,19 @@ import (
 // blocks until the application's own deadline, and with none, forever,
 // holding the frame lock that every other writer waits for.
 //
-// It works through the transport's write deadline, moved forward lazily
-// (at most every 1/16 of the stall timeout), so that a write that does not
-// block costs a clock read, not a timer update (which net.Pipe's
-// deadlines would even allocate). On a TCP or Unix socket the deadline is
-// a probe: it fires within 3/16 of a stall timeout of a blocked write's
-// start, then every 1/8, and the write, which reports how much it wrote,
-// goes on as long as some byte went out within the last stall timeout, so
-// a slow but reading peer is never cut. Other transports (TLS, HTTP/2
-// streams, wrappers) cannot resume a write cut by a deadline: there the
-// deadline is at least a stall timeout after a write's start, and the
-// writes of a large frame are at most maxWriteChunk bytes each, each of
-// which must finish in time, as it does for a peer taking 1 MiB per stall
-// timeout (35 KB/s at the default).
+// It works through the transport's write deadline. On a TCP or Unix
+// socket the deadline is a probe, armed by the first write and moved only
+// when it fires, so that a write that does not block costs nothing: it
+// fires within 1/8 of a stall timeout of a blocked write's start (at once
+// if it passed between writes), then every 1/8, and the write, which
+// reports how much it wrote, goes on as long as some byte went out within
+// the last stall timeout, so a slow but reading peer is never cut. Other
+// transports (TLS, HTTP/2 streams, wrappers) cannot resume a write cut by
+// a deadline: there the deadline is at least a stall timeout after a
+// write's start (a clock read per write), and the writes of a large frame
+// are at most maxWriteChunk bytes each, each of which must finish in time,
+// as it does for a peer taking 1 MiB per stall timeout (35 KB/s at the
+// default).
 
 // DefaultWriteStallTimeout is how long a write may wait without the
 // transport accepting a single byte before the connection fails with
@@ -70,23 +70,32 @@ func (c *Conn) applyWriteDeadlineLocked() error {
 }
 
 // armStall makes sure the guard's deadline is set for the write about to
-// start, and returns the time, the write's last progress so far. The
-// caller holds the frame lock.
+// start, and returns the write's last progress so far: now, or the zero
+// time on a socket, where stallCheck reads the clock at the first probe.
+// The caller holds the frame lock.
 func (c *Conn) armStall() time.Time {
 	if c.stallTimeout <= 0 {
+		return time.Time{}
+	}
+	if c.stallResumable {
+		// On a socket the probe is armed once, then moved only by
+		// stallCheck when it fires: a write that does not block reads no
+		// clock (time.Now costs 57 ns on this project's VM, more than a
+		// whole 16-byte WriteMessage). A probe that fired between writes
+		// fails the next write at once with nothing written; stallCheck
+		// re-arms it and the write goes on, its stall timed from there.
+		if c.writer.stallRefresh.IsZero() {
+			c.writer.stallRefresh = time.Now()
+			c.setStallDeadline(c.writer.stallRefresh.Add(c.stallTimeout / 8))
+		}
 		return time.Time{}
 	}
 	now := time.Now()
 	if now.Before(c.writer.stallRefresh) {
 		return now
 	}
-	if c.stallResumable {
-		c.writer.stallRefresh = now.Add(c.stallTimeout / 16)
-		c.setStallDeadline(c.writer.stallRefresh.Add(c.stallTimeout / 8))
-	} else {
-		c.writer.stallRefresh = now.Add(c.stallTimeout / 8)
-		c.setStallDeadline(c.writer.stallRefresh.Add(c.stallTimeout))
-	}
+	c.writer.stallRefresh = now.Add(c.stallTimeout / 8)
+	c.setStallDeadline(c.writer.stallRefresh.Add(c.stallTimeout))
 	return now
 }
 
@@ -122,14 +131,14 @@ func (c *Conn) stallCheck(err error, n int64, last *time.Time) error {
 		return err
 	}
 	c.dlMu.Unlock()
-	if n > 0 {
-		*last = now
+	if n > 0 || last.IsZero() {
+		*last = now // progress, or the first probe of a write on a socket
 	}
 	if !c.stallResumable || now.Sub(*last) >= c.stallTimeout {
 		return ErrWriteStalled
 	}
 	c.setStallDeadline(now.Add(min(c.stallTimeout/8, last.Add(c.stallTimeout).Sub(now))))
-	c.writer.stallRefresh = now // the next write sets its own
+	c.writer.stallRefresh = now // armed
 	return nil
 }
 
