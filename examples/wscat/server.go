@@ -36,26 +36,23 @@ func serve(ctx context.Context, o options, lines *lineReader, stdout, stderr *pr
 	screen.show()
 
 	clients := &clientSet{conns: make(map[*websocket.Conn]struct{})}
-	srv := &http.Server{
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(stderrWriter{stderr}, "", 0),
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			conn, err := up.Upgrade(w, r, nil)
-			if err != nil {
-				stderr.printf("%s refused: %v\n", r.RemoteAddr, err)
-				return
-			}
-			if !clients.add(conn) {
-				conn.CloseWithStatus(websocket.StatusGoingAway, "going away")
-				return
-			}
-			defer clients.remove(conn)
-			stderr.printf("%s connected%s\n", r.RemoteAddr, describeConn(conn))
-			err = copyMessages(conn, stdout, nil)
-			stderr.printf("%s %s\n", r.RemoteAddr, describeEnd(err))
-			conn.CloseNow()
-		}),
-	}
+	srv := websocket.NewHTTPServer("", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			stderr.printf("%s refused: %v\n", r.RemoteAddr, err)
+			return
+		}
+		if !clients.add(conn) {
+			conn.CloseWithStatus(websocket.StatusGoingAway, "going away")
+			return
+		}
+		defer clients.remove(conn)
+		stderr.printf("%s connected%s\n", r.RemoteAddr, describeConn(conn))
+		err = copyMessages(conn, stdout, nil)
+		stderr.printf("%s %s\n", r.RemoteAddr, describeEnd(err))
+		conn.CloseNow()
+	}))
+	srv.ErrorLog = log.New(stderrWriter{stderr}, "", 0)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

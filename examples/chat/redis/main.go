@@ -29,7 +29,6 @@ import (
 	"io"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -106,7 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	s := chatserver.New(cfg)
 	fmt.Fprintf(stdout, "chat: serving http://%s/\n", ln.Addr())
 
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
+	srv := websocket.NewHTTPServer("", s.Handler())
+	srv.ErrorLog = logger
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

@@ -9,7 +9,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/rfc6455/websocket"
 )
@@ -43,11 +42,12 @@ func listen(addr string, logger *log.Logger) (net.Listener, error) {
 // newServer returns the HTTP server of the echo. Upgrade runs only once
 // net/http has read the whole request, so the server, not the Upgrader,
 // must cut off a client that sends its request slowly or never ends it:
-// ReadHeaderTimeout does (see websocket.Upgrader).
+// websocket.NewHTTPServer sets ReadHeaderTimeout and the other limits a
+// public server needs.
 func newServer() *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", echo)
-	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return websocket.NewHTTPServer("", mux)
 }
 
 // upgrader is shared by every request; its zero value is ready to use.
