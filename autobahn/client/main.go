@@ -10,33 +10,6 @@
 // "1-10,15"; -compress=false turns permessage-deflate off.
 package main
 
-import (
-	"context"
-	"flag"
-	"fmt"
-	"log"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
-)
+import "github.com/rfc6455/websocket/autobahn/internal/fuzzclient"
 
-func main() {
-	var cfg config
-	flag.StringVar(&cfg.url, "url", "ws://127.0.0.1:9001", "base URL of the fuzzing server")
-	flag.StringVar(&cfg.agent, "agent", "rfc6455", "agent name the reports are filed under")
-	flag.StringVar(&cfg.cases, "cases", "", `case indexes to run, as "1-10,15"; empty means all`)
-	flag.BoolVar(&cfg.compress, "compress", true, "offer permessage-deflate")
-	flag.DurationVar(&cfg.caseTimeout, "case-timeout", 5*time.Minute, "longest a single case may run")
-	flag.BoolVar(&cfg.verbose, "v", false, "print how each case ended")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "client: unexpected arguments:", flag.Args())
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, os.Stdout); err != nil {
-		log.Fatal(err)
-	}
-}
+func main() { fuzzclient.Main("client", "rfc6455", newPeer) }
