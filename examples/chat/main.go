@@ -59,7 +59,6 @@ package main
 import (
 	"context"
 	"embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -71,7 +70,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rfc6455/websocket"
 	"github.com/rfc6455/websocket/examples/chat/chatserver"
 )
 
@@ -114,30 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "chat: serving http://%s/\n", ln.Addr())
 
-	srv := websocket.NewHTTPServer("", s.Handler())
-	srv.ErrorLog = logger
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	select {
-	case err := <-served:
-		s.Shutdown(websocket.StatusGoingAway, chatserver.ReasonGoingAway)
-		return err
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(stdout, "chat: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	// Shutdown stops accepting and waits for plain HTTP requests; it does
-	// not track the WebSocket connections, which were hijacked: the hub
-	// closes those, with 1001 (RFC 6455 §7.4.1: the endpoint is going away).
-	err = srv.Shutdown(sctx)
-	s.Shutdown(websocket.StatusGoingAway, chatserver.ReasonGoingAway)
-	if werr := s.Wait(sctx); werr != nil {
-		err = errors.Join(err, fmt.Errorf("waiting for clients to close: %w", werr))
-	}
-	<-served // http.ErrServerClosed, expected after Shutdown
-	return err
+	return s.Serve(ctx, ln, logger, shutdownTimeout)
 }
 
 // page returns the embedded page, index.html at its root.

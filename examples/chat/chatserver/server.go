@@ -8,7 +8,10 @@ package chatserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"log"
+	"net"
 	"net/http"
 	"time"
 
@@ -134,3 +137,39 @@ func (s *Server) Wait(ctx context.Context) error {
 // Members returns the sorted nicknames in room, on every server of the
 // bus as this one knows them.
 func (s *Server) Members(room string) []string { return s.hub.members(room) }
+
+// Serve serves the chat's page and WebSockets on ln, through
+// websocket.NewHTTPServer with errorLog, until ctx ends or serving fails.
+// Then it stops accepting, closes every client with 1001 (RFC 6455 §7.4.1:
+// the endpoint is going away) and waits up to timeout for their closing
+// handshakes.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, errorLog *log.Logger, timeout time.Duration) error {
+	srv := websocket.NewHTTPServer("", s.Handler())
+	srv.ErrorLog = errorLog
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case err = <-served:
+		served <- err
+	case <-ctx.Done():
+		s.logf("shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	// Shutdown stops accepting and waits for plain HTTP requests; it does
+	// not track the WebSocket connections, which were hijacked: the hub
+	// closes those.
+	if serr := srv.Shutdown(sctx); err == nil {
+		err = serr
+	}
+	s.Shutdown(websocket.StatusGoingAway, ReasonGoingAway)
+	if werr := s.Wait(sctx); werr != nil {
+		err = errors.Join(err, fmt.Errorf("waiting for clients to close: %w", werr))
+	}
+	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	return err
+}

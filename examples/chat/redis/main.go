@@ -36,7 +36,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/rfc6455/websocket"
 	"github.com/rfc6455/websocket/examples/chat/chatserver"
 )
 
@@ -105,30 +104,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	s := chatserver.New(cfg)
 	fmt.Fprintf(stdout, "chat: serving http://%s/\n", ln.Addr())
 
-	srv := websocket.NewHTTPServer("", s.Handler())
-	srv.ErrorLog = logger
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	select {
-	case err := <-served:
-		s.Shutdown(websocket.StatusGoingAway, chatserver.ReasonGoingAway)
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		return errors.Join(err, s.Wait(sctx))
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(stdout, "chat: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	// Shutdown stops accepting and waits for plain HTTP requests; the
-	// WebSocket connections were hijacked, and the chat closes them with
-	// 1001 (RFC 6455 §7.4.1: the endpoint is going away).
-	err = srv.Shutdown(sctx)
-	s.Shutdown(websocket.StatusGoingAway, chatserver.ReasonGoingAway)
-	if werr := s.Wait(sctx); werr != nil {
-		err = errors.Join(err, fmt.Errorf("waiting for clients to close: %w", werr))
-	}
-	<-served // http.ErrServerClosed, expected after Shutdown
-	return err
+	return s.Serve(ctx, ln, logger, shutdownTimeout)
 }
