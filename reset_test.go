@@ -82,14 +82,15 @@ func TestResetIsAbnormalClosure(t *testing.T) {
 }
 
 // TestResetUnderWriteIsAbnormalClosure: a reset that meets a write in
-// progress (a 4 MiB message the peer does not read) fails it with a
-// *CloseError 1006 that wraps ECONNRESET or EPIPE, on both sides.
+// progress (a 32 MiB message the peer does not read: more than loopback's
+// socket buffers take, which a 4 MiB one did not always exceed) fails it
+// with a *CloseError 1006 that wraps ECONNRESET or EPIPE, on both sides.
 func TestResetUnderWriteIsAbnormalClosure(t *testing.T) {
 	for _, side := range []string{"server", "client"} {
 		t.Run(side, func(t *testing.T) {
 			c, peer := sideWithRawPeer(t, side, nil)
 			done := make(chan error, 1)
-			go func() { done <- c.WriteMessage(BinaryMessage, make([]byte, 4<<20)) }()
+			go func() { done <- c.WriteMessage(BinaryMessage, make([]byte, 32<<20)) }()
 			// The start of the frame: the write is under way.
 			var b [64]byte
 			if _, err := peer.br.Read(b[:]); err != nil {
