@@ -218,7 +218,7 @@ func TestBrowserReadLimit(t *testing.T) {
 	}
 	// The connection ends: the close frame went out, the server answered.
 	select {
-	case <-c.closed:
+	case <-c.life.closed:
 	case <-time.After(browserTimeout):
 		t.Fatal("the connection did not end after the read limit")
 	}

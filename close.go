@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/lock"
 )
 
@@ -236,7 +237,7 @@ func (c *Conn) awaitCloseWrite(tried <-chan struct{}, deadline time.Time) {
 	select {
 	case <-tried:
 		return
-	case <-c.closed:
+	case <-c.life.closed:
 		return
 	default:
 	}
@@ -251,7 +252,7 @@ func (c *Conn) awaitCloseWrite(tried <-chan struct{}, deadline time.Time) {
 	}
 	select {
 	case <-tried:
-	case <-c.closed:
+	case <-c.life.closed:
 	case <-timer:
 	}
 }
@@ -280,7 +281,7 @@ func (c *Conn) receivedClose(payload []byte) error {
 	}
 	c.sendClose(code, reason, time.Now().Add(c.closeTimeout))
 	c.reader.err = result
-	c.setEndErr(result)
+	c.life.record(result)
 	c.lingerClose()
 	return result
 }
@@ -319,7 +320,7 @@ func (c *Conn) lingerClose() {
 	r := &c.reader
 	r.releaseBuffer()
 	c.dropAssembly()
-	if c.isClosed() || !c.closeWritten.Load() {
+	if c.life.over() || !c.closeWritten.Load() {
 		c.closeTransport()
 		return
 	}
@@ -354,8 +355,8 @@ func (c *Conn) lingerClose() {
 // the pool.
 func (c *Conn) drainAndClose(size int) {
 	defer c.closeTransport()
-	p := getBuffer(size)
-	defer putBuffer(p)
+	p := bufpool.Get(size)
+	defer bufpool.Put(p)
 	total, empty := 0, 0
 	for total < lingerMaxBytes && empty < maxEmptyReads {
 		n, err := c.netConn.Read(*p)
@@ -410,7 +411,7 @@ func (c *Conn) CloseWithStatus(code StatusCode, reason string) error {
 // CloseNow closes the transport at once, without a closing handshake.
 // Blocked reads and writes return. It is safe to call at any time.
 func (c *Conn) CloseNow() error {
-	if c.isClosed() {
+	if c.life.over() {
 		return ErrClosed
 	}
 	c.closeTransport()
@@ -419,21 +420,21 @@ func (c *Conn) CloseNow() error {
 
 // closeHandshake is Close with code and reason.
 func (c *Conn) closeHandshake(code StatusCode, reason string) error {
-	if !c.isClosed() {
+	if !c.life.over() {
 		deadline := time.Now().Add(c.closeTimeout)
 		c.sendClose(code, reason, deadline)
 		timer := time.NewTimer(time.Until(deadline))
 		c.awaitPeerClose(timer.C, deadline)
 		timer.Stop()
-		if !c.isClosed() {
-			c.setEndErr(fmt.Errorf("websocket: no close frame from the peer within %v: %w", c.closeTimeout, os.ErrDeadlineExceeded))
+		if !c.life.over() {
+			c.life.record(fmt.Errorf("websocket: no close frame from the peer within %v: %w", c.closeTimeout, os.ErrDeadlineExceeded))
 			c.closeTransport()
 		}
 	}
 	if c.closeRecv.Load() && c.closeWritten.Load() {
 		return nil
 	}
-	return c.endError()
+	return c.life.err()
 }
 
 // awaitPeerClose waits, after our close frame, until the transport closes
@@ -442,7 +443,7 @@ func (c *Conn) closeHandshake(code StatusCode, reason string) error {
 // the rest to someone else, a lingering close or the application's reader,
 // it waits for them.
 func (c *Conn) awaitPeerClose(timeout <-chan time.Time, deadline time.Time) {
-	if !c.readLock.TryLock() && c.readLock.Wait(nil, c.closed, timeout) != lock.Locked {
+	if !c.readLock.TryLock() && c.readLock.Wait(nil, c.life.closed, timeout) != lock.Locked {
 		return
 	}
 	wait := c.drainUntilClose(deadline)
@@ -451,12 +452,12 @@ func (c *Conn) awaitPeerClose(timeout <-chan time.Time, deadline time.Time) {
 		return
 	}
 	select {
-	case <-c.closed:
+	case <-c.life.closed:
 	case <-timeout:
 		// A lingering close ends at most the close timeout after it
 		// began, a little later than ours: let it.
 		if c.lingering.Load() {
-			<-c.closed
+			<-c.life.closed
 		}
 	}
 }

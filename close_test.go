@@ -194,7 +194,7 @@ func TestCloseWithStatusArguments(t *testing.T) {
 	if err := c.CloseWithStatus(1000, "\xff"); err == nil {
 		t.Error("invalid UTF-8 reason accepted")
 	}
-	if c.isClosed() || c.closeSent.Load() {
+	if c.life.over() || c.closeSent.Load() {
 		t.Fatal("a refused CloseWithStatus closed the connection")
 	}
 }

@@ -3,6 +3,8 @@ package websocket
 import (
 	"context"
 	"errors"
+
+	"github.com/rfc6455/websocket/internal/bufpool"
 )
 
 // The write side of permessage-deflate on a Conn (RFC 7692 §7.2.1); the
@@ -62,10 +64,10 @@ func (c *Conn) messageDeflater(n int) *deflater {
 func (c *Conn) writeCompressed(ctx context.Context, d *deflater, op opcode, data []byte) error {
 	// Room for incompressible data (stored blocks add 5 bytes per 64 KiB),
 	// so that the pooled buffer rarely has to grow.
-	p := getBuffer(len(data) + len(data)>>10 + 64)
+	p := bufpool.Get(len(data) + len(data)>>10 + 64)
 	payload := d.encode((*p)[:0], data)
 	err := c.writeFrame(ctx, true, rsv1Bit, op, payload)
-	putBuffer(p)
+	bufpool.Put(p)
 	if err != nil {
 		return err
 	}

@@ -78,9 +78,7 @@ type Conn struct {
 	rules        headerRules
 	closeTimeout time.Duration
 
-	// Lifetime. closed is closed, exactly once, when the transport is.
-	closed       chan struct{}
-	closeOnce    sync.Once
+	life         lifetime
 	closeSent    atomic.Bool // a close frame was sent or is being sent: no frame may follow
 	closeWritten atomic.Bool // our close frame reached the transport
 	closeRecv    atomic.Bool // the peer's close frame arrived and was valid
@@ -94,7 +92,6 @@ type Conn struct {
 	closeWaitHook func()
 
 	mu           sync.Mutex // guards the fields below
-	endErr       error      // why the connection ended; the first cause wins
 	pingHandler  func(appData string) error
 	pongHandler  func(appData string) error
 	closeHandler func(code StatusCode, text string) error
@@ -171,7 +168,7 @@ func newConn(cfg connConfig) *Conn {
 		subprotocol:  cfg.subprotocol,
 		rules:        headerRules{fromClient: !cfg.client},
 		closeTimeout: cfg.closeTimeout,
-		closed:       make(chan struct{}),
+		life:         lifetime{closed: make(chan struct{})},
 		budget:       cfg.budget,
 	}
 	// One word for both write locks: a message sent as one frame takes
@@ -333,44 +330,53 @@ func (c *Conn) SetCloseHandler(h func(code StatusCode, text string) error) {
 	c.mu.Unlock()
 }
 
-// isClosed reports whether the transport has been closed.
-func (c *Conn) isClosed() bool {
+// lifetime is how a Conn ends: closed is closed, exactly once, when the
+// transport is, and cause says why.
+type lifetime struct {
+	closed chan struct{}
+	once   sync.Once
+	mu     sync.Mutex
+	cause  error // the first cause recorded wins
+}
+
+// over reports whether the transport has been closed.
+func (l *lifetime) over() bool {
 	select {
-	case <-c.closed:
+	case <-l.closed:
 		return true
 	default:
 		return false
 	}
 }
 
-// setEndErr records why the connection ended, unless a cause is recorded
-// already.
-func (c *Conn) setEndErr(err error) {
-	c.mu.Lock()
-	if c.endErr == nil {
-		c.endErr = err
+// record records err as why the connection ended, unless a cause is
+// recorded already.
+func (l *lifetime) record(err error) {
+	l.mu.Lock()
+	if l.cause == nil {
+		l.cause = err
 	}
-	c.mu.Unlock()
+	l.mu.Unlock()
 }
 
-// endError returns why the connection ended, or ErrClosed when no cause was
+// err returns why the connection ended, or ErrClosed when no cause was
 // recorded.
-func (c *Conn) endError() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.endErr == nil {
+func (l *lifetime) err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cause == nil {
 		return ErrClosed
 	}
-	return c.endErr
+	return l.cause
 }
 
 // closeTransport closes the transport once; later calls do nothing. It is
 // the only place the transport is closed. Goroutines blocked on it, and
-// those waiting for a lock, learn of it through c.closed.
+// those waiting for a lock, learn of it through c.life.closed.
 func (c *Conn) closeTransport() {
-	c.closeOnce.Do(func() {
-		c.setEndErr(ErrClosed)
-		close(c.closed)
+	c.life.once.Do(func() {
+		c.life.record(ErrClosed)
+		close(c.life.closed)
 		c.netConn.Close()
 		if c.budget != nil {
 			// A message a timeout left half read will not be read.
@@ -391,7 +397,7 @@ func (c *Conn) fail(err error, code StatusCode) {
 // sendFailClose records err as why the connection ended and sends a close
 // frame with code and a reason taken from err.
 func (c *Conn) sendFailClose(err error, code StatusCode) {
-	c.setEndErr(err)
+	c.life.record(err)
 	reason := ""
 	var pe *protocolError
 	if errors.As(err, &pe) {
@@ -410,9 +416,11 @@ func (c *Conn) sendFailClose(err error, code StatusCode) {
 // acquire takes the lock l, giving up when ctx ends or the transport
 // closes.
 func (c *Conn) acquire(ctx context.Context, l *lock.Mutex) error {
-	err := l.Lock(ctx, c.closed)
-	if err != nil {
-		c.gaveUpWaiting(l)
+	err := l.Lock(ctx, c.life.closed)
+	if err != nil && l == &c.frameLock {
+		// Handed the frame lock and passed it on, maybe, without the
+		// pong check of releaseFrame.
+		c.sendPongIfFree()
 	}
 	if err == lock.ErrClosed {
 		return ErrClosed
@@ -432,9 +440,9 @@ func (c *Conn) acquireUntil(l *lock.Mutex, deadline time.Time) error {
 		defer t.Stop()
 		timer = t.C
 	}
-	why := l.Wait(nil, c.closed, timer)
-	if why != lock.Locked {
-		c.gaveUpWaiting(l)
+	why := l.Wait(nil, c.life.closed, timer)
+	if why != lock.Locked && l == &c.frameLock {
+		c.sendPongIfFree() // as in acquire
 	}
 	switch why {
 	case lock.Closed:
@@ -443,15 +451,6 @@ func (c *Conn) acquireUntil(l *lock.Mutex, deadline time.Time) error {
 		return fmt.Errorf("websocket: waiting to write: %w", os.ErrDeadlineExceeded)
 	}
 	return nil
-}
-
-// gaveUpWaiting runs after a wait for l gave up. A wait for the frame lock
-// may have been handed the lock and passed it on without the pong check
-// of releaseFrame.
-func (c *Conn) gaveUpWaiting(l *lock.Mutex) {
-	if l == &c.frameLock {
-		c.sendPongIfFree()
-	}
 }
 
 // aLongTimeAgo is a deadline in the past: setting it interrupts a blocked

@@ -44,8 +44,8 @@ func (c *Conn) Ping(ctx context.Context, data []byte) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-c.closed:
-		return c.endError()
+	case <-c.life.closed:
+		return c.life.err()
 	}
 }
 
@@ -82,7 +82,7 @@ func (c *Conn) keepAlive(interval, timeout time.Duration) {
 	var payload [8]byte
 	for seq := uint64(1); ; seq++ {
 		select {
-		case <-c.closed:
+		case <-c.life.closed:
 			return
 		case <-t.C:
 		}
@@ -92,7 +92,7 @@ func (c *Conn) keepAlive(interval, timeout time.Duration) {
 		err := c.Ping(ctx, payload[:])
 		cancel()
 		if err != nil {
-			if c.isClosed() || c.closeSent.Load() {
+			if c.life.over() || c.closeSent.Load() {
 				return
 			}
 			// Bytes still flowing mean a live peer whose pong is queued

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 
+	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/deflate"
 )
 
@@ -143,7 +144,7 @@ func (w *messageWriter) room(n int) []byte {
 	if maxFrameHeaderSize+n <= len(w.inline) {
 		return w.inline[:]
 	}
-	p := getBuffer(w.c.writeBufferSize)
+	p := bufpool.Get(w.c.writeBufferSize)
 	copy((*p)[maxFrameHeaderSize:], w.inline[maxFrameHeaderSize:maxFrameHeaderSize+w.n])
 	w.buf = p
 	return *p
@@ -387,7 +388,7 @@ func (w *messageWriter) sent(err error) error {
 			// The write was stopped because the peer is not taking our
 			// bytes: a close frame would wait behind them for the close
 			// timeout, keeping the caller whose deadline has passed.
-			w.c.setEndErr(err)
+			w.c.life.record(err)
 			w.c.closeTransport()
 		default:
 			w.c.fail(err, StatusInternalError)
@@ -421,7 +422,7 @@ func (w *messageWriter) end(h *writerHandle, err error) {
 		w.compressing = false
 	}
 	if w.buf != nil {
-		putBuffer(w.buf)
+		bufpool.Put(w.buf)
 		w.buf = nil
 	}
 	w.d = nil

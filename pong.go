@@ -88,7 +88,7 @@ func (c *Conn) writeQueuedPong() {
 	}
 	_, err := c.sendFrame(&h, c.writer.pong[:n], nil)
 	c.restoreWriteDeadline()
-	if err == nil || c.isClosed() {
+	if err == nil || c.life.over() {
 		return
 	}
 	if isTimeout(err) {
@@ -96,6 +96,6 @@ func (c *Conn) writeQueuedPong() {
 	} else if !errors.Is(err, ErrWriteStalled) {
 		err = abnormalClosure(err) // the transport failed: a reset, a broken pipe
 	}
-	c.setEndErr(err)
+	c.life.record(err)
 	c.closeTransport()
 }

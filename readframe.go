@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/rfc6455/websocket/internal/bufpool"
 )
 
 // The frame level of reading: the buffer, frame headers checked against
@@ -129,7 +131,7 @@ func (r *readState) init(cfg connConfig) {
 // when nothing is buffered.
 func (r *readState) releaseBuffer() {
 	if r.pooled != nil {
-		putBuffer(r.pooled)
+		bufpool.Put(r.pooled)
 		r.pooled = nil
 	}
 	r.buf = r.small[:]
@@ -141,7 +143,7 @@ func (r *readState) isSmall() bool { return &r.buf[0] == &r.small[0] }
 
 // borrowBuffer moves the buffered bytes into a pooled buffer.
 func (r *readState) borrowBuffer() {
-	p := getBuffer(r.bufferSize)
+	p := bufpool.Get(r.bufferSize)
 	n := copy(*p, r.buf[r.pos:r.end])
 	r.buf, r.pooled = *p, p
 	r.pos, r.end = 0, n
@@ -196,8 +198,8 @@ func (c *Conn) fill() error {
 // without a close frame (EOF, a reset, the transport closed under the
 // read) is a *CloseError with code 1006 that wraps the cause.
 func (c *Conn) transportReadFailed(err error) error {
-	if c.isClosed() {
-		err = c.endError()
+	if c.life.over() {
+		err = c.life.err()
 	} else if isTimeout(err) {
 		return err
 	} else if errors.Is(err, io.EOF) {
@@ -205,7 +207,7 @@ func (c *Conn) transportReadFailed(err error) error {
 	} else {
 		err = abnormalClosure(err)
 	}
-	c.setEndErr(err)
+	c.life.record(err)
 	c.reader.err = err
 	c.closeTransport()
 	return err

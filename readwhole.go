@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/rfc6455/websocket/internal/bufpool"
 )
 
 // Whole-message reads (ReadMessage, AppendMessage): where the payload goes
@@ -113,10 +115,10 @@ func (c *Conn) reserve(ctx context.Context, n int) error {
 	c.dlMu.Lock()
 	deadline := c.readDeadline
 	c.dlMu.Unlock()
-	err := c.budget.acquire(ctx, deadline, c.closed, &c.budgetHold, int64(n))
+	err := c.budget.acquire(ctx, deadline, c.life.closed, &c.budgetHold, int64(n))
 	if errors.Is(err, ErrClosed) {
 		// Not a wait to resume: the connection is gone.
-		err = c.endError()
+		err = c.life.err()
 		c.reader.err = err
 	}
 	return err
@@ -143,7 +145,7 @@ func (c *Conn) nextChunk(ctx context.Context, l *chunkList, want int) ([]byte, e
 	if err := c.reserve(ctx, size); err != nil {
 		return nil, err
 	}
-	p := getBuffer(size)
+	p := bufpool.Get(size)
 	l.bufs = append(l.bufs, p)
 	return *p, nil
 }
@@ -153,7 +155,7 @@ func (c *Conn) releaseChunks(l *chunkList) {
 	n := 0
 	for i, b := range l.bufs {
 		n += len(*b)
-		putBuffer(b)
+		bufpool.Put(b)
 		l.bufs[i] = nil
 	}
 	l.bufs = l.bufs[:0]

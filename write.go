@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/lock"
 )
 
@@ -108,14 +109,14 @@ func (c *Conn) restoreWriteDeadline() {
 // under the write) is an abrupt end, reported as a *CloseError with code
 // 1006 that wraps its error, as reads report it.
 func (c *Conn) writeFailed(ctx context.Context, partial bool, err error) error {
-	if c.isClosed() {
+	if c.life.over() {
 		return ErrClosed
 	}
 	if !isTimeout(err) && !errors.Is(err, ErrWriteStalled) {
 		err = abnormalClosure(err)
 	}
 	if partial || !isTimeout(err) {
-		c.setEndErr(err)
+		c.life.record(err)
 		c.closeTransport()
 	}
 	return readContextErr(ctx, err)
@@ -221,8 +222,8 @@ type buffersWriter interface {
 // packet of its own.
 func (c *Conn) sendCopied(h *frameHeader, a, b []byte) (int64, error) {
 	total := len(a) + len(b)
-	p := getBuffer(max(c.writeBufferSize, min(maxFrameHeaderSize+total, maxWriteChunk)))
-	defer putBuffer(p)
+	p := bufpool.Get(max(c.writeBufferSize, min(maxFrameHeaderSize+total, maxWriteChunk)))
+	defer bufpool.Put(p)
 	buf := *p
 	off := putFrameHeader(buf, h)
 	pos := 0

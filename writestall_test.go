@@ -80,7 +80,7 @@ func TestWriteStallNeverReadingPeer(t *testing.T) {
 			if took > stall*5/4+time.Second {
 				t.Fatalf("ended after %v, far past the stall timeout %v", took, stall)
 			}
-			if !c.isClosed() {
+			if !c.life.over() {
 				t.Fatal("transport still open")
 			}
 			select {

@@ -1,4 +1,7 @@
-package websocket
+// Package bufpool lends byte buffers by power-of-two size class, from
+// 256 B to 16 MiB, so that the read and write buffers of idle connections
+// are shared rather than held (a sync.Pool per class).
+package bufpool
 
 import (
 	"math/bits"
@@ -28,9 +31,9 @@ func poolClass(n int) int {
 	return shift - minPoolShift
 }
 
-// getBuffer returns a buffer of exactly n bytes, borrowed from the pool of
-// its class when there is one. Return it with putBuffer.
-func getBuffer(n int) *[]byte {
+// Get returns a buffer of exactly n bytes, borrowed from the pool of
+// its class when there is one. Return it with Put.
+func Get(n int) *[]byte {
 	class := poolClass(n)
 	if class < 0 {
 		b := make([]byte, n)
@@ -44,8 +47,8 @@ func getBuffer(n int) *[]byte {
 	return &b
 }
 
-// putBuffer gives b back to the pool of its class. b must not be used after.
-func putBuffer(b *[]byte) {
+// Put gives b back to the pool of its class. b must not be used after.
+func Put(b *[]byte) {
 	c := cap(*b)
 	class := poolClass(c)
 	if class < 0 || 1<<(class+minPoolShift) != c {
