@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -178,27 +179,20 @@ func parseClosePayload(p []byte) (StatusCode, string, error) {
 	return code, string(p[2:]), nil
 }
 
-// putClosePayload writes code and reason into b (at least 125 bytes) and
-// returns the length; code 0 or StatusNoStatusReceived writes nothing.
-func putClosePayload(b []byte, code StatusCode, reason string) int {
+// encodeClose returns the payload of a close frame carrying code and
+// reason; code 0 or StatusNoStatusReceived gives an empty one.
+func encodeClose(code StatusCode, reason string) []byte {
 	if code == 0 || code == StatusNoStatusReceived {
-		return 0
+		return nil
 	}
-	binary.BigEndian.PutUint16(b, uint16(code))
-	return 2 + copy(b[2:maxControlPayload], reason)
+	reason = reason[:min(len(reason), maxCloseReason)]
+	b := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(reason)), uint16(code))
+	return append(b, reason...)
 }
 
-// sendClose sends a close frame with code and reason, waiting at most until
-// deadline, unless a close frame was sent already. It is the one path that
-// sends close frames.
-func (c *Conn) sendClose(code StatusCode, reason string, deadline time.Time) error {
-	var p [maxControlPayload]byte
-	n := putClosePayload(p[:], code, reason)
-	return c.writeClose(p[:n], deadline)
-}
-
-// writeClose sends a close frame with payload, once: after the first, it
-// returns ErrClosed. From then on no other frame is sent (RFC 6455 §5.5.1).
+// writeClose sends a close frame with payload, waiting at most until
+// deadline, once: after the first, it returns ErrClosed. It is the one path
+// that sends close frames. From then on no other frame is sent (RFC 6455 §5.5.1).
 //
 // A later caller first waits, until deadline at most, for the first one's
 // write to end: the reader answering the peer's close while Close writes
@@ -213,7 +207,7 @@ func (c *Conn) writeClose(payload []byte, deadline time.Time) error {
 	}
 	c.mu.Unlock()
 	if tried != nil {
-		c.awaitCloseWrite(tried, deadline)
+		awaitCloseWrite(tried, c.life.closed, deadline, c.closeWaitHook)
 		return ErrClosed
 	}
 	defer close(c.closeTried)
@@ -232,17 +226,18 @@ func (c *Conn) writeClose(payload []byte, deadline time.Time) error {
 }
 
 // awaitCloseWrite waits until tried is closed (the first close write
-// ended), deadline passes (none when zero) or the transport closes.
-func (c *Conn) awaitCloseWrite(tried <-chan struct{}, deadline time.Time) {
+// ended), deadline passes (none when zero) or closed is closed (the
+// transport was). hook, when not nil, runs before a wait.
+func awaitCloseWrite(tried, closed <-chan struct{}, deadline time.Time, hook func()) {
 	select {
 	case <-tried:
 		return
-	case <-c.life.closed:
+	case <-closed:
 		return
 	default:
 	}
-	if c.closeWaitHook != nil {
-		c.closeWaitHook()
+	if hook != nil {
+		hook()
 	}
 	var timer <-chan time.Time
 	if !deadline.IsZero() {
@@ -252,7 +247,7 @@ func (c *Conn) awaitCloseWrite(tried <-chan struct{}, deadline time.Time) {
 	}
 	select {
 	case <-tried:
-	case <-c.life.closed:
+	case <-closed:
 	case <-timer:
 	}
 }
@@ -279,7 +274,7 @@ func (c *Conn) receivedClose(payload []byte) error {
 			result = herr
 		}
 	}
-	c.sendClose(code, reason, time.Now().Add(c.closeTimeout))
+	c.writeClose(encodeClose(code, reason), time.Now().Add(c.closeTimeout))
 	c.reader.err = result
 	c.life.record(result)
 	c.lingerClose()
@@ -345,21 +340,22 @@ func (c *Conn) lingerClose() {
 	c.lingering.Store(true)
 	c.netConn.SetReadDeadline(deadline)
 	c.dlMu.Unlock()
-	go c.drainAndClose(r.bufferSize)
+	go func() {
+		drain(c.netConn, r.bufferSize)
+		c.closeTransport()
+	}()
 }
 
-// drainAndClose reads and drops the transport's bytes until it reports an
-// error (the peer's close, a reset, the deadline lingerClose set, or
-// CloseNow) or lingerMaxBytes were read, then closes the transport. Its
-// buffer is of the read buffer's size, which the reader just gave back to
-// the pool.
-func (c *Conn) drainAndClose(size int) {
-	defer c.closeTransport()
+// drain reads and drops conn's bytes until it reports an error (the
+// peer's close, a reset, the deadline lingerClose set, or CloseNow) or
+// lingerMaxBytes were read. Its buffer is of the read buffer's size, which
+// the reader just gave back to the pool.
+func drain(conn net.Conn, size int) {
 	p := bufpool.Get(size)
 	defer bufpool.Put(p)
 	total, empty := 0, 0
 	for total < lingerMaxBytes && empty < maxEmptyReads {
-		n, err := c.netConn.Read(*p)
+		n, err := conn.Read(*p)
 		if err != nil {
 			return
 		}
@@ -394,7 +390,7 @@ func (c *Conn) drainAndClose(size int) {
 // error that ended the connection. It may be called at any time, from any
 // goroutine, any number of times; later calls wait for nothing.
 func (c *Conn) Close() error {
-	return c.closeHandshake(StatusNormalClosure, "")
+	return c.CloseWithStatus(StatusNormalClosure, "")
 }
 
 // CloseWithStatus is Close with the given code and reason. The code must be
@@ -405,7 +401,19 @@ func (c *Conn) CloseWithStatus(code StatusCode, reason string) error {
 	if !validWireCode(code) || len(reason) > maxCloseReason || !utf8.ValidString(reason) {
 		return errCloseArgs
 	}
-	return c.closeHandshake(code, reason)
+	if !c.life.over() {
+		deadline := time.Now().Add(c.closeTimeout)
+		c.writeClose(encodeClose(code, reason), deadline)
+		c.awaitPeerClose(deadline)
+		if !c.life.over() {
+			c.life.record(fmt.Errorf("websocket: no close frame from the peer within %v: %w", c.closeTimeout, os.ErrDeadlineExceeded))
+			c.closeTransport()
+		}
+	}
+	if c.closeRecv.Load() && c.closeWritten.Load() {
+		return nil
+	}
+	return c.life.err()
 }
 
 // CloseNow closes the transport at once, without a closing handshake.
@@ -418,82 +426,59 @@ func (c *Conn) CloseNow() error {
 	return nil
 }
 
-// closeHandshake is Close with code and reason.
-func (c *Conn) closeHandshake(code StatusCode, reason string) error {
-	if !c.life.over() {
-		deadline := time.Now().Add(c.closeTimeout)
-		c.sendClose(code, reason, deadline)
-		timer := time.NewTimer(time.Until(deadline))
-		c.awaitPeerClose(timer.C, deadline)
-		timer.Stop()
-		if !c.life.over() {
-			c.life.record(fmt.Errorf("websocket: no close frame from the peer within %v: %w", c.closeTimeout, os.ErrDeadlineExceeded))
-			c.closeTransport()
-		}
-	}
-	if c.closeRecv.Load() && c.closeWritten.Load() {
-		return nil
-	}
-	return c.life.err()
-}
-
 // awaitPeerClose waits, after our close frame, until the transport closes
-// (the peer's close was read, by Close or by the application) or timeout
-// fires. It reads itself when it can take the read lock; when that leaves
-// the rest to someone else, a lingering close or the application's reader,
-// it waits for them.
-func (c *Conn) awaitPeerClose(timeout <-chan time.Time, deadline time.Time) {
-	if !c.readLock.TryLock() && c.readLock.Wait(nil, c.life.closed, timeout) != lock.Locked {
+// (the peer's close was read, by Close or by the application) or deadline
+// passes. It reads itself when it can take the read lock, toward the
+// peer's close frame (receivedClose then closes the transport): when the
+// application has read from the Conn, it stops at the first data message,
+// which is the application's to read; otherwise it drops messages. When
+// that leaves the rest to someone else, the application's reader or a
+// lingering close, it waits for them.
+func (c *Conn) awaitPeerClose(deadline time.Time) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	if !c.readLock.TryLock() && c.readLock.Wait(nil, c.life.closed, timer.C) != lock.Locked {
 		return
 	}
-	wait := c.drainUntilClose(deadline)
+	r := &c.reader
+	if r.err == nil {
+		c.dlMu.Lock()
+		c.readDeadline = deadline
+		if !c.readInterrupted {
+			c.netConn.SetReadDeadline(deadline)
+		}
+		c.dlMu.Unlock()
+	}
+	wait := true // for a data message left to the application
+	switch {
+	case r.err != nil:
+		wait = c.lingering.Load()
+	case !c.userRead.Load():
+		for c.nextMessage() == nil {
+		}
+		wait = c.lingering.Load()
+	case r.resume || (r.open && !r.done()):
+		// The application is inside a message.
+	default:
+		// The message handed out last is over; what follows is not
+		// handed out yet (a reader of the old one returns io.EOF, see
+		// messageReader).
+		r.open = false
+		if c.advance() != nil {
+			wait = c.lingering.Load()
+		}
+	}
 	c.unlockRead()
 	if !wait {
 		return
 	}
 	select {
 	case <-c.life.closed:
-	case <-timeout:
+	case <-timer.C:
 		// A lingering close ends at most the close timeout after it
 		// began, a little later than ours: let it.
 		if c.lingering.Load() {
 			<-c.life.closed
 		}
 	}
-}
-
-// drainUntilClose reads toward the peer's close frame (receivedClose then
-// closes the transport) until the connection fails or deadline passes. When
-// the application has read from the Conn, it stops at the first data
-// message, which is the application's to read; otherwise it drops messages.
-// It reports whether the caller should wait for the transport to close: a
-// data message was left to the application, or a lingering close runs. The
-// caller holds the read lock.
-func (c *Conn) drainUntilClose(deadline time.Time) bool {
-	r := &c.reader
-	if r.err != nil {
-		return c.lingering.Load()
-	}
-	c.dlMu.Lock()
-	c.readDeadline = deadline
-	if !c.readInterrupted {
-		c.netConn.SetReadDeadline(deadline)
-	}
-	c.dlMu.Unlock()
-	if !c.userRead.Load() {
-		for c.nextMessage() == nil {
-		}
-		return c.lingering.Load()
-	}
-	if r.resume || (r.open && !r.done()) {
-		// The application is inside a message.
-		return true
-	}
-	// The message handed out last is over; what follows is not handed out
-	// yet (a reader of the old one returns io.EOF, see messageReader).
-	r.open = false
-	if c.advance() == nil {
-		return true // a data message, for the application
-	}
-	return c.lingering.Load()
 }

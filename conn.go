@@ -82,7 +82,7 @@ type Conn struct {
 	closeSent    atomic.Bool // a close frame was sent or is being sent: no frame may follow
 	closeWritten atomic.Bool // our close frame reached the transport
 	closeRecv    atomic.Bool // the peer's close frame arrived and was valid
-	lingering    atomic.Bool // drainAndClose runs: it closes the transport
+	lingering    atomic.Bool // lingerClose drains the transport, then closes it
 
 	// closeTried is made, under mu, by the first close sender, which then
 	// sets closeSent; it is closed once that sender's write ended, for
@@ -91,14 +91,18 @@ type Conn struct {
 	closeTried    chan struct{}
 	closeWaitHook func()
 
+	pings pingWaiters
+	pong  pongSlot // the pong to send (ping.go)
+
+	// Locks, and the one naming rule for them: a name ending in Locked
+	// (fooLocked) means its caller holds mu. The frame reader's methods
+	// are called by whoever holds readLock, the frame writer's by whoever
+	// holds frameLock, a messageWriter's by whoever holds msgLock: their
+	// types say so once, and their names do not.
 	mu           sync.Mutex // guards the fields below
 	pingHandler  func(appData string) error
 	pongHandler  func(appData string) error
 	closeHandler func(code StatusCode, text string) error
-	pings        []*pingWaiter
-	pongPayload  [maxControlPayload]byte // the pong to send, see queuePong
-	pongLen      int
-	pongQueued   atomic.Bool
 
 	// Deadlines as the user set them, restored after a context or a
 	// WriteControl deadline has borrowed the transport's deadline.
@@ -205,7 +209,7 @@ func newConn(cfg connConfig) *Conn {
 		if timeout <= 0 {
 			timeout = cfg.pingInterval
 		}
-		go c.keepAlive(cfg.pingInterval, timeout)
+		go keepAlive(c, cfg.pingInterval, timeout)
 	}
 	return c
 }
@@ -386,31 +390,28 @@ func (c *Conn) closeTransport() {
 }
 
 // fail ends the connection because of err: it sends a close frame with code
-// (unless one went out already), then closes the transport at once. RFC
-// 6455 §7.1.7. The read side, which may find unread bytes behind the
-// offending ones, uses failRead instead.
+// (unless one went out already) and a reason taken from err, then closes the
+// transport at once. RFC 6455 §7.1.7. The read side, which may find unread
+// bytes behind the offending ones, uses failRead instead.
 func (c *Conn) fail(err error, code StatusCode) {
-	c.sendFailClose(err, code)
+	c.life.record(err)
+	c.writeClose(encodeClose(code, failReason(err)), time.Now().Add(c.closeTimeout))
 	c.closeTransport()
 }
 
-// sendFailClose records err as why the connection ended and sends a close
-// frame with code and a reason taken from err.
-func (c *Conn) sendFailClose(err error, code StatusCode) {
-	c.life.record(err)
-	reason := ""
+// failReason is the close reason that tells the peer why err failed the
+// connection.
+func failReason(err error) string {
 	var pe *protocolError
-	if errors.As(err, &pe) {
-		reason = pe.msg
-	} else if errors.Is(err, ErrKeepAliveTimeout) {
-		reason = "keepalive timeout"
-	} else if errors.Is(err, errInflateInterrupted) {
-		reason = "read interrupted inside a compressed message"
+	switch {
+	case errors.As(err, &pe):
+		return pe.msg
+	case errors.Is(err, ErrKeepAliveTimeout):
+		return "keepalive timeout"
+	case errors.Is(err, errInflateInterrupted):
+		return "read interrupted inside a compressed message"
 	}
-	if len(reason) > maxCloseReason {
-		reason = reason[:maxCloseReason]
-	}
-	c.sendClose(code, reason, time.Now().Add(c.closeTimeout))
+	return ""
 }
 
 // acquire takes the lock l, giving up when ctx ends or the transport

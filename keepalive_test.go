@@ -109,7 +109,7 @@ func TestPingWithoutReaderTimesOut(t *testing.T) {
 	if err := c.Ping(ctx, []byte("x")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Ping: %v, want DeadlineExceeded", err)
 	}
-	if len(c.pings) != 0 {
+	if len(c.pings.waiting) != 0 {
 		t.Fatal("the waiter was not removed")
 	}
 }

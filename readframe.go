@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/rfc6455/websocket/internal/bufpool"
 )
@@ -223,7 +224,8 @@ func (c *Conn) failRead(err error) error {
 	if !ok {
 		code = StatusInternalError
 	}
-	c.sendFailClose(err, code)
+	c.life.record(err)
+	c.writeClose(encodeClose(code, failReason(err)), time.Now().Add(c.closeTimeout))
 	c.lingerClose()
 	return err
 }
@@ -402,12 +404,13 @@ func (c *Conn) handleControl(op opcode, payload []byte) error {
 	case opPing:
 		if ping == nil {
 			// RFC 6455 §5.5.2: a pong carries the ping's payload.
-			c.queuePong(payload)
+			c.pong.put(payload)
+			c.sendPongIfFree()
 			return nil
 		}
 		err = ping(string(payload))
 	case opPong:
-		c.pongArrived(payload)
+		c.pings.arrived(payload)
 		if pong != nil {
 			err = pong(string(payload))
 		}

@@ -371,7 +371,7 @@ func (c *Conn) releaseWrite() {
 		c.msgLock.Unlock()
 		return
 	}
-	// A pong queued as the locks were released: queuePong's tryLock
+	// A pong queued as the locks were released: the pong slot's holder
 	// failed, so send it here, unless someone else took the lock.
 	c.sendPongIfFree()
 }

@@ -309,7 +309,7 @@ func TestPongQueuedDuringMessageFollowsIt(t *testing.T) {
 						done <- err
 					}()
 					<-tc.entered
-					c.queuePong([]byte("p")) // the frame lock is held: queued
+					c.pong.put([]byte("p")) // the frame lock is held: queued
 					close(tc.release)
 					if err := <-done; err != nil {
 						t.Fatal(err)
@@ -370,8 +370,9 @@ func TestPongAfterFrameWaiterGivesUp(t *testing.T) {
 		runtime.Gosched()
 	}
 	cancel()
-	c.releaseFrame()         // hands the lock to the waiter
-	c.queuePong([]byte("p")) // finds it taken: left to the waiter
+	c.releaseFrame()        // hands the lock to the waiter
+	c.pong.put([]byte("p")) // finds it taken: left to the waiter
+	c.sendPongIfFree()
 	err := <-done
 	// Had the waiter been preempted before it parked (rare), its select
 	// could take the hand-over instead: then the write succeeds, and the
@@ -382,7 +383,7 @@ func TestPongAfterFrameWaiterGivesUp(t *testing.T) {
 	tr.mu.Lock()
 	ops := slices.Clone(tr.ops)
 	tr.mu.Unlock()
-	if c.pongQueued.Load() || !slices.Contains(ops, opPong) {
-		t.Fatalf("frames written %v, pong still queued %v: want the pong sent", ops, c.pongQueued.Load())
+	if c.pong.queued.Load() || !slices.Contains(ops, opPong) {
+		t.Fatalf("frames written %v, pong still queued %v: want the pong sent", ops, c.pong.queued.Load())
 	}
 }
