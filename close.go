@@ -215,10 +215,10 @@ func (c *Conn) writeClose(payload []byte, deadline time.Time) error {
 		return err
 	}
 	defer c.releaseFrame()
-	if c.boundWrite(deadline, false) {
-		defer c.restoreWriteDeadline()
+	if c.writer.bound(deadline, false) {
+		defer c.writer.unbound()
 	}
-	err := c.writeFrameLocked(context.Background(), true, opClose, payload)
+	err := c.sendFrame(context.Background(), &frameHeader{fin: true, opcode: opClose}, payload, nil)
 	if err == nil {
 		c.closeWritten.Store(true)
 	}
@@ -328,9 +328,7 @@ func (c *Conn) lingerClose() {
 			c.closeTransport()
 			return
 		}
-		c.dlMu.Lock()
-		c.netConn.SetWriteDeadline(deadline)
-		c.dlMu.Unlock()
+		c.writer.setDeadline(deadline)
 		if cw.CloseWrite() != nil {
 			c.closeTransport()
 			return

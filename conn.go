@@ -104,18 +104,12 @@ type Conn struct {
 	pongHandler  func(appData string) error
 	closeHandler func(code StatusCode, text string) error
 
-	// Deadlines as the user set them, restored after a context or a
-	// WriteControl deadline has borrowed the transport's deadline.
-	dlMu             sync.Mutex
-	readDeadline     time.Time
-	writeDeadline    time.Time
-	readInterrupted  bool
-	writeInterrupted bool
-	writeBound       time.Time // boundWrite's deadline, zero when none
-	stallDeadline    time.Time // the write stall guard's, zero when off (writestall.go)
-
-	stallTimeout   time.Duration // the write stall guard's bound; 0: off
-	stallResumable bool          // a write cut by a deadline may continue (TCP, Unix sockets)
+	// The read deadline as the user set it, restored after a context has
+	// borrowed the transport's; the write deadlines are the frame
+	// writer's (framewriter.go).
+	dlMu            sync.Mutex
+	readDeadline    time.Time
+	readInterrupted bool
 
 	readLimit    atomic.Int64
 	budget       *MemoryBudget // shared bound on messages in flight; nil: none
@@ -125,11 +119,10 @@ type Conn struct {
 	readLock     lock.Mutex
 	userRead     atomic.Bool // the application has called a reading method: see Close
 
-	msgLock         lock.Mutex // a data message from first to last frame
-	frameLock       lock.Mutex // one frame on the wire at a time; shares msgLock's word
-	writeBufferSize int
-	writer          writeState     // owned by whoever holds frameLock
-	msgWriter       *messageWriter // NextWriter's, made on first use; owned by whoever holds msgLock
+	msgLock   lock.Mutex     // a data message from first to last frame
+	frameLock lock.Mutex     // one frame on the wire at a time; shares msgLock's word
+	writer    frameWriter    // owned by whoever holds frameLock, but for its deadlines
+	msgWriter *messageWriter // NextWriter's, made on first use; owned by whoever holds msgLock
 
 	// permessage-deflate (RFC 7692), nil when not negotiated. deflate is
 	// used under msgLock, inflate by whoever holds readLock.
@@ -189,12 +182,7 @@ func newConn(cfg connConfig) *Conn {
 	default:
 		c.readLimit.Store(cfg.readLimit)
 	}
-	c.writeBufferSize = cfg.writeBufferSize
-	if c.writeBufferSize <= 0 {
-		c.writeBufferSize = defaultWriteBufferSize
-	}
-	c.writeBufferSize = max(c.writeBufferSize, minWriteBufferSize)
-	c.initStallGuard(cfg.stallTimeout)
+	c.writer.init(cfg.netConn, cfg.client, cfg.writeBufferSize, cfg.stallTimeout)
 	c.reader.init(cfg)
 	if d := cfg.deflate; d != nil {
 		// RFC 7692 §6: the extension gives RSV1 its meaning.
@@ -266,13 +254,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // returns a timeout error and leaves the Conn usable; one that had sent part
 // of a frame cannot be resumed, so the connection fails.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
-	c.dlMu.Lock()
-	defer c.dlMu.Unlock()
-	c.writeDeadline = t
-	if c.writeInterrupted {
-		return nil
-	}
-	return c.applyWriteDeadlineLocked()
+	return c.writer.setDeadline(t)
 }
 
 // SetReadLimit sets the largest message, in bytes, that reads accept; a

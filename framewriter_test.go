@@ -40,7 +40,7 @@ func TestWriteStallNeverReadingPeer(t *testing.T) {
 			}
 			c := newConn(connConfig{netConn: tr, client: true, stallTimeout: stall})
 			t.Cleanup(func() { c.CloseNow() })
-			if got := c.stallResumable; got != (kind == "tcp") {
+			if got := c.writer.stallResumable; got != (kind == "tcp") {
 				t.Fatalf("stallResumable = %v", got)
 			}
 			readErr := make(chan error, 1)
@@ -165,8 +165,8 @@ func TestWriteStallDefaults(t *testing.T) {
 		d := &Dialer{WriteStallTimeout: tc.set}
 		for _, cfg := range []connConfig{u.connConfig(cn, nil, negotiated{}), d.connConfig(cn, nil, "")} {
 			c := newConn(cfg)
-			if c.stallTimeout != tc.want {
-				t.Errorf("WriteStallTimeout %v: guard %v, want %v", tc.set, c.stallTimeout, tc.want)
+			if c.writer.stallTimeout != tc.want {
+				t.Errorf("WriteStallTimeout %v: guard %v, want %v", tc.set, c.writer.stallTimeout, tc.want)
 			}
 			if tc.want == 0 {
 				if err := c.WriteMessage(TextMessage, []byte("x")); err != nil {

@@ -58,9 +58,9 @@ func (c *Conn) NextWriterContext(ctx context.Context, typ MessageType) (io.Write
 }
 
 // inlineWriteSize is the size of the writer's own buffer: room for a frame
-// header and a couple of hundred payload bytes, as in writeState.small, so
+// header and a couple of hundred payload bytes, as in frameWriter.small, so
 // that a small message neither borrows nor returns a pooled buffer.
-const inlineWriteSize = len(writeState{}.small)
+const inlineWriteSize = len(frameWriter{}.small)
 
 // messageWriter is the state of the message NextWriter started; one per
 // Conn, owned by the holder of the message lock. Its buffer (inline while
@@ -131,7 +131,7 @@ func (h *writerHandle) Close() error {
 
 // capacity returns how many payload bytes the buffer holds.
 func (w *messageWriter) capacity() int {
-	return w.c.writeBufferSize - maxFrameHeaderSize
+	return w.c.writer.bufferSize - maxFrameHeaderSize
 }
 
 // room returns the buffer, with room for n payload bytes (at most the
@@ -144,7 +144,7 @@ func (w *messageWriter) room(n int) []byte {
 	if maxFrameHeaderSize+n <= len(w.inline) {
 		return w.inline[:]
 	}
-	p := bufpool.Get(w.c.writeBufferSize)
+	p := bufpool.Get(w.c.writer.bufferSize)
 	copy((*p)[maxFrameHeaderSize:], w.inline[maxFrameHeaderSize:maxFrameHeaderSize+w.n])
 	w.buf = p
 	return *p
@@ -244,7 +244,7 @@ func (w *messageWriter) closeLast(h *writerHandle) error {
 	c := w.c
 	err := c.acquire(w.ctx, &c.frameLock)
 	if err == nil {
-		err = w.sendLocked(true)
+		err = w.sendBuffered(true)
 		if err == nil {
 			w.end(h, errWriterClosed)
 			c.releaseWrite()
@@ -333,16 +333,19 @@ func (w *messageWriter) flush() error {
 	if err := c.acquire(w.ctx, &c.frameLock); err != nil {
 		return w.sent(err)
 	}
-	err := w.sendLocked(false)
+	err := w.sendBuffered(false)
 	c.releaseFrame()
 	return w.sent(err)
 }
 
-// sendLocked sends the buffered bytes as one fragment, straight from the
+// sendBuffered sends the buffered bytes as one fragment, straight from the
 // buffer, its header in the room kept in front; the caller holds the frame
 // lock.
-func (w *messageWriter) sendLocked(fin bool) error {
+func (w *messageWriter) sendBuffered(fin bool) error {
 	c := w.c
+	if c.closeSent.Load() {
+		return ErrClosed
+	}
 	var h frameHeader
 	w.header(&h, fin, w.n)
 	if c.client {
@@ -359,17 +362,17 @@ func (w *messageWriter) sendLocked(fin bool) error {
 	// wide load (no store forwarding).
 	off := maxFrameHeaderSize - putFrameHeaderSize(&h)
 	putFrameHeader(b[off:], &h)
-	return c.sendRawHeld(w.ctx, b[off:maxFrameHeaderSize+w.n])
+	return c.sendFrame(w.ctx, nil, b[off:maxFrameHeaderSize+w.n], nil)
 }
 
 // sendWith sends the buffered bytes followed by p as one fragment, without
 // FIN. On error the caller must finish the writer.
 func (w *messageWriter) sendWith(p []byte) error {
-	// sendFrame masks both parts with a key of its own.
+	// frameWriter.writeFrame masks both parts with a key of its own.
 	w.unmask()
 	var h frameHeader
 	w.header(&h, false, w.n+len(p))
-	return w.sent(w.c.writeFrameParts(w.ctx, &h, w.buffered(), p))
+	return w.sent(w.c.writeFrame(w.ctx, &h, w.buffered(), p))
 }
 
 // sent ends a fragment's write with its error err: the next fragment is a

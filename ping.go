@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"sync"
@@ -75,7 +74,7 @@ func (c *Conn) Ping(ctx context.Context, data []byte) error {
 	w := &pingWaiter{payload: bytes.Clone(data), done: make(chan struct{})}
 	c.pings.add(w)
 	defer c.pings.drop(w)
-	if err := c.writeControl(ctx, opPing, data); err != nil {
+	if err := c.writeFrame(ctx, &frameHeader{fin: true, opcode: opPing}, data, nil); err != nil {
 		return err
 	}
 	select {
@@ -210,15 +209,12 @@ func (c *Conn) writeQueuedPong() {
 	if !ok || c.closeSent.Load() {
 		return
 	}
-	c.boundWrite(time.Now().Add(c.closeTimeout), true)
-	// sendFrame, not writeFrameLocked, so that a pong cut short by the
+	c.writer.bound(time.Now().Add(c.closeTimeout), true)
+	// The frame writer, not sendFrame, so that a pong cut short by the
 	// deadline reports errPongStalled too, not the transport's timeout.
-	h := frameHeader{fin: true, opcode: opPong, length: int64(n), masked: c.client}
-	if c.client {
-		h.key = rand.Uint32() // RFC 6455 §5.3: a fresh key per frame
-	}
-	_, err := c.sendFrame(&h, c.writer.pong[:n], nil)
-	c.restoreWriteDeadline()
+	h := frameHeader{fin: true, opcode: opPong}
+	_, err := c.writer.writeFrame(&h, c.writer.pong[:n], nil)
+	c.writer.unbound()
 	if err == nil || c.life.over() {
 		return
 	}

@@ -118,10 +118,11 @@ func (c *Conn) WritePreparedMessageContext(ctx context.Context, pm *PreparedMess
 	f := pm.form(key)
 	var err error
 	if c.client {
-		// sendFrame masks a copy: the shared payload is never modified.
-		err = c.writeFrame(ctx, true, rsv, opcode(pm.typ), f.payload)
+		// The frame writer masks a copy: the shared payload is never
+		// modified.
+		err = c.writeFrame(ctx, &frameHeader{fin: true, rsv: rsv, opcode: opcode(pm.typ)}, f.payload, nil)
 	} else {
-		err = c.writeRaw(ctx, pm.serverFrame(f, key.compressed))
+		err = c.writeFrame(ctx, nil, pm.serverFrame(f, key.compressed), nil)
 	}
 	if err == nil && d != nil {
 		d.addHistory(pm.data)
