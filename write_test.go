@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"runtime"
 	"slices"
 	"sync"
@@ -386,4 +387,60 @@ func TestPongAfterFrameWaiterGivesUp(t *testing.T) {
 	if c.pong.queued.Load() || !slices.Contains(ops, opPong) {
 		t.Fatalf("frames written %v, pong still queued %v: want the pong sent", ops, c.pong.queued.Load())
 	}
+}
+
+// BenchmarkWriteMessage measures WriteMessage alone: to a TCP loopback
+// peer that discards the bytes (the write path and its syscall, one per
+// small message), and to a transport that discards them without a
+// syscall, the write stall guard off (the CPU cost of the path alone).
+func BenchmarkWriteMessage(b *testing.B) {
+	for _, transport := range []string{"tcp", "discard"} {
+		for _, client := range []bool{false, true} {
+			for _, size := range []int{16, 1024, 65536} {
+				name := fmt.Sprintf("%s/client=%v/%d", transport, client, size)
+				b.Run(name, func(b *testing.B) {
+					cfg := connConfig{netConn: discardConn{}, client: client, stallTimeout: -1}
+					if transport == "tcp" {
+						cfg = connConfig{netConn: tcpDiscard(b), client: client}
+					}
+					c := newConn(cfg)
+					msg := pattern(1, size)
+					b.SetBytes(int64(size))
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := c.WriteMessage(BinaryMessage, msg); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// tcpDiscard returns the client end of a loopback TCP connection whose
+// server end discards what it reads; both close when b ends.
+func tcpDiscard(b *testing.B) net.Conn {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		if p, err := ln.Accept(); err == nil {
+			io.Copy(io.Discard, p)
+			p.Close()
+		}
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	ln.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		nc.Close()
+		<-drained
+	})
+	return nc
 }
