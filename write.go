@@ -1,25 +1,23 @@
 package websocket
 
-// The write path, from the call to the transport (file in brackets):
+// The write path, from the call to the transport [file]:
 //
-//	WriteMessage(Context) [write.go]: both locks in one try (TryLockBoth)
-//	  uncompressed: sendFrame; then releaseWrite [write.go]
-//	  compressed: writeCompressed [compress_write.go]: deflater.encode, writeFrame
-//	  a lock taken: writeMessageQueued: msgLock, then as above via writeFrame
-//	WritePreparedMessage [prepared.go]: msgLock, PreparedMessage.form, then
-//	  writeFrame (client) or writeFrame of the encoded server frame
-//	NextWriter [nextwriter.go]: msgLock; writerHandle.Write: messageWriter.write
-//	  buffers (masked for a client), or deflater.Write -> fragmentSink.Write;
-//	  a full buffer: flush -> sendBuffered -> sendFrame (encoded, header in place);
-//	  a buffer's worth at once: sendWith -> writeFrame; Close: closeLast
+//	WriteMessage(Context) [write.go]: both locks at once (TryLockBoth),
+//	  sendFrame, releaseWrite; compressed: writeCompressed [compress_write.go]
+//	  (deflater.encode, writeFrame); a lock taken: writeMessageQueued
+//	WritePreparedMessage [prepared.go]: msgLock, PreparedMessage.form,
+//	  writeFrame (a server's frame encoded once: nil header)
+//	NextWriter [nextwriter.go]: msgLock; messageWriter.write buffers
+//	  (masked for a client), or deflater.Write -> fragmentSink.Write; a full
+//	  buffer: flush -> sendBuffered -> sendFrame (nil header, encoded in
+//	  place); a buffer's worth at once: sendWith -> writeFrame; Close: closeLast
 //	WriteControl [write.go]: frameLock, sendFrame; a close: writeClose [close.go]
-//	writeFrame [write.go]: frameLock, sendFrame, releaseFrame (queued pong, pong.go)
-//	sendFrame [write.go]: context bound (frameWriter.bindContext), then
-//	  frameWriter.writeFrame [framewriter.go]: header, mask, and one of
-//	  small buffer -> write | writeVectored -> writeBuffers | writeCopied -> write;
-//	  an error fails the connection
-//	frameWriter.write, writeBuffers [framewriter.go]: the transport's Write
-//	  (writev for sockets) under the write stall guard (armStall, stallCheck)
+//	writeFrame [write.go]: frameLock, sendFrame, releaseFrame [pong.go]
+//	sendFrame [write.go]: frameWriter.bindContext, frameWriter.writeFrame,
+//	  and fails the connection on an error
+//	frameWriter.writeFrame [framewriter.go]: header and mask into small ->
+//	  write | writeVectored -> writeBuffers (writev) | writeCopied -> write,
+//	  the transport's Write under the stall guard (armStall, stallCheck)
 
 import (
 	"context"
