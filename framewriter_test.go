@@ -179,3 +179,62 @@ func TestWriteStallDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameWriterBytes checks the frame writer on its own, over a
+// transport that records: a server's frames byte for byte, whether the
+// frame fits the small buffer or goes through a borrowed one, the two
+// payload parts joined; a client's masked with a key that unmasks to the
+// payload, a fresh one per frame (RFC 6455 §5.3).
+func TestFrameWriterBytes(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789"), 30) // past the small buffer
+	for _, tc := range []struct {
+		name string
+		h    frameHeader
+		a, b []byte
+		want string // a server's bytes
+	}{
+		{"small", frameHeader{fin: true, opcode: opText}, []byte("Hel"), []byte("lo"), "\x81\x05Hello"},
+		{"empty", frameHeader{fin: true, opcode: opPong}, nil, nil, "\x8a\x00"},
+		{"rsv1 fragment", frameHeader{rsv: rsv1Bit, opcode: opBinary}, []byte{1, 2}, nil, "\x42\x02\x01\x02"},
+		{"copied", frameHeader{fin: true, opcode: opBinary}, big[:100], big[100:], "\x82\x7e\x01\x2c" + string(big)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			payload := append(append([]byte(nil), tc.a...), tc.b...)
+			var keys []uint32
+			for _, client := range []bool{false, true} {
+				rec := &recordingConn{}
+				var w frameWriter
+				w.init(rec, client, 0, -1)
+				for range 2 {
+					h := tc.h
+					n, err := w.writeFrame(&h, tc.a, tc.b)
+					if err != nil || int(n) != rec.out.Len() {
+						t.Fatalf("client=%v: wrote %d (%d recorded), %v", client, n, rec.out.Len(), err)
+					}
+					got := rec.out.Bytes()
+					rec.out.Reset()
+					if !client {
+						if string(got) != tc.want {
+							t.Fatalf("server wrote %q, want %q", got, tc.want)
+						}
+						continue
+					}
+					var parsed frameHeader
+					k, err := parseFrameHeader(got, headerRules{fromClient: true, allowedRSV: rsv1Bit}, &parsed)
+					if err != nil || !parsed.masked || parsed.length != int64(len(payload)) || k+len(payload) != len(got) {
+						t.Fatalf("client frame %q: %+v, %d, %v", got, parsed, k, err)
+					}
+					body := append([]byte(nil), got[k:]...)
+					maskBytes(parsed.key, 0, body)
+					if !bytes.Equal(body, payload) {
+						t.Fatalf("client payload unmasks to %q, want %q", body, payload)
+					}
+					keys = append(keys, parsed.key)
+				}
+			}
+			if keys[0] == keys[1] {
+				t.Errorf("two client frames with the same key %#x", keys[0])
+			}
+		})
+	}
+}
