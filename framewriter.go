@@ -30,7 +30,7 @@ type frameWriter struct {
 	small [256]byte
 	vec   [3][]byte // header and up to two payload parts, for writev
 	bufs  net.Buffers
-	pong  [maxControlPayload]byte // the queued pong's payload, copied out (pong.go)
+	pong  [maxControlPayload]byte // the queued pong's payload, copied out (ping.go)
 
 	stallTimeout   time.Duration // the write stall guard's bound; 0: off
 	stallResumable bool          // a write cut by a deadline may continue (TCP, Unix sockets)

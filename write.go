@@ -12,7 +12,7 @@ package websocket
 //	  buffer: flush -> sendBuffered -> sendFrame (nil header, encoded in
 //	  place); a buffer's worth at once: sendWith -> writeFrame; Close: closeLast
 //	WriteControl [write.go]: frameLock, sendFrame; a close: writeClose [close.go]
-//	writeFrame [write.go]: frameLock, sendFrame, releaseFrame [pong.go]
+//	writeFrame [write.go]: frameLock, sendFrame, releaseFrame [ping.go]
 //	sendFrame [write.go]: frameWriter.bindContext, frameWriter.writeFrame,
 //	  and fails the connection on an error
 //	frameWriter.writeFrame [framewriter.go]: header and mask into small ->
