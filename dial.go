@@ -177,11 +177,34 @@ const (
 // see, and a refused handshake gives no status. See the package
 // documentation, "WebAssembly in the browser".
 func (d *Dialer) Dial(ctx context.Context, urlStr string, header http.Header) (*Conn, *http.Response, error) {
-	cfg, resp, err := d.dialPlatform(ctx, urlStr, header)
+	dial := (*Dialer).dial
+	if dialJSHost != nil {
+		dial = dialJSHost
+	}
+	cfg, resp, err := dial(d, ctx, urlStr, header)
 	if err != nil {
 		return nil, resp, err
 	}
 	return newConn(cfg), resp, nil
+}
+
+// dialJSHost, set under GOOS=js (dial_js.go), opens the connection
+// through the JavaScript host's WebSocket, which does the handshake itself.
+var dialJSHost func(d *Dialer, ctx context.Context, urlStr string, header http.Header) (connConfig, *http.Response, error)
+
+// controlRefuser is a transport that cannot send some control frames: the
+// browser's WebSocket (transport_js.go), which answers pings itself.
+type controlRefuser interface {
+	refuseControl(op opcode) error
+}
+
+// checkControl returns the error of a transport that cannot send a control
+// frame of type op, or nil.
+func checkControl(transport net.Conn, op opcode) error {
+	if r, ok := transport.(controlRefuser); ok {
+		return r.refuseControl(op)
+	}
+	return nil
 }
 
 // dial is Dial up to the construction of the Conn, so that tests can inspect

@@ -11,12 +11,14 @@ import (
 	"strings"
 )
 
-// dialPlatform opens the connection through the JavaScript host's
+func init() { dialJSHost = (*Dialer).dialJSHost }
+
+// dialJSHost opens the connection through the JavaScript host's
 // WebSocket (transport_js.go), which does the handshake itself. A Dialer
 // with NetDialContext runs the handshake of dial.go over the connection
 // it returns instead, as on other ports: that is the way to a transport
 // of the program's own.
-func (d *Dialer) dialPlatform(ctx context.Context, urlStr string, header http.Header) (connConfig, *http.Response, error) {
+func (d *Dialer) dialJSHost(ctx context.Context, urlStr string, header http.Header) (connConfig, *http.Response, error) {
 	if d.NetDialContext != nil || portableTests {
 		return d.dial(ctx, urlStr, header)
 	}
@@ -125,10 +127,10 @@ func (d *Dialer) browserUnsupported() error {
 	return fmt.Errorf("websocket: Dialer.%s is not supported by the browser's WebSocket under GOOS=js", field)
 }
 
-// checkControl refuses pings and pongs, which a browser's WebSocket can
+// refuseControl refuses pings and pongs, which a browser's WebSocket can
 // neither send nor show: it answers the server's pings itself.
-func (c *Conn) checkControl(op opcode) error {
-	if _, ok := c.netConn.(*browserConn); ok && (op == opPing || op == opPong) {
+func (b *browserConn) refuseControl(op opcode) error {
+	if op == opPing || op == opPong {
 		return errBrowserControl
 	}
 	return nil

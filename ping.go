@@ -68,7 +68,7 @@ func (c *Conn) Ping(ctx context.Context, data []byte) error {
 	if len(data) > maxControlPayload {
 		return errControlSize
 	}
-	if err := c.checkControl(opPing); err != nil {
+	if err := checkControl(c.netConn, opPing); err != nil {
 		return err
 	}
 	w := &pingWaiter{payload: bytes.Clone(data), done: make(chan struct{})}

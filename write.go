@@ -128,7 +128,7 @@ func (c *Conn) WriteControl(typ MessageType, data []byte, deadline time.Time) er
 	if len(data) > maxControlPayload {
 		return errControlSize
 	}
-	if err := c.checkControl(op); err != nil {
+	if err := checkControl(c.netConn, op); err != nil {
 		return err
 	}
 	if op == opClose {
