@@ -346,35 +346,6 @@ func TestUTF8ValidatorPrefixes(t *testing.T) {
 	}
 }
 
-// TestUTF8ValidPrefixContract checks the fast paths on their own: they
-// vouch only for complete valid sequences, and stop early only at an
-// invalid sequence or in the last three bytes.
-func TestUTF8ValidPrefixContract(t *testing.T) {
-	paths := map[string]func([]byte) int{
-		"generic":  utf8ValidPrefixGeneric,
-		"selected": utf8ValidPrefix,
-	}
-	r := rand.New(rand.NewPCG(13, 17))
-	for iter := range 3000 {
-		p := utf8RandomText(r, r.IntN(400), []float64{0, 0.001, 0.01}[iter%3])
-		// Start on a boundary: that is the fast paths' precondition.
-		for len(p) > 0 && !utf8.RuneStart(p[0]) {
-			p = p[1:]
-		}
-		for name, f := range paths {
-			n := f(p)
-			if n < 0 || n > len(p) || !utf8.Valid(p[:n]) {
-				t.Fatalf("%s(%q) = %d: not a valid prefix", name, p, n)
-			}
-			if n < len(p)-3 {
-				if bad := utf8FirstInvalidRef(p[n:]); bad < 0 || bad > 3 {
-					t.Fatalf("%s(%q) = %d: stopped before a sequence that is not invalid", name, p, n)
-				}
-			}
-		}
-	}
-}
-
 func TestUTF8ValidatorNoAllocs(t *testing.T) {
 	p := bytes.Repeat([]byte("aé日😀 text"), 1000)
 	var v utf8Validator

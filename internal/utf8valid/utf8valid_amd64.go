@@ -1,6 +1,6 @@
 //go:build !purego
 
-package websocket
+package utf8valid
 
 import "golang.org/x/sys/cpu"
 
@@ -14,7 +14,7 @@ func utf8ValidateAVX2(p []byte) int
 //go:noescape
 func utf8ValidateSSSE3(p []byte) int
 
-// SIMD paths for utf8ValidPrefix, best last.
+// SIMD paths for Prefix, best last.
 const (
 	utf8SIMDNone = iota
 	utf8SIMDSSSE3
@@ -36,10 +36,10 @@ var utf8SIMD = func() int {
 // utf8SIMDMin is the shortest input worth a SIMD path's setup.
 const utf8SIMDMin = 64
 
-// utf8ValidPrefix checks whole blocks with SIMD where the CPU allows, then
+// Prefix checks whole blocks with SIMD where the CPU allows, then
 // hands the rest, from the last sequence boundary, to the pure-Go path,
 // which also pins down the exact failing byte when a block was refused.
-func utf8ValidPrefix(p []byte) int {
+func Prefix(p []byte) int {
 	n := 0
 	if len(p) >= utf8SIMDMin {
 		switch utf8SIMD {
@@ -49,7 +49,7 @@ func utf8ValidPrefix(p []byte) int {
 			n = utf8SequenceStart(p, utf8ValidateSSSE3(p))
 		}
 	}
-	return n + utf8ValidPrefixGeneric(p[n:])
+	return n + prefixGeneric(p[n:])
 }
 
 // The SIMD validator (utf8_amd64.s) follows the "lookup" method of Keiser

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package websocket
+package utf8valid
 
 import (
 	"testing"
@@ -43,10 +43,7 @@ func utf8CheckLookupFlags(t *testing.T, p []byte) {
 			break
 		}
 	}
-	// The byte automaton, itself checked against utf8.Valid by the
-	// validator tests, is a fast enough oracle for this many strings.
-	var v utf8Validator
-	want := v.step(p)
+	want := firstInvalidRef(p)
 	if want >= 0 {
 		if c := p[want]; (c == 0xc0 || c == 0xc1 || c >= 0xf5) && utf8.Valid(p[:want]) {
 			want++

@@ -1,0 +1,209 @@
+package utf8valid
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"unicode/utf8"
+)
+
+// validPrefixRef reports whether p can begin a valid UTF-8 text, using only
+// utf8.Valid: either p is valid, or some completion of its trailing
+// sequence makes it valid. A second byte of 80, 90 or A0 suits every lead
+// (E0 needs A0–BF, F0 needs 90–BF, ED and F4 need 80–8F); later bytes may be
+// 80.
+func validPrefixRef(p []byte) bool {
+	if utf8.Valid(p) {
+		return true
+	}
+	buf := make([]byte, 0, len(p)+3)
+	for _, second := range []byte{0x80, 0x90, 0xa0} {
+		for extra := range 3 {
+			buf = append(buf[:0], p...)
+			buf = append(buf, second)
+			for range extra {
+				buf = append(buf, 0x80)
+			}
+			if utf8.Valid(buf) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// firstInvalidRef returns the index of the first byte of p after which no
+// completion can be valid, or -1. Being a valid prefix is monotone, so a
+// binary search finds it.
+func firstInvalidRef(p []byte) int {
+	if validPrefixRef(p) {
+		return -1
+	}
+	return sort.Search(len(p), func(k int) bool { return !validPrefixRef(p[:k+1]) })
+}
+
+// randomText returns n bytes of mostly valid text mixing every sequence
+// length, with corrupt bytes inserted at a rate of about corrupt per byte.
+func randomText(r *rand.Rand, n int, corrupt float64) []byte {
+	p := make([]byte, 0, n+4)
+	for len(p) < n {
+		if r.Float64() < corrupt {
+			switch r.IntN(4) {
+			case 0:
+				p = append(p, byte(r.UintN(256)))
+			case 1:
+				p = append(p, byte(0x80+r.UintN(0x40)))
+			case 2:
+				p = append(p, byte(0xc0+r.UintN(0x40)))
+			default:
+				// A valid sequence cut short, or a surrogate.
+				const seqs = "\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80"
+				i := r.IntN(len(seqs))
+				p = append(p, seqs[i:min(len(seqs), i+1+r.IntN(3))]...)
+			}
+			continue
+		}
+		var c rune
+		switch r.IntN(6) {
+		case 0, 1, 2:
+			// ASCII in runs, as in real text.
+			for range r.IntN(40) {
+				p = append(p, byte(0x20+r.IntN(0x5f)))
+			}
+			continue
+		case 3:
+			c = rune(0x80 + r.IntN(0x800-0x80))
+		case 4:
+			c = rune(0x800 + r.IntN(0x10000-0x800))
+			if !utf8.ValidRune(c) {
+				c = 0xfffd
+			}
+		default:
+			c = rune(0x10000 + r.IntN(0x110000-0x10000))
+		}
+		p = utf8.AppendRune(p, c)
+	}
+	return p
+}
+
+// edgeCases are sequences at the edges of validity (RFC 3629 §4): the
+// shortest and longest of each length, overlongs, surrogates, values above
+// U+10FFFF, bytes that never appear, and sequences cut short.
+var edgeCases = []string{
+	"\x00", "\x7f", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf",
+	"\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf",
+	"\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", "\xed\xa0\x80",
+	"\xed\xbf\xbf", "\xf0\x80\x80\x80", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80",
+	"\xf5\x80\x80\x80", "\xf8", "\xfe", "\xff", "\x80", "\xbf",
+	"\xc2", "\xe0\xa0", "\xf0\x90\x80", "\xe1\x80\xe1\x80\x80", "\xf1\x80\x80a",
+}
+
+// checkContract fails t unless n, returned by a path for p, is a prefix of
+// complete valid sequences that stops early only at an invalid sequence or
+// within the last three bytes.
+func checkContract(t *testing.T, name string, p []byte, n int) {
+	t.Helper()
+	if n < 0 || n > len(p) || !utf8.Valid(p[:n]) {
+		t.Fatalf("%s(%q) = %d: not a valid prefix", name, p, n)
+	}
+	if n < len(p)-3 {
+		if bad := firstInvalidRef(p[n:]); bad < 0 || bad > 3 {
+			t.Fatalf("%s(%q) = %d: stopped before a sequence that is not invalid", name, p, n)
+		}
+	}
+}
+
+// contractInputs returns random texts and the edge cases placed after
+// valid text of every length up to a few SIMD blocks, all starting on a
+// sequence boundary (the precondition of every path).
+func contractInputs() [][]byte {
+	var in [][]byte
+	r := rand.New(rand.NewPCG(13, 17))
+	for iter := range 3000 {
+		p := randomText(r, r.IntN(400), []float64{0, 0.001, 0.01}[iter%3])
+		for len(p) > 0 && !utf8.RuneStart(p[0]) {
+			p = p[1:]
+		}
+		in = append(in, p)
+	}
+	filler := bytes.Repeat([]byte("aé日😀bü語€c The quick brown fox "), 8)
+	for _, tc := range edgeCases {
+		for n := 0; n <= 140; n++ {
+			k := n
+			for k > 0 && !utf8.RuneStart(filler[k]) {
+				k--
+			}
+			p := append(append([]byte{}, filler[:k]...), tc...)
+			in = append(in, append(p, "tail text long enough to fill a block or two........"...))
+		}
+	}
+	return in
+}
+
+// TestPrefixContract checks the pure-Go path and the one Prefix selects.
+func TestPrefixContract(t *testing.T) {
+	paths := map[string]func([]byte) int{"generic": prefixGeneric, "selected": Prefix}
+	for _, p := range contractInputs() {
+		for name, f := range paths {
+			checkContract(t, name, p, f(p))
+		}
+	}
+}
+
+// TestPrefixNoAllocs checks that no path allocates.
+func TestPrefixNoAllocs(t *testing.T) {
+	p := bytes.Repeat([]byte("aé日😀 text"), 1000)
+	if allocs := testing.AllocsPerRun(100, func() { Prefix(p) }); allocs != 0 {
+		t.Fatalf("Prefix allocates %v times per run", allocs)
+	}
+}
+
+// FuzzPrefix checks the contract of the selected path on arbitrary input.
+func FuzzPrefix(f *testing.F) {
+	for _, tc := range edgeCases {
+		f.Add([]byte(tc))
+	}
+	f.Add(bytes.Repeat([]byte("日本語"), 30))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		for len(p) > 0 && !utf8.RuneStart(p[0]) {
+			p = p[1:]
+		}
+		checkContract(t, "Prefix", p, Prefix(p))
+	})
+}
+
+// benchKinds are the scripts the benchmarks cover: each returns the next
+// character of a text in that script, drawn from r.
+var benchKinds = []struct {
+	name string
+	next func(r *rand.Rand) rune
+}{
+	{"ascii", func(r *rand.Rand) rune { return rune(0x20 + r.IntN(0x5f)) }},
+	{"latin", func(r *rand.Rand) rune {
+		if r.IntN(3) != 0 {
+			return rune(0xc0 + r.IntN(0x40)) // Latin-1 letters, 2 bytes
+		}
+		return rune('a' + r.IntN(26))
+	}},
+	{"cjk", func(r *rand.Rand) rune { return rune(0x4e00 + r.IntN(0x9fff-0x4e00+1)) }},
+	{"emoji", func(r *rand.Rand) rune { return rune(0x1f300 + r.IntN(0x1faff-0x1f300+1)) }},
+}
+
+// benchText returns n bytes of valid UTF-8 drawn from next, padded with
+// spaces.
+func benchText(next func(*rand.Rand) rune, n int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	p := make([]byte, 0, n+utf8.UTFMax)
+	for {
+		c := next(r)
+		if len(p)+utf8.RuneLen(c) > n {
+			break
+		}
+		p = utf8.AppendRune(p, c)
+	}
+	for len(p) < n {
+		p = append(p, ' ')
+	}
+	return p
+}
