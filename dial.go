@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rfc6455/websocket/internal/tunnel"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -232,7 +233,8 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 		return d.withExtensions(d.dialViaTransport(ctx, req, offered, urlStr, header)) // dial_h2.go
 	}
 
-	first, hasTLS, err := d.firstHop(ctx, req.URL, proxyURL)
+	way := d.tunnelDialer()
+	first, hasTLS, err := way.FirstHop(ctx, req.URL, proxyURL)
 	if err != nil {
 		return connConfig{}, nil, dialError(ctx, req.URL, err)
 	}
@@ -248,7 +250,7 @@ func (d *Dialer) dial(ctx context.Context, urlStr string, header http.Header) (c
 			first.Close()
 		}
 	}()
-	conn, err := d.tunnel(ctx, first, hasTLS, req.URL, proxyURL, d.nextProtos(req.URL, proxyURL))
+	conn, err := way.Through(ctx, first, hasTLS, req.URL, proxyURL, d.nextProtos(req.URL, proxyURL))
 	if err != nil {
 		return connConfig{}, nil, dialError(ctx, req.URL, err)
 	}
@@ -324,6 +326,17 @@ func (d *Dialer) handshakeHTTP1(ctx context.Context, conn net.Conn, req *http.Re
 	resp.Body = http.NoBody
 	// br holds what the server sent after its answer.
 	return d.connConfig(conn, br, subprotocol), resp, nil
+}
+
+// tunnelDialer returns the way to the server that d's fields describe.
+func (d *Dialer) tunnelDialer() *tunnel.Dialer {
+	return &tunnel.Dialer{
+		NetDial:        d.NetDialContext,
+		NetDialTLS:     d.NetDialTLSContext,
+		TLSConfig:      d.TLSClientConfig,
+		ProxyTLSConfig: d.ProxyTLSConfig,
+		MaxAnswerBytes: maxResponseHeaderBytes,
+	}
 }
 
 // connConfig returns the settings of a client connection over netConn with

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/internal/h2stream"
+	"github.com/rfc6455/websocket/internal/tunnel"
 	"golang.org/x/net/http2"
 )
 
@@ -309,7 +310,7 @@ const (
 
 // refusalKey names a server as reached through a proxy.
 func refusalKey(target, proxyURL *url.URL) string {
-	key := hostPort(target)
+	key := tunnel.HostPort(target)
 	if proxyURL != nil {
 		key += " via " + proxyURL.Redacted()
 	}

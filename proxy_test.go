@@ -430,19 +430,3 @@ func TestDialProxyTalksFirst(t *testing.T) {
 	assert.Equal(t, http.MethodConnect, r.Method)
 	assert.Equal(t, "127.0.0.1:1", r.Host)
 }
-
-func TestHostPort(t *testing.T) {
-	tests := []struct{ url, want string }{
-		{"http://example.com", "example.com:80"},
-		{"https://example.com", "example.com:443"},
-		{"http://example.com:8080", "example.com:8080"},
-		{"https://[::1]", "[::1]:443"},
-		{"http://[::1]:9", "[::1]:9"},
-		{"socks5://proxy", "proxy:1080"},
-	}
-	for _, tt := range tests {
-		u, err := url.Parse(tt.url)
-		require.NoError(t, err)
-		assert.Equal(t, tt.want, hostPort(u), tt.url)
-	}
-}
