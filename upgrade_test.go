@@ -410,43 +410,6 @@ func TestUpgradeNotHijackable(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 }
 
-func TestSameOrigin(t *testing.T) {
-	tests := []struct {
-		host   string
-		origin []string
-		want   bool
-	}{
-		{"example.com", nil, true},
-		{"example.com", []string{"http://example.com"}, true},
-		{"example.com", []string{"https://example.com"}, true},
-		{"Example.COM", []string{"http://example.com"}, true},
-		{"example.com", []string{"HTTPS://EXAMPLE.com"}, true},
-		{"example.com:80", []string{"http://example.com"}, true},
-		{"example.com", []string{"http://example.com:80"}, true},
-		{"example.com:443", []string{"https://example.com"}, true},
-		{"example.com:8080", []string{"http://example.com:8080"}, true},
-		{"[::1]:8080", []string{"http://[::1]:8080"}, true},
-		{"example.com:80", []string{"https://example.com"}, false},
-		{"example.com", []string{"http://example.com:8080"}, false},
-		{"example.com:8080", []string{"http://example.com"}, false},
-		{"example.com", []string{"http://evil.com"}, false},
-		{"example.com", []string{"http://example.com.evil.com"}, false},
-		{"example.com", []string{"null"}, false},
-		{"example.com", []string{""}, false},
-		{"example.com", []string{"example.com"}, false},
-		{"example.com", []string{"http://"}, false},
-		{"example.com", []string{"http://example.com", "http://example.com"}, false},
-		{"example.com", []string{"http://ex%ample.com"}, false},
-	}
-	for _, tt := range tests {
-		r := &http.Request{Host: tt.host, Header: http.Header{}}
-		if tt.origin != nil {
-			r.Header["Origin"] = tt.origin
-		}
-		assert.Equal(t, tt.want, sameOrigin(r), "Host %q Origin %q", tt.host, tt.origin)
-	}
-}
-
 func TestUpgradeCustomCheckOrigin(t *testing.T) {
 	u := &Upgrader{CheckOrigin: func(r *http.Request) bool { return r.Header.Get("Origin") == "https://app.example" }}
 	_, _, err := upgradeRecorded(t, u, rawRequest("api.example", "Origin: https://app.example"), nil)
