@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -367,29 +366,6 @@ func dialError(ctx context.Context, u *url.URL, err error) error {
 	return fmt.Errorf("websocket: dial %s: %w", u.Host, err)
 }
 
-// handshakeReader bounds the bytes read through it while n >= 0, so that
-// neither the handshake answer nor a refusal's body can grow without end;
-// n < 0 lifts the bound once the handshake is done.
-type handshakeReader struct {
-	r io.Reader
-	n int64
-}
-
-func (h *handshakeReader) Read(p []byte) (int, error) {
-	if h.n < 0 {
-		return h.r.Read(p)
-	}
-	if h.n == 0 {
-		return 0, errors.New("handshake answer too large")
-	}
-	if int64(len(p)) > h.n {
-		p = p[:h.n]
-	}
-	n, err := h.r.Read(p)
-	h.n -= int64(n)
-	return n, err
-}
-
 // handshakeFields are the request header fields the handshake writes itself,
 // in canonical form.
 var handshakeFields = []string{"Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions"}
@@ -497,84 +473,4 @@ func (d *Dialer) newRequest(urlStr string, header http.Header) (*http.Request, [
 		}
 	}
 	return req, offered, nil
-}
-
-// appendRequest appends the handshake request of RFC 6455 §4.1 to b.
-func appendRequest(b []byte, req *http.Request, key string) []byte {
-	b = append(b, "GET "...)
-	b = append(b, req.URL.RequestURI()...)
-	b = append(b, " HTTP/1.1\r\nHost: "...)
-	b = append(b, req.Host...)
-	b = append(b, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "...)
-	b = append(b, key...)
-	b = append(b, "\r\nSec-WebSocket-Version: 13\r\n"...)
-	for _, name := range slices.Sorted(maps.Keys(req.Header)) {
-		for _, v := range req.Header[name] {
-			b = append(b, name...)
-			b = append(b, ": "...)
-			b = append(b, v...)
-			b = append(b, "\r\n"...)
-		}
-	}
-	return append(b, "\r\n"...)
-}
-
-// checkResponse applies the client's checks of RFC 6455 §4.1 to the server's
-// answer and returns the chosen subprotocol. key is the Sec-WebSocket-Key
-// sent; offered lists the subprotocols offered.
-func checkResponse(resp *http.Response, key string, offered []string) (string, error) {
-	fail := func(format string, args ...any) (string, error) {
-		return "", &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		return fail("the server did not switch protocols")
-	}
-	// RFC 6455 §4.1: Upgrade must be "websocket", case-insensitively, and
-	// Connection must contain the token "Upgrade".
-	if up := resp.Header.Values("Upgrade"); len(up) != 1 || !strings.EqualFold(strings.Trim(up[0], " \t"), "websocket") {
-		return fail("the Upgrade header is %q, not websocket", up)
-	}
-	if !headerHasToken(resp.Header, "Connection", "upgrade") {
-		return fail(`the Connection header does not contain "upgrade"`)
-	}
-	if accept := resp.Header.Values(headerAccept); len(accept) != 1 || accept[0] != acceptKey(key) {
-		return fail("Sec-WebSocket-Accept %q does not answer the key", accept)
-	}
-	return checkNegotiated(resp, offered)
-}
-
-// checkNegotiated checks what the server chose in its answer, over HTTP/1.1
-// or HTTP/2 alike (RFC 8441 §5 keeps the rules of RFC 6455 for these header
-// fields), and returns the chosen subprotocol. Of the extensions it checks
-// that each was offered; their parameters are checked once the handshake
-// is otherwise done, by acceptExtensions (compress_handshake.go).
-func checkNegotiated(resp *http.Response, offered []string) (string, error) {
-	fail := func(format string, args ...any) (string, error) {
-		return "", &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
-	}
-	// RFC 6455 §4.1: an extension the client did not offer fails the
-	// connection. The request (resp.Request) holds the offer.
-	exts, err := parseExtensions(resp.Header.Values(headerExtensions))
-	if err != nil {
-		return fail("%v", err)
-	}
-	var ours []extensionOffer
-	if resp.Request != nil {
-		ours, _ = parseExtensions(resp.Request.Header.Values(headerExtensions))
-	}
-	for _, e := range exts {
-		if !slices.ContainsFunc(ours, func(o extensionOffer) bool { return strings.EqualFold(o.name, e.name) }) {
-			return fail("the server accepted extension %q, which was not offered", e.name)
-		}
-	}
-	// RFC 6455 §4.1: a subprotocol the client did not offer fails the
-	// connection; the server names at most one.
-	protocols := resp.Header.Values(headerProtocol)
-	switch {
-	case len(protocols) == 0:
-		return "", nil
-	case len(protocols) == 1 && slices.Contains(offered, protocols[0]):
-		return protocols[0], nil
-	}
-	return fail("the server chose subprotocol %q, which was not offered", protocols)
 }

@@ -6,7 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,7 +17,10 @@ import (
 )
 
 // This file holds the rules both handshakes share (RFC 6455 §4): the key and
-// its accept value, the header token lists, and the handshake error type.
+// its accept value, the header token lists, the extension list, and the
+// handshake error type; then the messages of the HTTP/1.1 handshake: the
+// request the client writes, the 101 answer the server writes, and the
+// client's checks of that answer. dial.go and upgrade.go drive them.
 
 // acceptGUID is the fixed string of RFC 6455 §1.3 appended to the client's key
 // before hashing, so that only a server that speaks WebSocket can answer.
@@ -296,4 +302,161 @@ func (s *extensionScanner) quoted() (string, error) {
 		}
 	}
 	return "", s.errorf("unterminated quoted-string")
+}
+
+// The messages of the handshake.
+
+// IsWebSocketUpgrade reports whether r asks for a WebSocket: over HTTP/1.1
+// its Connection header contains "upgrade" and its Upgrade header
+// "websocket"; over HTTP/2 it is an extended CONNECT with the :protocol
+// "websocket" (RFC 8441 §5). It does not validate the rest of the
+// handshake; Upgrade does.
+func IsWebSocketUpgrade(r *http.Request) bool {
+	if r.ProtoMajor == 2 {
+		return isExtendedConnect(r)
+	}
+	return headerHasToken(r.Header, "Connection", "upgrade") &&
+		headerHasToken(r.Header, "Upgrade", "websocket")
+}
+
+// appendSwitchingProtocols appends the 101 answer of RFC 6455 §4.2.2 to b,
+// with accept (acceptKey of the client's key) and what n chose. Fields of
+// extra are checked so that no value can split the answer.
+func appendSwitchingProtocols(b []byte, accept string, n negotiated, extra http.Header) ([]byte, error) {
+	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	b = append(b, accept...)
+	b = append(b, "\r\n"...)
+	if n.subprotocol != "" {
+		b = append(b, "Sec-WebSocket-Protocol: "...)
+		b = append(b, n.subprotocol...)
+		b = append(b, "\r\n"...)
+	}
+	if n.extensions != "" {
+		b = append(b, "Sec-WebSocket-Extensions: "...)
+		b = append(b, n.extensions...)
+		b = append(b, "\r\n"...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		values := extra[name]
+		switch http.CanonicalHeaderKey(name) {
+		case "Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol":
+			continue // set above
+		}
+		if !httpguts.ValidHeaderFieldName(name) {
+			return nil, fmt.Errorf("responseHeader has an invalid field name %q", name)
+		}
+		for _, v := range values {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return nil, fmt.Errorf("responseHeader %s has an invalid value %q", name, v)
+			}
+			b = append(b, name...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	return append(b, "\r\n"...), nil
+}
+
+// handshakeReader bounds the bytes read through it while n >= 0, so that
+// neither the handshake answer nor a refusal's body can grow without end;
+// n < 0 lifts the bound once the handshake is done.
+type handshakeReader struct {
+	r io.Reader
+	n int64
+}
+
+func (h *handshakeReader) Read(p []byte) (int, error) {
+	if h.n < 0 {
+		return h.r.Read(p)
+	}
+	if h.n == 0 {
+		return 0, errors.New("handshake answer too large")
+	}
+	if int64(len(p)) > h.n {
+		p = p[:h.n]
+	}
+	n, err := h.r.Read(p)
+	h.n -= int64(n)
+	return n, err
+}
+
+// appendRequest appends the handshake request of RFC 6455 §4.1 to b.
+func appendRequest(b []byte, req *http.Request, key string) []byte {
+	b = append(b, "GET "...)
+	b = append(b, req.URL.RequestURI()...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, req.Host...)
+	b = append(b, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "...)
+	b = append(b, key...)
+	b = append(b, "\r\nSec-WebSocket-Version: 13\r\n"...)
+	for _, name := range slices.Sorted(maps.Keys(req.Header)) {
+		for _, v := range req.Header[name] {
+			b = append(b, name...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	return append(b, "\r\n"...)
+}
+
+// checkResponse applies the client's checks of RFC 6455 §4.1 to the server's
+// answer and returns the chosen subprotocol. key is the Sec-WebSocket-Key
+// sent; offered lists the subprotocols offered.
+func checkResponse(resp *http.Response, key string, offered []string) (string, error) {
+	fail := func(format string, args ...any) (string, error) {
+		return "", &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return fail("the server did not switch protocols")
+	}
+	// RFC 6455 §4.1: Upgrade must be "websocket", case-insensitively, and
+	// Connection must contain the token "Upgrade".
+	if up := resp.Header.Values("Upgrade"); len(up) != 1 || !strings.EqualFold(strings.Trim(up[0], " \t"), "websocket") {
+		return fail("the Upgrade header is %q, not websocket", up)
+	}
+	if !headerHasToken(resp.Header, "Connection", "upgrade") {
+		return fail(`the Connection header does not contain "upgrade"`)
+	}
+	if accept := resp.Header.Values(headerAccept); len(accept) != 1 || accept[0] != acceptKey(key) {
+		return fail("Sec-WebSocket-Accept %q does not answer the key", accept)
+	}
+	return checkNegotiated(resp, offered)
+}
+
+// checkNegotiated checks what the server chose in its answer, over HTTP/1.1
+// or HTTP/2 alike (RFC 8441 §5 keeps the rules of RFC 6455 for these header
+// fields), and returns the chosen subprotocol. Of the extensions it checks
+// that each was offered; their parameters are checked once the handshake
+// is otherwise done, by acceptExtensions (compress_handshake.go).
+func checkNegotiated(resp *http.Response, offered []string) (string, error) {
+	fail := func(format string, args ...any) (string, error) {
+		return "", &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
+	}
+	// RFC 6455 §4.1: an extension the client did not offer fails the
+	// connection. The request (resp.Request) holds the offer.
+	exts, err := parseExtensions(resp.Header.Values(headerExtensions))
+	if err != nil {
+		return fail("%v", err)
+	}
+	var ours []extensionOffer
+	if resp.Request != nil {
+		ours, _ = parseExtensions(resp.Request.Header.Values(headerExtensions))
+	}
+	for _, e := range exts {
+		if !slices.ContainsFunc(ours, func(o extensionOffer) bool { return strings.EqualFold(o.name, e.name) }) {
+			return fail("the server accepted extension %q, which was not offered", e.name)
+		}
+	}
+	// RFC 6455 §4.1: a subprotocol the client did not offer fails the
+	// connection; the server names at most one.
+	protocols := resp.Header.Values(headerProtocol)
+	switch {
+	case len(protocols) == 0:
+		return "", nil
+	case len(protocols) == 1 && slices.Contains(offered, protocols[0]):
+		return protocols[0], nil
+	}
+	return fail("the server chose subprotocol %q, which was not offered", protocols)
 }

@@ -4,14 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/rfc6455/websocket/internal/origin"
-	"golang.org/x/net/http/httpguts"
 )
 
 // Upgrader turns HTTP requests into WebSocket connections: the server side of
@@ -423,58 +421,6 @@ func (u *Upgrader) chooseSubprotocol(offered []string, responseHeader http.Heade
 		}
 	}
 	return "", nil
-}
-
-// appendSwitchingProtocols appends the 101 answer of RFC 6455 §4.2.2 to b,
-// with accept (acceptKey of the client's key) and what n chose. Fields of extra are checked so that no value can split
-// the answer.
-func appendSwitchingProtocols(b []byte, accept string, n negotiated, extra http.Header) ([]byte, error) {
-	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
-	b = append(b, accept...)
-	b = append(b, "\r\n"...)
-	if n.subprotocol != "" {
-		b = append(b, "Sec-WebSocket-Protocol: "...)
-		b = append(b, n.subprotocol...)
-		b = append(b, "\r\n"...)
-	}
-	if n.extensions != "" {
-		b = append(b, "Sec-WebSocket-Extensions: "...)
-		b = append(b, n.extensions...)
-		b = append(b, "\r\n"...)
-	}
-	for _, name := range slices.Sorted(maps.Keys(extra)) {
-		values := extra[name]
-		switch http.CanonicalHeaderKey(name) {
-		case "Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol":
-			continue // set above
-		}
-		if !httpguts.ValidHeaderFieldName(name) {
-			return nil, fmt.Errorf("responseHeader has an invalid field name %q", name)
-		}
-		for _, v := range values {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return nil, fmt.Errorf("responseHeader %s has an invalid value %q", name, v)
-			}
-			b = append(b, name...)
-			b = append(b, ": "...)
-			b = append(b, v...)
-			b = append(b, "\r\n"...)
-		}
-	}
-	return append(b, "\r\n"...), nil
-}
-
-// IsWebSocketUpgrade reports whether r asks for a WebSocket: over HTTP/1.1
-// its Connection header contains "upgrade" and its Upgrade header
-// "websocket"; over HTTP/2 it is an extended CONNECT with the :protocol
-// "websocket" (RFC 8441 §5). It does not validate the rest of the
-// handshake; Upgrade does.
-func IsWebSocketUpgrade(r *http.Request) bool {
-	if r.ProtoMajor == 2 {
-		return isExtendedConnect(r)
-	}
-	return headerHasToken(r.Header, "Connection", "upgrade") &&
-		headerHasToken(r.Header, "Upgrade", "websocket")
 }
 
 // Limits of the http.Server that NewHTTPServer returns.
