@@ -188,7 +188,7 @@ func (d *Dialer) Dial(ctx context.Context, urlStr string, header http.Header) (*
 	return newConn(cfg), resp, nil
 }
 
-// dialJSHost, set under GOOS=js (dial_js.go), opens the connection
+// dialJSHost, set under GOOS=js (transport_js.go), opens the connection
 // through the JavaScript host's WebSocket, which does the handshake itself.
 var dialJSHost func(d *Dialer, ctx context.Context, urlStr string, header http.Header) (connConfig, *http.Response, error)
 

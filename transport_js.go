@@ -3,25 +3,29 @@
 package websocket
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"sync"
-	"syscall/js"
+	"net/http"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rfc6455/websocket/internal/jsws"
 )
 
 // Under GOOS=js the Conn is the same as on every other port; only its
 // transport differs. browserConn is a net.Conn whose two byte streams are
 // frames: the Conn writes client frames into it and reads server frames out
 // of it, as it would over TCP, while on the other side it speaks to the
-// host's WebSocket object (a browser's, or one that Node is given). Limits,
-// deadlines, UTF-8 checks, JSON, NetConn and the close handshake's state are
-// the shared code's.
+// host's WebSocket object (a browser's, or one that Node is given) through
+// internal/jsws, which deals in whole messages. Limits, deadlines, UTF-8
+// checks, JSON, NetConn and the close handshake's state are the shared
+// code's.
 //
 //	Conn write → Write: header parsed, payload unmasked into msg → at FIN, ws.send
 //	onmessage → inbox → Read: a synthesised unmasked header, then the payload
@@ -50,47 +54,20 @@ func browserCloseCode(code StatusCode) StatusCode {
 	return StatusNormalClosure
 }
 
-// JavaScript readyState values of a WebSocket.
-const (
-	jsConnecting = 0
-	jsOpen       = 1
-)
-
-// inbound is one event of the WebSocket for the read side: a message, or
-// the close event (final).
-type inbound struct {
-	op    opcode   // opText, opBinary, or opClose for the close event
-	data  js.Value // a Uint8Array over the message's bytes
-	n     int      // its length
-	code  int      // the close event's code and reason
-	text  string
-	clean bool // the close event's wasClean
-}
-
 // browserConn is the transport of a Conn under GOOS=js.
 type browserConn struct {
-	ws    js.Value
-	url   string
-	funcs []js.Func
-
-	mu     sync.Mutex
-	inbox  []inbound     // events not yet read, in order
-	wake   chan struct{} // signalled (capacity 1) when inbox grows
-	opened chan struct{} // closed by the open event, or by the close event before it
-	done   chan struct{} // closed by Close
-	once   sync.Once
+	*jsws.Socket
 
 	// The read side, owned by the Conn's reader. cur is the event being
 	// delivered: hdr[hdrPos:hdrLen] is still to be read, then the
 	// payload from pos.
-	cur      inbound
+	cur      jsws.Event
 	reading  bool
 	hdr      [maxFrameHeaderSize + 2 + maxControlPayload]byte
 	hdrPos   int
 	hdrLen   int
 	pos      int
 	eof      bool
-	readDL   jsDeadline
 	copiedIn int64 // payload bytes copied from JavaScript, for the tests
 	copies   int   // and the copies that took them
 
@@ -106,122 +83,6 @@ type browserConn struct {
 	msgOp   opcode // the message's opcode, 0 when none is in progress
 	msg     []byte // its unmasked payload so far
 	ctrl    []byte // a close frame's payload so far
-	writeDL jsDeadline
-}
-
-// Globals of the JavaScript host, looked up once.
-var (
-	jsUint8Array  = js.Global().Get("Uint8Array")
-	jsArrayBuffer = js.Global().Get("ArrayBuffer")
-	jsTextEncoder = js.Global().Get("TextEncoder").New()
-	// fatal: text that is not UTF-8 fails the write (and so the
-	// connection, as a peer would with 1007) instead of going out
-	// altered: a browser sends only strings as text.
-	jsTextDecoder = js.Global().Get("TextDecoder").New("utf-8", map[string]any{"fatal": true})
-)
-
-// newBrowserConn opens a WebSocket to url offering protocols, and returns
-// its transport at once; opened is closed when the connection opens or
-// fails to. Any exception thrown by the constructor is returned.
-func newBrowserConn(url string, protocols []string) (b *browserConn, err error) {
-	ctor := js.Global().Get("WebSocket")
-	if ctor.Type() != js.TypeFunction {
-		return nil, errors.New("websocket: the JavaScript host has no WebSocket (Node before 22 needs one, e.g. the ws package's, as globalThis.WebSocket)")
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = jsException(r)
-		}
-	}()
-	list := make([]any, len(protocols))
-	for i, p := range protocols {
-		list[i] = p
-	}
-	b = &browserConn{
-		url:    url,
-		wake:   make(chan struct{}, 1),
-		opened: make(chan struct{}),
-		done:   make(chan struct{}),
-	}
-	b.readDL.init()
-	b.writeDL.init()
-	b.ws = ctor.New(url, js.ValueOf(list))
-	// Binary messages as ArrayBuffers, whose bytes are copied once, into
-	// the reader's slice; a Blob would need an asynchronous read first.
-	b.ws.Set("binaryType", "arraybuffer")
-	// The callbacks run while JavaScript waits: they must not block.
-	b.on("open", func(js.Value) { b.signalOpen() })
-	b.on("message", b.onMessage)
-	b.on("close", b.onClose)
-	// The close event that follows says what the page may know; Node's
-	// ws package throws when no error handler is set.
-	b.on("error", func(js.Value) {})
-	return b, nil
-}
-
-// on sets the handler of the WebSocket event name.
-func (b *browserConn) on(name string, f func(e js.Value)) {
-	fn := js.FuncOf(func(this js.Value, args []js.Value) any {
-		f(args[0])
-		return nil
-	})
-	b.funcs = append(b.funcs, fn)
-	b.ws.Set("on"+name, fn)
-}
-
-func (b *browserConn) signalOpen() {
-	b.mu.Lock()
-	select {
-	case <-b.opened:
-	default:
-		close(b.opened)
-	}
-	b.mu.Unlock()
-}
-
-// push queues ev for the read side.
-func (b *browserConn) push(ev inbound) {
-	b.mu.Lock()
-	b.inbox = append(b.inbox, ev)
-	b.mu.Unlock()
-	select {
-	case b.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (b *browserConn) onMessage(e js.Value) {
-	data := e.Get("data")
-	ev := inbound{op: opBinary}
-	switch {
-	case data.Type() == js.TypeString:
-		// Text arrives as a JavaScript string: encoded to UTF-8 once, in
-		// JavaScript, then copied like binary.
-		ev.op = opText
-		ev.data = jsTextEncoder.Call("encode", data)
-	case data.InstanceOf(jsArrayBuffer):
-		ev.data = jsUint8Array.New(data)
-	default:
-		// binaryType was changed behind our back (a Blob): nothing can
-		// read it synchronously.
-		ev.op = opClose
-		ev.code = int(StatusUnsupportedData)
-		ev.text = "binary message of an unexpected JavaScript type"
-	}
-	if ev.op != opClose {
-		ev.n = ev.data.Get("length").Int()
-	}
-	b.push(ev)
-}
-
-func (b *browserConn) onClose(e js.Value) {
-	b.push(inbound{
-		op:    opClose,
-		code:  e.Get("code").Int(),
-		text:  e.Get("reason").String(),
-		clean: e.Get("wasClean").Bool(),
-	})
-	b.signalOpen() // a connection that failed to open ends here
 }
 
 // Read returns the next bytes of the server's frames: for each message a
@@ -246,7 +107,7 @@ func (b *browserConn) Read(p []byte) (int, error) {
 		// The payload joins its header only when all of it fits: a large
 		// one waits for the next Read, which the Conn makes into its own
 		// slice, so its bytes are copied once.
-		if b.hdrPos < b.hdrLen || len(p) < b.cur.n {
+		if b.hdrPos < b.hdrLen || len(p) < b.cur.N {
 			b.finish()
 			return n, nil
 		}
@@ -257,13 +118,8 @@ func (b *browserConn) Read(p []byte) (int, error) {
 
 // copyPayload copies the current message's next bytes into p.
 func (b *browserConn) copyPayload(p []byte) int {
-	k := min(len(p), b.cur.n-b.pos)
+	k := jsws.CopyBytes(p, &b.cur, b.pos)
 	if k > 0 {
-		src := b.cur.data
-		if b.pos > 0 || k < b.cur.n {
-			src = src.Call("subarray", b.pos, b.pos+k)
-		}
-		js.CopyBytesToGo(p[:k], src)
 		b.pos += k
 		b.copiedIn += int64(k)
 		b.copies++
@@ -274,52 +130,37 @@ func (b *browserConn) copyPayload(p []byte) int {
 
 // finish drops the current event once it has been read whole.
 func (b *browserConn) finish() {
-	if b.hdrPos == b.hdrLen && b.pos == b.cur.n {
+	if b.hdrPos == b.hdrLen && b.pos == b.cur.N {
 		b.reading = false
-		b.cur = inbound{}
+		b.cur = jsws.Event{}
 	}
 }
 
 // next waits for the next event and starts delivering it.
 func (b *browserConn) next() error {
-	for {
-		b.mu.Lock()
-		if len(b.inbox) > 0 {
-			ev := b.inbox[0]
-			b.inbox[0] = inbound{}
-			b.inbox = b.inbox[1:]
-			b.mu.Unlock()
-			b.start(ev)
-			return nil
-		}
-		b.mu.Unlock()
-		select {
-		case <-b.done:
-			return net.ErrClosed
-		default:
-		}
-		if b.readDL.expired() {
-			return os.ErrDeadlineExceeded
-		}
-		select {
-		case <-b.wake:
-		case <-b.done:
-		case <-b.readDL.channel():
-		}
+	ev, err := b.Next()
+	if err != nil {
+		return err
 	}
+	b.start(ev)
+	return nil
 }
 
 // start makes ev the event being read: a data frame, or the close frame
 // that the close event stands for.
-func (b *browserConn) start(ev inbound) {
+func (b *browserConn) start(ev jsws.Event) {
 	b.cur, b.reading, b.hdrPos, b.pos = ev, true, 0, 0
-	if ev.op != opClose {
-		b.hdrLen = putFrameHeader(b.hdr[:], &frameHeader{fin: true, opcode: ev.op, length: int64(ev.n)})
+	if !ev.Close {
+		op := opBinary
+		if ev.Text {
+			op = opText
+		}
+		b.hdrLen = putFrameHeader(b.hdr[:], &frameHeader{fin: true, opcode: op, length: int64(ev.N)})
 		return
 	}
 	b.eof = true
-	b.cur.n = 0
-	if !ev.clean || ev.code == int(StatusAbnormalClosure) {
+	b.cur.N = 0
+	if !ev.Clean || ev.Code == int(StatusAbnormalClosure) {
 		// The connection dropped without a close handshake: the Conn
 		// reads EOF without a close frame and reports 1006.
 		b.reading, b.hdrLen = false, 0
@@ -328,12 +169,12 @@ func (b *browserConn) start(ev inbound) {
 	// RFC 6455 §7.1.5: 1005 stands for a close frame without a code.
 	var payload [2 + maxControlPayload]byte
 	n := 0
-	if ev.code != int(StatusNoStatusReceived) {
-		reason := ev.text
+	if ev.Code != int(StatusNoStatusReceived) {
+		reason := ev.Reason
 		if len(reason) > maxCloseReason {
 			reason = reason[:maxCloseReason]
 		}
-		binary.BigEndian.PutUint16(payload[:], uint16(ev.code))
+		binary.BigEndian.PutUint16(payload[:], uint16(ev.Code))
 		n = 2 + copy(payload[2:], reason)
 	}
 	k := putFrameHeader(b.hdr[:], &frameHeader{fin: true, opcode: opClose, length: int64(n)})
@@ -346,15 +187,13 @@ func (b *browserConn) start(ev inbound) {
 // block: a write waits, between frames only, while the browser holds
 // maxBuffered bytes it has not sent yet.
 func (b *browserConn) Write(p []byte) (int, error) {
-	select {
-	case <-b.done:
+	if b.Closed() {
 		return 0, net.ErrClosed
-	default:
 	}
 	if !b.inFrame && b.whdrN == 0 {
 		// Between frames: the one place a write may wait, and stop
 		// at its deadline without harm to the stream.
-		if err := b.waitDrained(); err != nil {
+		if err := b.WaitDrained(); err != nil {
 			return 0, err
 		}
 	}
@@ -398,38 +237,6 @@ func (b *browserConn) Write(p []byte) (int, error) {
 		}
 	}
 	return total, nil
-}
-
-// maxBuffered is how many bytes the browser may hold, sent but not yet on
-// the network (WebSocket.bufferedAmount), before a write waits: send never
-// blocks, so without it a fast writer would grow the browser's memory
-// without bound.
-const maxBuffered = 4 << 20
-
-// drainPoll is how often a waiting write looks at bufferedAmount again:
-// the browser has no event for it going down.
-const drainPoll = 10 * time.Millisecond
-
-// waitDrained waits until the browser holds less than maxBuffered bytes,
-// the write deadline passes or the transport closes.
-func (b *browserConn) waitDrained() error {
-	for {
-		if b.writeDL.expired() {
-			return os.ErrDeadlineExceeded
-		}
-		if b.ws.Get("bufferedAmount").Int() < maxBuffered {
-			return nil
-		}
-		t := time.NewTimer(drainPoll)
-		select {
-		case <-t.C:
-		case <-b.done:
-			t.Stop()
-			return net.ErrClosed
-		case <-b.writeDL.channel():
-			t.Stop()
-		}
-	}
 }
 
 // startFrame begins the payload of the frame whose header was parsed.
@@ -476,163 +283,155 @@ func (b *browserConn) endFrame() error {
 	return b.send(op, msg)
 }
 
-// send hands one message to ws.send: the bytes are copied once into a
-// Uint8Array, which a text message is decoded from.
-func (b *browserConn) send(op opcode, msg []byte) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = jsException(r)
-		}
-	}()
-	if b.ws.Get("readyState").Int() != jsOpen {
-		return fmt.Errorf("websocket: the browser's WebSocket is closing: %w", net.ErrClosed)
-	}
-	u8 := jsUint8Array.New(len(msg))
-	js.CopyBytesToJS(u8, msg)
-	if op == opText {
-		b.ws.Call("send", jsTextDecoder.Call("decode", u8))
-	} else {
-		b.ws.Call("send", u8)
-	}
-	return nil
+// send hands one message to the WebSocket.
+func (b *browserConn) send(op opcode, msg []byte) error {
+	return b.Send(op == opText, msg)
 }
 
 // sendClose starts the browser's closing handshake with the close frame's
 // code and reason, the code mapped by browserCloseCode.
-func (b *browserConn) sendClose(payload []byte) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = jsException(r)
-		}
-	}()
-	if s := b.ws.Get("readyState").Int(); s != jsOpen && s != jsConnecting {
-		return nil // closing or closed already: the browser answered for us
-	}
+func (b *browserConn) sendClose(payload []byte) error {
 	if len(payload) < 2 {
-		b.ws.Call("close")
-		return nil
+		return b.CloseHandshake(0, "")
 	}
 	code := browserCloseCode(StatusCode(binary.BigEndian.Uint16(payload)))
 	reason := payload[2:]
 	if !utf8.Valid(reason) {
 		reason = nil
 	}
-	b.ws.Call("close", int(code), string(reason))
-	return nil
+	return b.CloseHandshake(int(code), string(reason))
 }
-
-// Close closes the WebSocket, without a code when the close handshake did
-// not take place, and stops its event handlers.
-func (b *browserConn) Close() error {
-	b.once.Do(func() {
-		close(b.done)
-		func() {
-			defer func() { recover() }()
-			if s := b.ws.Get("readyState").Int(); s == jsOpen || s == jsConnecting {
-				b.ws.Call("close")
-			}
-		}()
-		for _, name := range []string{"onopen", "onmessage", "onclose", "onerror"} {
-			b.ws.Set(name, js.Null())
-		}
-		for _, f := range b.funcs {
-			f.Release()
-		}
-		b.readDL.set(time.Time{})
-		b.writeDL.set(time.Time{})
-	})
-	return nil
-}
-
-// browserAddr is the address of either end: the URL, the only thing a
-// page knows of it.
-type browserAddr string
-
-func (a browserAddr) Network() string { return "websocket" }
-func (a browserAddr) String() string  { return string(a) }
-
-// LocalAddr returns the page's location, or "" outside a page.
-func (b *browserConn) LocalAddr() net.Addr {
-	loc := js.Global().Get("location")
-	if loc.Type() != js.TypeObject {
-		return browserAddr("")
-	}
-	return browserAddr(loc.Get("href").String())
-}
-
-// RemoteAddr returns the WebSocket's URL.
-func (b *browserConn) RemoteAddr() net.Addr { return browserAddr(b.url) }
 
 func (b *browserConn) SetDeadline(t time.Time) error {
-	b.readDL.set(t)
-	b.writeDL.set(t)
+	b.ReadDeadline.Set(t)
+	b.WriteDeadline.Set(t)
 	return nil
 }
 
-func (b *browserConn) SetReadDeadline(t time.Time) error  { b.readDL.set(t); return nil }
-func (b *browserConn) SetWriteDeadline(t time.Time) error { b.writeDL.set(t); return nil }
+func (b *browserConn) SetReadDeadline(t time.Time) error  { b.ReadDeadline.Set(t); return nil }
+func (b *browserConn) SetWriteDeadline(t time.Time) error { b.WriteDeadline.Set(t); return nil }
 
-// jsException turns a recovered JavaScript exception into an error.
-func jsException(r any) error {
-	if e, ok := r.(js.Error); ok {
-		return fmt.Errorf("websocket: the browser refused: %s", e.Get("message").String())
+func init() { dialJSHost = (*Dialer).dialJSHost }
+
+// dialJSHost opens the connection through the JavaScript host's
+// WebSocket (transport_js.go), which does the handshake itself. A Dialer
+// with NetDialContext runs the handshake of dial.go over the connection
+// it returns instead, as on other ports: that is the way to a transport
+// of the program's own.
+func (d *Dialer) dialJSHost(ctx context.Context, urlStr string, header http.Header) (connConfig, *http.Response, error) {
+	if d.NetDialContext != nil || portableTests {
+		return d.dial(ctx, urlStr, header)
 	}
-	if e, ok := r.(error); ok {
-		return fmt.Errorf("websocket: %w", e)
+	if err := d.browserUnsupported(); err != nil {
+		return connConfig{}, nil, err
 	}
-	panic(r)
-}
-
-// jsDeadline is a deadline that blocked reads wait on as a channel, closed
-// when it passes.
-type jsDeadline struct {
-	mu    sync.Mutex
-	timer *time.Timer
-	ch    chan struct{}
-}
-
-func (d *jsDeadline) init() { d.ch = make(chan struct{}) }
-
-// set moves the deadline to t; the zero time means none.
-func (d *jsDeadline) set(t time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.timer != nil && !d.timer.Stop() {
-		// It fired, or is firing: its channel is spent.
-		d.ch = make(chan struct{})
+	req, offered, err := d.newRequest(urlStr, header)
+	if err != nil {
+		return connConfig{}, nil, err
 	}
-	d.timer = nil
+	// The browser writes every header field itself: a caller's field
+	// other than the subprotocols cannot be sent.
+	for name := range req.Header {
+		if name != http.CanonicalHeaderKey(headerProtocol) {
+			return connConfig{}, nil, fmt.Errorf("websocket: the browser's WebSocket sends no header field of the caller's (%s) under GOOS=js", name)
+		}
+	}
+	if req.Host != req.URL.Host {
+		return connConfig{}, nil, errors.New("websocket: the browser's WebSocket sets Host itself under GOOS=js")
+	}
+	if d.Proxy != nil {
+		proxy, err := d.Proxy(req)
+		if err != nil {
+			return connConfig{}, nil, fmt.Errorf("websocket: choosing a proxy: %w", err)
+		}
+		if proxy != nil {
+			return connConfig{}, nil, fmt.Errorf("websocket: the browser chooses proxies itself under GOOS=js; Dialer.Proxy returned %s", proxy.Redacted())
+		}
+	}
+	if d.HandshakeTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.HandshakeTimeout)
+		defer cancel()
+	}
+
+	u := *req.URL
+	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1) // newRequest made ws http
+	s, err := jsws.Dial(u.String(), offered)
+	if err != nil {
+		return connConfig{}, nil, dialError(ctx, req.URL, err)
+	}
 	select {
-	case <-d.ch:
-		d.ch = make(chan struct{})
-	default:
+	case <-s.Opened():
+	case <-ctx.Done():
+		s.Close()
+		return connConfig{}, nil, dialError(ctx, req.URL, ctx.Err())
 	}
-	if t.IsZero() {
-		return
+	if s.ReadyState() != jsws.Open {
+		s.Close()
+		// A browser tells a page nothing of why (WHATWG WebSockets: to
+		// keep pages from probing the network), not even the status.
+		return connConfig{}, nil, dialError(ctx, req.URL, &HandshakeError{Reason: "the browser's WebSocket failed to open (the browser's console may say why)"})
 	}
-	wait := time.Until(t)
-	if wait <= 0 {
-		close(d.ch)
-		return
+	protocol := s.Protocol()
+	if protocol != "" && !slices.Contains(offered, protocol) {
+		s.Close()
+		return connConfig{}, nil, &HandshakeError{Status: http.StatusSwitchingProtocols, Reason: fmt.Sprintf("the server chose subprotocol %q, which was not offered", protocol)}
 	}
-	ch := d.ch
-	d.timer = time.AfterFunc(wait, func() { close(ch) })
+	resp := &http.Response{
+		Status:     "101 Switching Protocols",
+		StatusCode: http.StatusSwitchingProtocols,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}},
+		Body:       http.NoBody,
+		Request:    req,
+	}
+	if protocol != "" {
+		resp.Header.Set(headerProtocol, protocol)
+	}
+	if ext := s.Extensions(); ext != "" {
+		resp.Header.Set(headerExtensions, ext)
+	}
+	return d.connConfig(&browserConn{Socket: s}, nil, protocol), resp, nil
 }
 
-// channel returns the channel closed when the deadline passes. A waiter
-// woken by it checks expired: a deadline moved meanwhile has a new one.
-func (d *jsDeadline) channel() <-chan struct{} {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.ch
+// portableTests is set by the package's own tests when they run under
+// js/wasm without a WebSocket server to reach (portable_js_test.go): Dial
+// then takes the other ports' path, over the js port's in-process network,
+// which is all the servers of those tests listen on.
+var portableTests bool
+
+// browserUnsupported names the first field of d set to something a
+// browser's WebSocket cannot do.
+func (d *Dialer) browserUnsupported() error {
+	var field string
+	switch {
+	case d.NetDialTLSContext != nil:
+		field = "NetDialTLSContext"
+	case d.TLSClientConfig != nil:
+		field = "TLSClientConfig (the browser does TLS)"
+	case d.ProxyTLSConfig != nil:
+		field = "ProxyTLSConfig (the browser chooses proxies)"
+	case d.Jar != nil:
+		field = "Jar (the browser sends its own cookies)"
+	case d.HTTP2 != HTTP2Auto || d.HTTP2Transport != nil:
+		field = "HTTP2 and HTTP2Transport (the browser chooses the HTTP version)"
+	case d.Compression != (CompressionOptions{}):
+		field = "Compression (the browser negotiates permessage-deflate itself)"
+	case d.PingInterval > 0:
+		field = "PingInterval (the browser cannot send pings)"
+	default:
+		return nil
+	}
+	return fmt.Errorf("websocket: Dialer.%s is not supported by the browser's WebSocket under GOOS=js", field)
 }
 
-// expired reports whether the deadline has passed.
-func (d *jsDeadline) expired() bool {
-	select {
-	case <-d.channel():
-		return true
-	default:
-		return false
+// refuseControl refuses pings and pongs, which a browser's WebSocket can
+// neither send nor show: it answers the server's pings itself.
+func (b *browserConn) refuseControl(op opcode) error {
+	if op == opPing || op == opPong {
+		return errBrowserControl
 	}
+	return nil
 }
