@@ -7,35 +7,35 @@ import (
 	"unicode/utf8"
 )
 
-// utf8LookupFlags computes in Go what the SIMD validator computes for each
+// lookupFlags computes in Go what the SIMD validator computes for each
 // byte of p, with the bytes before p taken as zero: nonzero where the
 // lookup method flags an error.
-func utf8LookupFlags(p []byte) []byte {
+func lookupFlags(p []byte) []byte {
 	at := func(i int) byte {
 		if i < 0 {
 			return 0
 		}
 		return p[i]
 	}
-	t := &utf8SIMDTables
+	t := &tables
 	flags := make([]byte, len(p))
 	for i, cur := range p {
 		prev1, prev2, prev3 := at(i-1), at(i-2), at(i-3)
 		f := t.prevHigh[prev1>>4] & t.prevLow[prev1&15] & t.curHigh[cur>>4]
 		if prev2 >= 0xe0 || prev3 >= 0xf0 {
-			f ^= utf8ErrTwoConts
+			f ^= errTwoConts
 		}
 		flags[i] = f
 	}
 	return flags
 }
 
-// utf8CheckLookupFlags fails t unless the first byte the lookup method
+// checkLookupFlags fails t unless the first byte the lookup method
 // flags in p is the first invalid byte, or the next one when that byte is a
 // lead that can never be valid, standing where a sequence may start.
-func utf8CheckLookupFlags(t *testing.T, p []byte) {
+func checkLookupFlags(t *testing.T, p []byte) {
 	t.Helper()
-	flags := utf8LookupFlags(p)
+	flags := lookupFlags(p)
 	first := -1
 	for i, f := range flags {
 		if f != 0 {
@@ -57,13 +57,13 @@ func utf8CheckLookupFlags(t *testing.T, p []byte) {
 	}
 }
 
-// TestUTF8LookupTables checks the tables against the reference on every
+// TestLookupTables checks the tables against the reference on every
 // pair of bytes, and on every string of up to four bytes (the reach of the
 // method's window) over an alphabet of the bytes at the edges of each range.
-func TestUTF8LookupTables(t *testing.T) {
+func TestLookupTables(t *testing.T) {
 	for a := range 256 {
 		for b := range 256 {
-			utf8CheckLookupFlags(t, []byte{byte(a), byte(b)})
+			checkLookupFlags(t, []byte{byte(a), byte(b)})
 		}
 	}
 	alphabet := []byte{
@@ -77,14 +77,14 @@ func TestUTF8LookupTables(t *testing.T) {
 			for _, c := range alphabet {
 				for _, d := range alphabet {
 					p[0], p[1], p[2], p[3] = a, b, c, d
-					utf8CheckLookupFlags(t, p)
+					checkLookupFlags(t, p)
 				}
 			}
 		}
 	}
 }
 
-func TestUTF8SequenceStart(t *testing.T) {
+func TestSequenceStart(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		n    int
@@ -102,8 +102,8 @@ func TestUTF8SequenceStart(t *testing.T) {
 		{"\xe6\x97\xa5xyz\xe6", 4, 4},      // n inside p
 		{"\xe6\x97\xa5\xe6\x97\xa5", 3, 0}, // the lead of a complete sequence
 	} {
-		if got := utf8SequenceStart([]byte(tc.in), tc.n); got != tc.want {
-			t.Errorf("utf8SequenceStart(%q, %d) = %d, want %d", tc.in, tc.n, got, tc.want)
+		if got := sequenceStart([]byte(tc.in), tc.n); got != tc.want {
+			t.Errorf("sequenceStart(%q, %d) = %d, want %d", tc.in, tc.n, got, tc.want)
 		}
 	}
 }

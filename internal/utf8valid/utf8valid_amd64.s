@@ -2,10 +2,10 @@
 
 #include "textflag.h"
 
-// func utf8ValidateAVX2(p []byte) int
+// func validateAVX2(p []byte) int
 //
 // Checks p in 32-byte blocks with the lookup method described in
-// utf8_amd64.go and returns the length of the checked prefix: a multiple of
+// utf8valid_amd64.go and returns the length of the checked prefix: a multiple of
 // 32, stopping before the first block in which a byte is flagged. p must
 // start on a sequence boundary; a tail shorter than a block is left to the
 // caller.
@@ -16,17 +16,17 @@
 //   Y6  0x60 (E0-0x80)       Y7  0x70 (F0-0x80)    Y8  0x80
 //   Y10 prevHigh table       Y11 prevLow table     Y12 curHigh table
 //   Y13 0x0F                 Y14 lastMax           Y15 open sequence at the end of Y0
-TEXT ·utf8ValidateAVX2(SB), NOSPLIT, $0-32
+TEXT ·validateAVX2(SB), NOSPLIT, $0-32
 	MOVQ p_base+0(FP), SI
 	MOVQ p_len+8(FP), DX
 	MOVQ SI, DI
 	ANDQ $-32, DX
 	ADDQ SI, DX
 
-	VBROADCASTI128 ·utf8SIMDTables+0(SB), Y10
-	VBROADCASTI128 ·utf8SIMDTables+16(SB), Y11
-	VBROADCASTI128 ·utf8SIMDTables+32(SB), Y12
-	VMOVDQU        ·utf8SIMDTables+48(SB), Y14
+	VBROADCASTI128 ·tables+0(SB), Y10
+	VBROADCASTI128 ·tables+16(SB), Y11
+	VBROADCASTI128 ·tables+32(SB), Y12
+	VMOVDQU        ·tables+48(SB), Y14
 	MOVL           $0x0f, AX
 	MOVD           AX, X13
 	VPBROADCASTB   X13, Y13
@@ -122,9 +122,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func utf8ValidateSSSE3(p []byte) int
+// func validateSSSE3(p []byte) int
 //
-// utf8ValidateAVX2 in 16-byte blocks, for CPUs with SSSE3 (PSHUFB,
+// validateAVX2 in 16-byte blocks, for CPUs with SSSE3 (PSHUFB,
 // PALIGNR) but not AVX2. Returns a multiple of 16. Whether the last checked
 // block left a sequence open is kept in R8 (nonzero if so) rather than
 // tested with PTEST, which is SSE4.1.
@@ -135,17 +135,17 @@ done:
 //   X6  0x60                 X7  0x70              X8  0x80
 //   X9  zero                 X10 prevHigh          X11 prevLow
 //   X12 curHigh              X13 0x0F              X14 lastMax, last 16 bytes
-TEXT ·utf8ValidateSSSE3(SB), NOSPLIT, $0-32
+TEXT ·validateSSSE3(SB), NOSPLIT, $0-32
 	MOVQ p_base+0(FP), SI
 	MOVQ p_len+8(FP), DX
 	MOVQ SI, DI
 	ANDQ $-16, DX
 	ADDQ SI, DX
 
-	MOVOU  ·utf8SIMDTables+0(SB), X10
-	MOVOU  ·utf8SIMDTables+16(SB), X11
-	MOVOU  ·utf8SIMDTables+32(SB), X12
-	MOVOU  ·utf8SIMDTables+64(SB), X14
+	MOVOU  ·tables+0(SB), X10
+	MOVOU  ·tables+16(SB), X11
+	MOVOU  ·tables+32(SB), X12
+	MOVOU  ·tables+64(SB), X14
 	PXOR   X9, X9
 	MOVL   $0x0f, AX
 	MOVD   AX, X13

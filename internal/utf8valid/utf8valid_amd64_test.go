@@ -13,7 +13,7 @@ import (
 // simdPath is an assembly validator this CPU can run.
 type simdPath struct {
 	name  string
-	level int // the value of utf8SIMD that picks it
+	level int // the value of selected that picks it
 	block int
 	f     func([]byte) int
 }
@@ -22,10 +22,10 @@ type simdPath struct {
 func simdPaths() []simdPath {
 	var paths []simdPath
 	if cpu.X86.HasSSSE3 {
-		paths = append(paths, simdPath{"ssse3", utf8SIMDSSSE3, 16, utf8ValidateSSSE3})
+		paths = append(paths, simdPath{"ssse3", pathSSSE3, 16, validateSSSE3})
 	}
 	if cpu.X86.HasAVX2 {
-		paths = append(paths, simdPath{"avx2", utf8SIMDAVX2, 32, utf8ValidateAVX2})
+		paths = append(paths, simdPath{"avx2", pathAVX2, 32, validateAVX2})
 	}
 	return paths
 }
@@ -66,12 +66,12 @@ func TestSIMDContract(t *testing.T) {
 // the pure-Go one included, since the default selection reaches only the
 // best.
 func TestPrefixAllPaths(t *testing.T) {
-	defer func(old int) { utf8SIMD = old }(utf8SIMD)
-	levels := []simdPath{{name: "generic", level: utf8SIMDNone}}
+	defer func(old int) { selected = old }(selected)
+	levels := []simdPath{{name: "generic", level: pathGeneric}}
 	levels = append(levels, simdPaths()...)
 	inputs := contractInputs()
 	for _, path := range levels {
-		utf8SIMD = path.level
+		selected = path.level
 		t.Run(path.name, func(t *testing.T) {
 			for _, p := range inputs {
 				checkContract(t, "Prefix", p, Prefix(p))
@@ -83,13 +83,13 @@ func TestPrefixAllPaths(t *testing.T) {
 // BenchmarkPath compares the paths this CPU has on 64 KiB of each script,
 // to show that each assembly path earns its place over the pure-Go one.
 func BenchmarkPath(b *testing.B) {
-	defer func(old int) { utf8SIMD = old }(utf8SIMD)
-	levels := []simdPath{{name: "generic", level: utf8SIMDNone}}
+	defer func(old int) { selected = old }(selected)
+	levels := []simdPath{{name: "generic", level: pathGeneric}}
 	levels = append(levels, simdPaths()...)
 	for _, path := range levels {
 		for _, k := range benchKinds {
 			b.Run(path.name+"/"+k.name, func(b *testing.B) {
-				utf8SIMD = path.level
+				selected = path.level
 				p := benchText(k.next, 64<<10)
 				b.SetBytes(int64(len(p)))
 				b.ReportAllocs()
