@@ -184,8 +184,8 @@ func (b *browserConn) start(ev jsws.Event) {
 // Write takes the Conn's client frames. Data frames are unmasked into the
 // message being collected, which goes out through ws.send at its last
 // frame; a close frame becomes ws.close(code, reason). send does not
-// block: a write waits, between frames only, while the browser holds
-// maxBuffered bytes it has not sent yet.
+// block: a write waits, between frames only, while the browser holds more
+// bytes it has not sent yet than jsws allows (Socket.WaitDrained).
 func (b *browserConn) Write(p []byte) (int, error) {
 	if b.Closed() {
 		return 0, net.ErrClosed

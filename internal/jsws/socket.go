@@ -21,14 +21,13 @@ const (
 // Event is one event of the WebSocket for the reading side: a message, or
 // the close event (final).
 type Event struct {
-	Close bool     // the close event; Code, Reason and Clean describe it
-	Text  bool     // a text message (else binary)
-	Data  js.Value // a Uint8Array over the message's bytes
-	N     int      // its length
-	Code  int
-	// Reason is the close event's reason.
-	Reason string
-	Clean  bool // the close event's wasClean
+	Close  bool     // the close event; Code, Reason and Clean describe it
+	Text   bool     // a text message (else binary)
+	Data   js.Value // a Uint8Array over the message's bytes
+	N      int      // its length
+	Code   int      // the close event's code
+	Reason string   // and reason
+	Clean  bool     // and wasClean
 }
 
 // Socket is one JavaScript WebSocket. Next is called by one reader at a
