@@ -48,15 +48,15 @@ func (d *Dialer) FirstHop(ctx context.Context, target *url.URL, proxyURL *url.UR
 			conn, err = d.NetDialTLS(ctx, "tcp", addr)
 			return conn, true, err
 		}
-		conn, err = d.netDial(ctx, "tcp", addr)
+		conn, err = netDial(d.NetDial)(ctx, "tcp", addr)
 		return conn, false, err
 	}
 	switch proxyURL.Scheme {
 	case "http", "https":
-		conn, err = d.netDial(ctx, "tcp", HostPort(proxyURL))
+		conn, err = netDial(d.NetDial)(ctx, "tcp", HostPort(proxyURL))
 		return conn, false, err
 	case "socks5", "socks5h":
-		socks, err := proxy.FromURL(proxyURL, forwardDialer(d.netDial))
+		socks, err := proxy.FromURL(proxyURL, forwardDialer(netDial(d.NetDial)))
 		if err != nil {
 			return nil, false, err
 		}
@@ -171,12 +171,13 @@ func Handshake(ctx context.Context, conn net.Conn, base *tls.Config, serverName 
 	return tc, nil
 }
 
-func (d *Dialer) netDial(ctx context.Context, network, addr string) (net.Conn, error) {
-	if d.NetDial != nil {
-		return d.NetDial(ctx, network, addr)
+// netDial returns f, or a net.Dialer's DialContext when f is nil. It is
+// not a method, so that a Dialer can stay on its caller's stack.
+func netDial(f func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if f != nil {
+		return f
 	}
-	var nd net.Dialer
-	return nd.DialContext(ctx, network, addr)
+	return new(net.Dialer).DialContext
 }
 
 // forwardDialer lets golang.org/x/net/proxy reach a SOCKS5 proxy through
