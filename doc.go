@@ -119,10 +119,12 @@
 //     frame, about 1.125 times its size; a compressed one, its size plus
 //     its compressed payload plus 512 KiB (≤ 1.25 × the limit + 1 MiB for
 //     text compressing 4:1 or better); a bomb, its compressed payload plus
-//     512 KiB. A fragmented uncompressed message peaks at twice its size:
-//     its length is known only at its last frame, and the slice returned is
-//     contiguous. AppendMessage into a buffer with room, and NextReader,
-//     hold no copy at all.
+//     512 KiB. A fragmented uncompressed message, whose length is known
+//     only at its last frame, gets a slice with room for the whole read
+//     limit once an eighth of the limit has arrived, so it too peaks at
+//     about 1.125 times the limit; the slice returned then has spare
+//     capacity, up to the limit. AppendMessage into a buffer with room, and
+//     NextReader, hold no copy at all.
 //   - Memory across connections: a MemoryBudget on the Upgrader or Dialer
 //     bounds the total that messages being read hold at once; a read that
 //     would pass it waits (see MemoryBudget for the one-message overdraft

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/rfc6455/websocket/internal/bufpool"
@@ -25,12 +26,18 @@ import (
 //     in pooled chunks, each as large as all before it (from chunkMin to
 //     chunkMax), so that nothing is copied twice; when the message ends they
 //     are copied once into its exact-size slice.
+//   - A fragmented message's length is unknown until its last frame, and
+//     the caller's slice is contiguous: once the chunks hold a read limit
+//     divided by aheadRatio and more frames are to come, one slice with
+//     room for the whole limit is allocated, the chunks are copied into it
+//     and the rest is read straight into it. The caller gets it with spare
+//     capacity, up to the limit. Without a limit (or one beyond an int),
+//     the chunks go on to the end.
 //
 // So a peer that announces a large frame and sends little commits at most
 // max(exactAhead, aheadRatio × received) + 2 × received + chunkMin bytes,
-// and a single-frame message at the read limit peaks at about 1.125 times
-// its size. A fragmented one peaks at twice its size: its length is
-// unknown until its last frame, and the caller's slice is contiguous.
+// and a message at the read limit, in one frame or in many, peaks at about
+// 1.125 times its size.
 // Compressed messages: compress_read.go.
 
 const (
@@ -254,6 +261,16 @@ func (c *Conn) appendRaw(ctx context.Context, dst []byte) ([]byte, error) {
 					continue
 				}
 				want = rest - collected
+			} else if limit := c.readLimit.Load(); limit > 0 && int64(collected) >= limit/aheadRatio &&
+				limit <= int64(math.MaxInt-len(dst)) {
+				// The length is unknown until the last frame: the slice is
+				// allocated at the limit now, while the chunks hold only an
+				// eighth of it, and the rest is read straight into it.
+				var err error
+				if dst, err = c.settle(ctx, dst, len(dst)+int(limit)); err != nil {
+					return dst, err
+				}
+				continue
 			}
 			a := c.asm()
 			room := a.out.free()

@@ -377,10 +377,7 @@ func peakHeap(f func()) int64 {
 // TestMessageMemoryPeak reads a message at the default read limit (16 MiB),
 // plain or compressed, in one frame or in 64 KiB fragments, through each
 // API, and a 1 GiB decompression bomb, and checks the heap's peak against
-// the bounds of the Limits section of doc.go: 1.25 × the limit + 1 MiB,
-// except a fragmented uncompressed message read whole (twice the limit and
-// 1 MiB: its length is known only at its end, and the slice returned is
-// contiguous).
+// the bounds of the Limits section of doc.go: 1.25 × the limit + 1 MiB.
 func TestMessageMemoryPeak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 16 MiB messages")
@@ -408,7 +405,7 @@ func TestMessageMemoryPeak(t *testing.T) {
 		bound   int64
 	}{
 		{"plain", plain, false, 0, oneBound},
-		{"plain", plain, false, 64 << 10, 2*limit + 1<<20},
+		{"plain", plain, false, 64 << 10, oneBound},
 		{"compressed", compressed, true, 0, oneBound},
 		{"compressed", compressed, true, 64 << 10, oneBound},
 		{"1 GiB bomb", bomb, true, 0, oneBound},
@@ -498,4 +495,52 @@ func TestMessageMemoryPeak(t *testing.T) {
 			t.Errorf("heap peaked %d bytes above the start, want at most %d", peak, n*oneBound)
 		}
 	})
+}
+
+// TestReadMessageFragmentedAtLimit reads fragmented messages under
+// different read limits: once an eighth of the limit has arrived, the slice
+// is allocated with room for the whole limit (and returned so); without a
+// limit, or below that eighth, it is allocated at the message's size; and
+// AppendMessage keeps what dst held before the message.
+func TestReadMessageFragmentedAtLimit(t *testing.T) {
+	const size = 512 << 10
+	msg := words(7, size)
+	wire := messageFrames(opBinary, msg, 16<<10, false)
+	for _, tc := range []struct {
+		name    string
+		limit   int64
+		prefix  []byte
+		wantCap int
+	}{
+		{"limit twice the message", 2 * size, nil, 2 * size},
+		{"limit at the message", size, nil, size},
+		{"limit 16 times the message", 16 * size, nil, size},
+		{"no limit", -1, nil, size},
+		{"append after a prefix", 2 * size, []byte("head"), 4 + 2*size},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, peer := pipeClient(t, func(cfg *connConfig) { cfg.readLimit = tc.limit })
+			sent := feed(peer, wire, 1)
+			var got []byte
+			var err error
+			if tc.prefix != nil {
+				_, got, err = c.AppendMessage(tc.prefix[:len(tc.prefix):len(tc.prefix)])
+			} else {
+				_, got, err = c.ReadMessage()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := <-sent; err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, append(append([]byte(nil), tc.prefix...), msg...)) {
+				t.Fatalf("read %d bytes, not the message", len(got))
+			}
+			// Size classes may round an exact-size slice up a little.
+			if c := cap(got); c < tc.wantCap || c > tc.wantCap+tc.wantCap/8 {
+				t.Errorf("capacity %d, want about %d", c, tc.wantCap)
+			}
+		})
+	}
 }
