@@ -314,7 +314,7 @@ type closeWriter interface{ CloseWrite() error }
 func (c *Conn) lingerClose() {
 	r := &c.reader
 	r.releaseBuffer()
-	c.dropAssembly()
+	c.whole.drop()
 	if c.life.over() || !c.closeWritten.Load() {
 		c.closeTransport()
 		return
@@ -466,7 +466,7 @@ func (c *Conn) awaitPeerClose(deadline time.Time) {
 			wait = c.lingering.Load()
 		}
 	}
-	c.unlockRead()
+	c.readLock.Unlock()
 	if !wait {
 		return
 	}

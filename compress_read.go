@@ -50,16 +50,11 @@ func compressedLimit(limit int64) int64 {
 }
 
 // inflateLimit returns the largest inflated message, or -1 for no limit.
-func (c *Conn) inflateLimit() int64 {
-	if limit := c.readLimit.Load(); limit > 0 {
+func (w *assembler) inflateLimit() int64 {
+	if limit := w.c.readLimit.Load(); limit > 0 {
 		return limit
 	}
 	return -1
-}
-
-// done reports whether the message in progress has been read to its end.
-func (r *readState) done() bool {
-	return r.eof && (!r.compressed || r.zmode == inflateDone)
 }
 
 // compressedSource is the compressed payload of the message in progress,
@@ -69,7 +64,8 @@ type compressedSource struct{ c *Conn }
 func (s compressedSource) Read(p []byte) (int, error) { return s.c.readRaw(p) }
 
 // inflateFailed turns an error of the inflater into the error of the read.
-func (c *Conn) inflateFailed(err error) error {
+func (w *assembler) inflateFailed(err error) error {
+	c := w.c
 	r := &c.reader
 	if r.err != nil {
 		// The frames failed (a protocol error, the peer's close, the
@@ -91,37 +87,38 @@ func (c *Conn) inflateFailed(err error) error {
 // frames may have failed already (the peer's stream ended, a protocol error):
 // then that error stands, as in inflateFailed, since the connection is gone
 // and no close frame can follow it.
-func (c *Conn) inflatedTextFailed() error {
-	if err := c.reader.err; err != nil {
+func (w *assembler) inflatedTextFailed() error {
+	if err := w.c.reader.err; err != nil {
 		return err
 	}
-	return c.failRead(errBadText)
+	return w.c.failRead(errBadText)
 }
 
 // readInflated is readPayload for a compressed message: streamed
 // inflating.
-func (c *Conn) readInflated(p []byte) (int, error) {
+func (w *assembler) readInflated(p []byte) (int, error) {
+	c := w.c
 	r := &c.reader
 	for range 2 {
 		switch r.zmode {
 		case inflateIdle:
-			c.inflate.beginMessage(compressedSource{c}, c.inflateLimit())
+			c.inflate.beginMessage(compressedSource{c}, w.inflateLimit())
 			r.zmode = inflateStream
 			fallthrough
 		case inflateStream:
 			n, err := c.inflate.Read(p)
 			if n > 0 && r.msgType == TextMessage && r.utf8.feed(p[:n]) >= 0 {
-				return 0, c.inflatedTextFailed()
+				return 0, w.inflatedTextFailed()
 			}
 			if err == nil {
 				return n, nil
 			}
 			if err != io.EOF {
-				return 0, c.inflateFailed(err)
+				return 0, w.inflateFailed(err)
 			}
 			r.zmode = inflateDone
 			if r.msgType == TextMessage && !r.utf8.done() {
-				return 0, c.inflatedTextFailed()
+				return 0, w.inflatedTextFailed()
 			}
 			if n > 0 {
 				return n, nil
@@ -129,7 +126,7 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 		case inflateDone:
 			// Frames after a final DEFLATE block (RFC 7692 §7.2.3.4) carry
 			// nothing more; reading them is resumable.
-			if err := c.discardRaw(); err != nil {
+			if err := c.discardMessage(); err != nil {
 				return 0, err
 			}
 			return 0, io.EOF
@@ -152,12 +149,13 @@ const probeAfter = 512 << 10
 // collectCompressed reads the rest of the compressed payload into the
 // assembly's chunks. Like every read of frames it can be interrupted and
 // resumed.
-func (c *Conn) collectCompressed(ctx context.Context) error {
+func (w *assembler) collectCompressed(ctx context.Context) error {
+	c := w.c
 	r := &c.reader
 	r.zmode = inflateCollect
 	for {
 		if r.state == inDataFrame {
-			a := c.asm()
+			a := w.borrow()
 			room := a.z.free()
 			if len(room) == 0 {
 				// The last frame says how much is left: no chunk past it.
@@ -166,11 +164,11 @@ func (c *Conn) collectCompressed(ctx context.Context) error {
 					want = int(r.frameLeft)
 				}
 				var err error
-				if room, err = c.nextChunk(ctx, &a.z, want); err != nil {
+				if room, err = w.nextChunk(ctx, &a.z, want); err != nil {
 					return err
 				}
 			}
-			n, err := c.readData(room)
+			n, err := c.readRaw(room)
 			if err != nil {
 				// a may be gone: a failed read drops the assembly.
 				return err
@@ -189,37 +187,37 @@ func (c *Conn) collectCompressed(ctx context.Context) error {
 
 // beginCollected starts inflating the collected compressed payload from
 // its start.
-func (c *Conn) beginCollected() {
-	a := c.asm()
+func (w *assembler) beginCollected() {
+	a := w.borrow()
 	a.zr.reset(&a.z)
-	c.inflate.beginMessage(&a.zr, c.inflateLimit())
+	w.c.inflate.beginMessage(&a.zr, w.inflateLimit())
 }
 
 // appendInflated is appendMessage for a compressed message: it collects the
 // payload, then inflates it from memory onto dst. The output goes into
 // dst's room, then into chunks; past probeAfter bytes of them it is
 // measured, and inflated again into a slice of its exact size.
-func (c *Conn) appendInflated(ctx context.Context, dst []byte) ([]byte, error) {
-	if err := c.collectCompressed(ctx); err != nil {
+func (w *assembler) appendInflated(ctx context.Context, dst []byte) ([]byte, error) {
+	if err := w.collectCompressed(ctx); err != nil {
 		return dst, err
 	}
-	a := c.asm()
+	a := w.borrow()
 	start := len(dst)
-	c.beginCollected()
-	f := c.inflate
+	w.beginCollected()
+	f := w.c.inflate
 	for {
 		p := dst[len(dst):cap(dst)]
 		intoDst := len(p) > 0
 		if !intoDst {
 			if a.out.n >= probeAfter {
-				return c.inflateMeasured(ctx, dst[:start])
+				return w.inflateMeasured(ctx, dst[:start])
 			}
 			if p = a.out.free(); len(p) == 0 {
 				var err error
-				if p, err = c.nextChunk(ctx, &a.out, 0); err != nil {
+				if p, err = w.nextChunk(ctx, &a.out, 0); err != nil {
 					// A timeout: the next call inflates anew.
 					f.release()
-					c.releaseChunks(&a.out)
+					w.releaseChunks(&a.out)
 					return dst[:start], err
 				}
 			}
@@ -234,26 +232,26 @@ func (c *Conn) appendInflated(ctx context.Context, dst []byte) ([]byte, error) {
 			break
 		}
 		if err != nil {
-			c.releaseChunks(&a.out)
-			return dst[:start], c.inflateFailed(err)
+			w.releaseChunks(&a.out)
+			return dst[:start], w.inflateFailed(err)
 		}
 	}
 	// The message is inflated and its history kept, so this cannot wait
 	// and start again: the budget lends what the copy needs (at most
 	// probeAfter and a chunk).
-	dst = c.settleNow(dst, len(dst)+a.out.n)
-	return c.inflatedWhole(dst, start)
+	dst = w.settleNow(dst, len(dst)+a.out.n)
+	return w.inflatedWhole(dst, start)
 }
 
 // inflateMeasured goes on inflating the open message without keeping the
 // output, to learn its size (a bomb ends here at the read limit), then
 // inflates it again from the start into a slice of exactly that size
 // after dst.
-func (c *Conn) inflateMeasured(ctx context.Context, dst []byte) ([]byte, error) {
-	a := c.asm()
-	f := c.inflate
+func (w *assembler) inflateMeasured(ctx context.Context, dst []byte) ([]byte, error) {
+	a := w.borrow()
+	f := w.c.inflate
 	size := int64(a.out.n)
-	c.releaseChunks(&a.out)
+	w.releaseChunks(&a.out)
 	f.probe = true // this pass must not become the history
 	for {
 		n, err := f.Read(f.work.scratch[:])
@@ -262,78 +260,80 @@ func (c *Conn) inflateMeasured(ctx context.Context, dst []byte) ([]byte, error) 
 			break
 		}
 		if err != nil {
-			return dst, c.inflateFailed(err)
+			return dst, w.inflateFailed(err)
 		}
 	}
 	start := len(dst)
 	total := start + int(size)
 	if cap(dst) < total {
-		grown, err := c.allocOut(ctx, total)
+		grown, err := w.allocOut(ctx, total)
 		if err != nil {
 			return dst, err // a timeout: the next call starts again
 		}
 		dst = append(grown, dst...)
 	}
-	c.beginCollected()
+	w.beginCollected()
 	out := dst[start:total]
 	for len(out) > 0 {
 		n, err := f.Read(out)
 		out = out[n:]
 		if err != nil && (err != io.EOF || len(out) > 0) {
-			return dst[:start], c.inflateFailed(err)
+			return dst[:start], w.inflateFailed(err)
 		}
 	}
 	if _, err := f.Read(f.work.scratch[:1]); err != io.EOF {
 		// Not reached: the same input inflates to the same output.
-		return dst[:start], c.inflateFailed(errInflateCorrupt)
+		return dst[:start], w.inflateFailed(errInflateCorrupt)
 	}
-	return c.inflatedWhole(dst[:total], start)
+	return w.inflatedWhole(dst[:total], start)
 }
 
 // inflatedWhole ends a whole-message read of a compressed message whose
 // output is dst[start:]: the collected payload goes back, and text is
 // checked.
-func (c *Conn) inflatedWhole(dst []byte, start int) ([]byte, error) {
-	r := &c.reader
-	c.releaseChunks(&r.asm.z)
+func (w *assembler) inflatedWhole(dst []byte, start int) ([]byte, error) {
+	r := &w.c.reader
+	w.releaseChunks(&w.asm.z)
 	r.zmode = inflateDone
 	if r.msgType == TextMessage && (r.utf8.feed(dst[start:]) >= 0 || !r.utf8.done()) {
-		return dst[:start], c.failRead(errBadText)
+		return dst[:start], w.c.failRead(errBadText)
 	}
 	return dst, nil
 }
 
-// discardCompressed reads and drops the rest of a compressed message. With
-// context takeover it still inflates it, since the peer's next messages may
-// refer to its bytes (RFC 7692 §7.2.2), and checks it as it goes.
-func (c *Conn) discardCompressed() error {
-	r := &c.reader
-	f := c.inflate
+// discardCompressed drops what is inflated of a compressed message that
+// is left unread; Conn.discardMessage then drops the rest of its frames.
+// With context takeover it still inflates it, since the peer's next
+// messages may refer to its bytes (RFC 7692 §7.2.2), and checks it as it
+// goes.
+func (w *assembler) discardCompressed() error {
+	r := &w.c.reader
+	f := w.c.inflate
 	switch r.zmode {
 	case inflateStream:
 		if f.takeover {
 			if err := f.discardMessage(); err != nil {
-				return c.inflateFailed(err)
+				return w.inflateFailed(err)
 			}
 		} else {
 			f.release()
 		}
 	case inflateIdle, inflateCollect:
 		if f.takeover {
-			if err := c.collectCompressed(context.Background()); err != nil {
+			if err := w.collectCompressed(context.Background()); err != nil {
 				return err
 			}
-			c.beginCollected()
+			w.beginCollected()
 			err := f.discardMessage()
-			c.releaseChunks(&c.reader.asm.z)
+			w.releaseChunks(&w.asm.z)
 			if err != nil {
-				return c.inflateFailed(err)
+				return w.inflateFailed(err)
 			}
 		}
-		if a := r.asm; a != nil {
-			c.releaseChunks(&a.z)
+		if a := w.asm; a != nil {
+			w.releaseChunks(&a.z)
 		}
 	}
 	r.zmode = inflateDone
-	return c.discardRaw()
+	return nil
 }

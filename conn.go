@@ -115,7 +115,8 @@ type Conn struct {
 	budget       *MemoryBudget // shared bound on messages in flight; nil: none
 	budgetHold   budgetHold    // what this Conn's reads hold of budget
 	readProgress atomic.Uint64 // transport reads that returned bytes; keepalive watches it
-	reader       readState     // owned by whoever holds readLock
+	reader       frameReader   // owned by whoever holds readLock
+	whole        assembler     // whole-message reads; owned by whoever holds readLock
 	readLock     lock.Mutex
 	userRead     atomic.Bool // the application has called a reading method: see Close
 
@@ -183,7 +184,8 @@ func newConn(cfg connConfig) *Conn {
 		c.readLimit.Store(cfg.readLimit)
 	}
 	c.writer.init(cfg.netConn, cfg.client, cfg.writeBufferSize, cfg.stallTimeout)
-	c.reader.init(cfg)
+	c.reader.init(c, cfg)
+	c.whole.c = c
 	if d := cfg.deflate; d != nil {
 		// RFC 7692 §6: the extension gives RSV1 its meaning.
 		c.rules.allowedRSV = rsv1Bit

@@ -4,10 +4,30 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
-// The message level of reading and the public reading API, on top of the
-// frame level in readframe.go.
+// The message level of reading: the public reading API and its policy (the
+// read lock, contexts, failing the connection, control frames), on top of
+// the frameReader (framereader.go). The path of a message:
+//
+//	ReadMessage, AppendMessage (read.go): lockRead, bindReadContext
+//	  appendMessage (read.go)
+//	    nextMessage -> advance (read.go): frames up to a data frame's header;
+//	      frameReader.readHeader, .readControl (framereader.go); control
+//	      frames -> handlers, receivedClose (close.go)
+//	    plain: assembler.appendRaw (readwhole.go) -> readRaw (read.go)
+//	      -> frameReader.readData (framereader.go): buffer or transport
+//	      (fill, fillWoken in readwake_unix.go), unmask, UTF-8
+//	    compressed: assembler.appendInflated (compress_read.go):
+//	      collectCompressed -> readRaw, then the inflater
+//	      (compress_inflate.go) from the collected chunks
+//	    chunks and the returned slice: assembler (readwhole.go), reserved
+//	      in the MemoryBudget (budget.go)
+//	  handedOver (readwhole.go): the slice is the caller's
+//	NextReader (read.go) -> messageReader.Read: readRaw, or
+//	  assembler.readInflated (compress_read.go) for a compressed message
+//	Any frameReader error -> failRead (read.go): close frame or 1006.
 
 var errStaleReader = errors.New("websocket: reader used after the next read began")
 
@@ -20,22 +40,89 @@ func (c *Conn) lockRead(ctx context.Context) error {
 	return c.readLock.Lock(ctx, nil)
 }
 
-func (c *Conn) unlockRead() { c.readLock.Unlock() }
-
-// readPayload reads from the message in progress, across its frames, and
-// returns io.EOF after its last byte. A compressed message is inflated.
-func (c *Conn) readPayload(p []byte) (int, error) {
+// failRead acts on err, returned by the frameReader. A timeout is returned
+// as is and changes nothing, so the read can be retried. A *protocolError
+// (the peer broke a rule) sends a close frame with its code; the peer may
+// have sent more behind the offending bytes, so the transport is closed by
+// a lingering close, which the read lock the caller holds allows. Anything
+// else is the transport's end without a close frame (EOF, a reset, the
+// transport closed under the read): a *CloseError with code 1006 that wraps
+// the cause. Both end the connection and become the sticky read error.
+func (c *Conn) failRead(err error) error {
 	r := &c.reader
-	if r.err != nil {
-		return 0, r.err
+	if code, ok := closeCode(err); ok {
+		r.err = err
+		c.life.record(err)
+		c.writeClose(encodeClose(code, failReason(err)), time.Now().Add(c.closeTimeout))
+		c.lingerClose()
+		return err
 	}
-	if len(p) == 0 {
-		return 0, nil
+	if c.life.over() {
+		err = c.life.err()
+	} else if isTimeout(err) {
+		return err
+	} else if errors.Is(err, io.EOF) {
+		err = errAbnormalClosure
+	} else {
+		err = abnormalClosure(err)
 	}
-	if r.compressed {
-		return c.readInflated(p)
+	c.life.record(err)
+	r.err = err
+	c.closeTransport()
+	return err
+}
+
+// advance reads frames, handing control frames to their handlers on the
+// way, until it has read the header of a data frame.
+func (c *Conn) advance() error {
+	r := &c.reader
+	for r.state != inDataFrame {
+		if r.state == expectHeader {
+			// A data frame without payload has been read whole.
+			data, err := r.readHeader()
+			if err != nil {
+				return c.failRead(err)
+			}
+			if data {
+				return nil
+			}
+			continue
+		}
+		op, payload, err := r.readControl()
+		if err != nil {
+			return c.failRead(err)
+		}
+		c.mu.Lock()
+		ping, pong := c.pingHandler, c.pongHandler
+		c.mu.Unlock()
+		switch op {
+		case opPing:
+			if ping == nil {
+				// RFC 6455 §5.5.2: a pong carries the ping's payload.
+				c.pong.put(payload)
+				c.sendPongIfFree()
+				continue
+			}
+			err = ping(string(payload))
+		case opPong:
+			c.pings.arrived(payload)
+			if pong != nil {
+				err = pong(string(payload))
+			}
+		case opClose:
+			return c.receivedClose(payload)
+		}
+		if err != nil && c.closeSent.Load() && errors.Is(err, ErrClosed) {
+			// A handler's pong could not follow our close frame (RFC 6455
+			// §5.5.1); reading must go on to the peer's close all the same.
+			err = nil
+		}
+		if err != nil {
+			r.err = err
+			return err
+		}
 	}
-	return c.readRaw(p)
+	return nil
 }
 
 // readRaw reads payload bytes as they are on the wire (unmasked), across
@@ -51,7 +138,11 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 	}
 	for {
 		if r.state == inDataFrame {
-			return c.readData(p)
+			n, err := r.readData(p)
+			if err != nil {
+				return 0, c.failRead(err)
+			}
+			return n, nil
 		}
 		if r.eof {
 			return 0, io.EOF
@@ -65,33 +156,19 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 // discardMessage reads and drops the rest of the message in progress,
 // still checking its text.
 func (c *Conn) discardMessage() error {
-	if c.reader.compressed {
-		return c.discardCompressed()
-	}
-	return c.discardRaw()
-}
-
-// discardRaw reads and drops the rest of the frames of the message in
-// progress; uncompressed text is still checked.
-func (c *Conn) discardRaw() error {
 	r := &c.reader
+	if r.compressed {
+		if err := c.whole.discardCompressed(); err != nil {
+			return err
+		}
+	}
 	for !r.eof {
 		if r.state != inDataFrame {
 			if err := c.advance(); err != nil {
 				return err
 			}
-			continue
-		}
-		if r.pos == r.end {
-			if err := c.fill(); err != nil {
-				return err
-			}
-		}
-		n := int(min(int64(r.end-r.pos), r.frameLeft))
-		b := r.buf[r.pos : r.pos+n]
-		r.pos += n
-		if err := c.consumed(b); err != nil {
-			return err
+		} else if err := r.skip(); err != nil {
+			return c.failRead(err)
 		}
 	}
 	return nil
@@ -105,7 +182,7 @@ func (c *Conn) nextMessage() error {
 		return r.err
 	}
 	r.resume = false
-	c.dropAssembly()
+	c.whole.drop()
 	if r.open && !r.done() {
 		if err := c.discardMessage(); err != nil {
 			return err
@@ -137,14 +214,14 @@ func (c *Conn) appendMessage(ctx context.Context, dst []byte) (MessageType, []by
 	r.resume = false
 	var err error
 	if r.compressed {
-		dst, err = c.appendInflated(ctx, dst)
+		dst, err = c.whole.appendInflated(ctx, dst)
 	} else {
-		dst, err = c.appendRaw(ctx, dst)
+		dst, err = c.whole.appendRaw(ctx, dst)
 	}
 	if err != nil {
 		r.resume = r.err == nil
 		if !r.resume {
-			c.dropAssembly()
+			c.whole.drop()
 		}
 	}
 	return r.msgType, dst, err
@@ -207,27 +284,27 @@ func (c *Conn) ReadMessageContext(ctx context.Context) (MessageType, []byte, err
 	if err := c.lockRead(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer c.unlockRead()
+	defer c.readLock.Unlock()
 	stop := c.bindReadContext(ctx)
-	r := &c.reader
+	w := &c.whole
 	var buf []byte
-	if r.asm != nil {
-		buf, r.asm.partial = r.asm.partial, nil
+	if w.asm != nil {
+		buf, w.asm.partial = w.asm.partial, nil
 	}
 	typ, buf, err := c.appendMessage(ctx, buf)
 	if stop != nil {
 		stop()
 	}
 	if err != nil {
-		if r.resume {
+		if c.reader.resume {
 			// Kept, with the budget it holds, for the next read.
-			c.asm().partial = buf
+			w.borrow().partial = buf
 			return 0, nil, readContextErr(ctx, err)
 		}
-		c.handedOver()
+		w.handedOver()
 		return 0, nil, readContextErr(ctx, err)
 	}
-	c.handedOver()
+	w.handedOver()
 	return typ, buf, nil
 }
 
@@ -251,19 +328,19 @@ func (c *Conn) AppendMessageContext(ctx context.Context, dst []byte) (MessageTyp
 	if err := c.lockRead(ctx); err != nil {
 		return 0, dst, err
 	}
-	defer c.unlockRead()
+	defer c.readLock.Unlock()
 	stop := c.bindReadContext(ctx)
-	r := &c.reader
-	if r.asm != nil && r.asm.partial != nil {
+	w := &c.whole
+	if w.asm != nil && w.asm.partial != nil {
 		// A ReadMessage was interrupted; its bytes belong to this message.
-		dst = append(dst, r.asm.partial...)
-		r.asm.partial = nil
+		dst = append(dst, w.asm.partial...)
+		w.asm.partial = nil
 	}
 	typ, dst, err := c.appendMessage(ctx, dst)
 	if stop != nil {
 		stop()
 	}
-	c.handedOver()
+	w.handedOver()
 	return typ, dst, readContextErr(ctx, err)
 }
 
@@ -288,7 +365,7 @@ func (c *Conn) NextReaderContext(ctx context.Context) (MessageType, io.Reader, e
 	if err := c.lockRead(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer c.unlockRead()
+	defer c.readLock.Unlock()
 	stop := c.bindReadContext(ctx)
 	err := c.nextMessage()
 	if stop != nil {
@@ -312,56 +389,13 @@ func (c *Conn) NextReaderContext(ctx context.Context) (MessageType, io.Reader, e
 		r.handedOut = m
 	}
 	m.ctx, m.seq, m.eof = ctx, r.seq, false
-	m.hasStaged = c.stageSmall(m)
+	m.staged, m.hasStaged = r.takeSmall(&m.inline)
 	return r.msgType, m, nil
 }
 
 // stagedMax is the largest message NextReader hands over whole inside its
-// reader.
+// reader (frameReader.takeSmall).
 const stagedMax = 128
-
-// stageSmall moves a small message that is already buffered whole (one
-// frame, uncompressed, valid) into m, so that m.Read returns it without
-// taking the read lock again: for a small message that lock round trip is a
-// good part of its cost. It reports whether it did; if not, nothing
-// changed and m reads the Conn as usual. The caller holds the read lock.
-func (c *Conn) stageSmall(m *messageReader) bool {
-	r := &c.reader
-	if r.compressed {
-		return false
-	}
-	if r.state == expectHeader && r.eof {
-		m.staged = m.inline[:0] // an empty message
-		return true
-	}
-	n := r.frameLeft
-	if r.state != inDataFrame || !r.frame.fin || n > stagedMax || int64(r.end-r.pos) < n {
-		return false
-	}
-	b := m.inline[:n]
-	if r.frame.masked {
-		// Unmasked on the way in: one pass over the bytes, not two.
-		maskCopy(r.frame.key, r.maskPos, b, r.buf[r.pos:r.pos+int(n)])
-	} else {
-		copy(b, r.buf[r.pos:])
-	}
-	if r.msgType == TextMessage {
-		// Invalid text is left to the Conn's own read, which fails the
-		// connection where the caller expects it: in Read.
-		v := r.utf8
-		if v.feed(b) >= 0 || !v.done() {
-			return false
-		}
-		r.utf8 = v
-	}
-	r.pos += int(n)
-	r.frameLeft = 0
-	if err := c.endDataFrame(); err != nil {
-		return false // not reached: the text was checked above
-	}
-	m.staged = b
-	return true
-}
 
 // messageReader is the io.Reader NextReader returns.
 type messageReader struct {
@@ -397,7 +431,7 @@ func (m *messageReader) Read(p []byte) (int, error) {
 	if err := c.lockRead(m.ctx); err != nil {
 		return 0, err
 	}
-	defer c.unlockRead()
+	defer c.readLock.Unlock()
 	r := &c.reader
 	if m.seq != r.seq {
 		if r.err != nil {
@@ -411,7 +445,17 @@ func (m *messageReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	stop := c.bindReadContext(m.ctx)
-	n, err := c.readPayload(p)
+	var n int
+	var err error
+	switch {
+	case r.err != nil:
+		err = r.err
+	case len(p) == 0:
+	case r.compressed:
+		n, err = c.whole.readInflated(p)
+	default:
+		n, err = c.readRaw(p)
+	}
 	if stop != nil {
 		stop()
 	}

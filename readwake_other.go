@@ -2,19 +2,19 @@
 
 package websocket
 
-import (
-	"errors"
-	"net"
-)
+import "net"
 
-// rawReaderOf returns nil: fillWoken is for Unix sockets only, and every
-// transport here is read through its own Read.
-func rawReaderOf(net.Conn) rawReader { return nil }
+// Without Unix sockets the frame reader has no socket to wait on, and reads
+// every transport through its own Read (readwake_unix.go says why it waits
+// where it can).
 
-// readFD is never called without a rawReader.
-func readFD(uintptr, []byte) (int, error) {
-	return 0, errors.New("websocket: no raw socket reads on this platform")
-}
+type socketReader struct{}
 
-// isWouldBlock is never called without a rawReader.
-func isWouldBlock(error) bool { return false }
+// rawReaderOf returns nil: no transport here is a socket to wait on.
+func rawReaderOf(net.Conn) any { return nil }
+
+// socket returns nil: see rawReaderOf.
+func (r *frameReader) socket() *socketReader { return nil }
+
+// fillWoken is never called, since socket returns nil.
+func (r *frameReader) fillWoken(*socketReader) (int, error) { return 0, nil }

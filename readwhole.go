@@ -96,26 +96,35 @@ type assembly struct {
 
 var assemblyPool = sync.Pool{New: func() any { return new(assembly) }}
 
-// asm returns the Conn's assembly, borrowing one if needed.
-func (c *Conn) asm() *assembly {
-	r := &c.reader
-	if r.asm == nil {
-		r.asm = assemblyPool.Get().(*assembly)
+// assembler does a Conn's whole-message reads, above its reads of frames
+// (Conn.readRaw, Conn.advance: read.go), and holds what they collect
+// across calls against the Conn's MemoryBudget. Like the frameReader, it
+// belongs to whoever holds Conn.readLock.
+type assembler struct {
+	c   *Conn
+	asm *assembly // nil when it holds nothing
+}
+
+// borrow returns the assembly, borrowing one if needed.
+func (w *assembler) borrow() *assembly {
+	if w.asm == nil {
+		w.asm = assemblyPool.Get().(*assembly)
 	}
-	return r.asm
+	return w.asm
 }
 
 // reserveNow takes n bytes of the budget, if there is one, without waiting,
 // for bytes already committed.
-func (c *Conn) reserveNow(n int) {
-	if c.budget != nil {
+func (w *assembler) reserveNow(n int) {
+	if c := w.c; c.budget != nil {
 		c.budget.force(&c.budgetHold, int64(n))
 	}
 }
 
 // reserve takes n bytes of the budget, if there is one, for the message in
 // flight, waiting as the budget says (budget.go).
-func (c *Conn) reserve(ctx context.Context, n int) error {
+func (w *assembler) reserve(ctx context.Context, n int) error {
+	c := w.c
 	if c.budget == nil {
 		return nil
 	}
@@ -132,15 +141,15 @@ func (c *Conn) reserve(ctx context.Context, n int) error {
 }
 
 // unreserve gives n bytes back to the budget.
-func (c *Conn) unreserve(n int) {
-	if c.budget != nil {
+func (w *assembler) unreserve(n int) {
+	if c := w.c; c.budget != nil {
 		c.budget.release(&c.budgetHold, int64(n))
 	}
 }
 
 // nextChunk adds a chunk to l for at most want more bytes (0: unknown) and
 // returns its room.
-func (c *Conn) nextChunk(ctx context.Context, l *chunkList, want int) ([]byte, error) {
+func (w *assembler) nextChunk(ctx context.Context, l *chunkList, want int) ([]byte, error) {
 	// Powers of two: the pool's size classes, used whole.
 	size := chunkMin
 	for size < l.n && size < chunkMax {
@@ -149,7 +158,7 @@ func (c *Conn) nextChunk(ctx context.Context, l *chunkList, want int) ([]byte, e
 	for want > 0 && size > chunkMin && size/2 >= want {
 		size >>= 1
 	}
-	if err := c.reserve(ctx, size); err != nil {
+	if err := w.reserve(ctx, size); err != nil {
 		return nil, err
 	}
 	p := bufpool.Get(size)
@@ -158,7 +167,7 @@ func (c *Conn) nextChunk(ctx context.Context, l *chunkList, want int) ([]byte, e
 }
 
 // releaseChunks returns l's chunks to the pool and their budget.
-func (c *Conn) releaseChunks(l *chunkList) {
+func (w *assembler) releaseChunks(l *chunkList) {
 	n := 0
 	for i, b := range l.bufs {
 		n += len(*b)
@@ -167,18 +176,18 @@ func (c *Conn) releaseChunks(l *chunkList) {
 	}
 	l.bufs = l.bufs[:0]
 	l.n = 0
-	c.unreserve(n)
+	w.unreserve(n)
 }
 
 // allocOut returns an empty slice of capacity n, holding the budget for
 // it, in place of the one being filled, whose budget it gives back.
-func (c *Conn) allocOut(ctx context.Context, n int) ([]byte, error) {
-	if err := c.reserve(ctx, n); err != nil {
+func (w *assembler) allocOut(ctx context.Context, n int) ([]byte, error) {
+	if err := w.reserve(ctx, n); err != nil {
 		return nil, err
 	}
-	if c.budget != nil {
-		a := c.asm()
-		c.unreserve(int(a.outHeld))
+	if w.c.budget != nil {
+		a := w.borrow()
+		w.unreserve(int(a.outHeld))
 		a.outHeld = int64(n)
 	}
 	return make([]byte, 0, n), nil
@@ -186,24 +195,24 @@ func (c *Conn) allocOut(ctx context.Context, n int) ([]byte, error) {
 
 // settle moves what the chunks hold onto dst, growing dst to a capacity of
 // exactly total bytes if it has not that much.
-func (c *Conn) settle(ctx context.Context, dst []byte, total int) ([]byte, error) {
-	a := c.reader.asm
+func (w *assembler) settle(ctx context.Context, dst []byte, total int) ([]byte, error) {
+	a := w.asm
 	if cap(dst) < total {
 		if a != nil && len(dst) == 0 && len(a.out.bufs) == 1 && a.out.n == total {
 			// The whole message is in one chunk: append allocates
 			// without clearing what it copies over (runtime.growslice),
 			// which make cannot avoid. The capacity is rounded up to a
 			// size class.
-			if err := c.reserve(ctx, total); err != nil {
+			if err := w.reserve(ctx, total); err != nil {
 				return dst, err
 			}
-			c.unreserve(int(a.outHeld))
+			w.unreserve(int(a.outHeld))
 			a.outHeld = int64(total)
 			dst = append([]byte(nil), (*a.out.bufs[0])[:total]...)
-			c.releaseChunks(&a.out)
+			w.releaseChunks(&a.out)
 			return dst, nil
 		}
-		grown, err := c.allocOut(ctx, total)
+		grown, err := w.allocOut(ctx, total)
 		if err != nil {
 			return dst, err
 		}
@@ -211,37 +220,38 @@ func (c *Conn) settle(ctx context.Context, dst []byte, total int) ([]byte, error
 	}
 	if a != nil && a.out.n > 0 {
 		dst = a.out.appendTo(dst)
-		c.releaseChunks(&a.out)
+		w.releaseChunks(&a.out)
 	}
 	return dst, nil
 }
 
 // settleNow is settle for a message already read whole, which cannot wait
 // for the budget.
-func (c *Conn) settleNow(dst []byte, total int) []byte {
+func (w *assembler) settleNow(dst []byte, total int) []byte {
 	if cap(dst) < total {
-		c.reserveNow(total)
-		a := c.asm()
-		c.unreserve(int(a.outHeld))
+		w.reserveNow(total)
+		a := w.borrow()
+		w.unreserve(int(a.outHeld))
 		a.outHeld = int64(total)
 		dst = append(make([]byte, 0, total), dst...)
 	}
-	dst, _ = c.settle(context.Background(), dst, total)
+	dst, _ = w.settle(context.Background(), dst, total)
 	return dst
 }
 
 // appendRaw is appendMessage for an uncompressed message; see the top of
 // this file.
-func (c *Conn) appendRaw(ctx context.Context, dst []byte) ([]byte, error) {
+func (w *assembler) appendRaw(ctx context.Context, dst []byte) ([]byte, error) {
+	c := w.c
 	r := &c.reader
 	for {
 		if r.state == inDataFrame {
 			var collected int
-			if r.asm != nil {
-				collected = r.asm.out.n
+			if w.asm != nil {
+				collected = w.asm.out.n
 			}
 			if collected == 0 && int64(cap(dst)-len(dst)) >= r.frameLeft {
-				n, err := c.readData(dst[len(dst):cap(dst)])
+				n, err := c.readRaw(dst[len(dst):cap(dst)])
 				dst = dst[:len(dst)+n]
 				if err != nil {
 					return dst, err
@@ -255,32 +265,32 @@ func (c *Conn) appendRaw(ctx context.Context, dst []byte) ([]byte, error) {
 				arrived := collected + int(min(int64(r.end-r.pos), r.frameLeft))
 				if rest <= exactAhead || arrived >= rest/aheadRatio {
 					var err error
-					if dst, err = c.settle(ctx, dst, len(dst)+rest); err != nil {
+					if dst, err = w.settle(ctx, dst, len(dst)+rest); err != nil {
 						return dst, err
 					}
 					continue
 				}
 				want = rest - collected
-			} else if limit := c.readLimit.Load(); limit > 0 && int64(collected) >= limit/aheadRatio &&
+			} else if limit := r.limit.Load(); limit > 0 && int64(collected) >= limit/aheadRatio &&
 				limit <= int64(math.MaxInt-len(dst)) {
 				// The length is unknown until the last frame: the slice is
 				// allocated at the limit now, while the chunks hold only an
 				// eighth of it, and the rest is read straight into it.
 				var err error
-				if dst, err = c.settle(ctx, dst, len(dst)+int(limit)); err != nil {
+				if dst, err = w.settle(ctx, dst, len(dst)+int(limit)); err != nil {
 					return dst, err
 				}
 				continue
 			}
-			a := c.asm()
+			a := w.borrow()
 			room := a.out.free()
 			if len(room) == 0 {
 				var err error
-				if room, err = c.nextChunk(ctx, &a.out, want); err != nil {
+				if room, err = w.nextChunk(ctx, &a.out, want); err != nil {
 					return dst, err
 				}
 			}
-			n, err := c.readData(room)
+			n, err := c.readRaw(room)
 			if err != nil {
 				// a may be gone: a failed read drops the assembly.
 				return dst, err
@@ -289,8 +299,8 @@ func (c *Conn) appendRaw(ctx context.Context, dst []byte) ([]byte, error) {
 			continue
 		}
 		if r.eof {
-			if r.asm != nil && r.asm.out.n > 0 {
-				return c.settle(ctx, dst, len(dst)+r.asm.out.n)
+			if w.asm != nil && w.asm.out.n > 0 {
+				return w.settle(ctx, dst, len(dst)+w.asm.out.n)
 			}
 			return dst, nil
 		}
@@ -303,32 +313,31 @@ func (c *Conn) appendRaw(ctx context.Context, dst []byte) ([]byte, error) {
 // handedOver ends a whole-message call that returns dst to the caller: the
 // slice no longer counts against the budget, and an assembly holding
 // nothing goes back to the pool.
-func (c *Conn) handedOver() {
-	r := &c.reader
-	a := r.asm
+func (w *assembler) handedOver() {
+	a := w.asm
 	if a == nil {
 		return
 	}
-	c.unreserve(int(a.outHeld))
+	w.unreserve(int(a.outHeld))
 	a.outHeld = 0
 	if a.out.n == 0 && len(a.out.bufs) == 0 && len(a.z.bufs) == 0 && a.partial == nil {
 		a.zr = chunkReader{}
-		r.asm = nil
+		w.asm = nil
 		assemblyPool.Put(a)
 	}
 }
 
-// dropAssembly forgets the message in progress: its chunks, its partial
-// slice, and the budget they held.
-func (c *Conn) dropAssembly() {
-	a := c.reader.asm
+// drop forgets the message in progress: its chunks, its partial slice, and
+// the budget they held.
+func (w *assembler) drop() {
+	a := w.asm
 	if a == nil {
 		return
 	}
-	c.releaseChunks(&a.out)
-	c.releaseChunks(&a.z)
+	w.releaseChunks(&a.out)
+	w.releaseChunks(&a.z)
 	a.partial = nil
-	c.handedOver()
+	w.handedOver()
 }
 
 // chunkReader reads a chunkList from its start.

@@ -1,18 +1,21 @@
 package websocket
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"time"
+	"net"
+	"sync/atomic"
 
 	"github.com/rfc6455/websocket/internal/bufpool"
 )
 
-// The frame level of reading: the buffer, frame headers checked against
-// the message in progress, payload unmasked and validated as it arrives,
-// control frames handled between data frames. read.go builds messages on
-// it.
+// The frame level of reading (DESIGN.md layer 1b): the frameReader owns the
+// transport's reading half and the read buffer, parses frame headers and
+// checks them against the message in progress, unmasks and validates the
+// payload as it arrives, and collects control frames. It returns errors (a
+// *protocolError carries the close code) and never acts on them: Conn's
+// failRead (read.go) sends the close frame or ends the connection, and
+// Conn's advance hands control frames to their handlers.
 
 const (
 	// readSmallSize is the read buffer an idle connection keeps: enough for
@@ -24,7 +27,7 @@ const (
 	maxEmptyReads = 100
 )
 
-// Read errors found by the connection itself.
+// Read errors found by the frame reader.
 var (
 	errContinuationFirst = &protocolError{StatusProtocolError, "continuation frame without a message to continue"}
 	errDataInFragmented  = &protocolError{StatusProtocolError, "new data frame inside a fragmented message"}
@@ -46,11 +49,16 @@ const (
 	inControlFrame                   // payload of a control frame, collected in ctrl
 )
 
-// readState is all the read progress of a Conn. It lives in the Conn, never
+// frameReader is all the read progress of a Conn. It lives in the Conn, never
 // in locals across a blocking read, so that a read interrupted by a deadline
-// or a context resumes exactly where it stopped. It belongs to whoever holds
-// Conn.readLock.
-type readState struct {
+// or a context resumes exactly where it stopped. Its methods are called by
+// whoever holds Conn.readLock.
+type frameReader struct {
+	nc       net.Conn
+	rules    *headerRules   // the Conn's: what headers the peer may send
+	limit    *atomic.Int64  // the Conn's read limit; 0 for none
+	progress *atomic.Uint64 // counts transport reads that returned bytes
+
 	// Buffered bytes not yet parsed are buf[pos:end]. buf is small, the
 	// pooled buffer in pooled, or the bytes left over from the handshake.
 	buf        []byte
@@ -59,8 +67,8 @@ type readState struct {
 	pooled     *[]byte
 	bufferSize int  // size of the buffer borrowed while traffic flows
 	streaming  bool // frames are queued on the transport: keep a full-size buffer
-	// The transport's socket for fillWoken (readwake.go), looked up on
-	// the first read: nil if it is not one.
+	// The transport's socket for fillWoken (readwake_unix.go), looked up
+	// on the first read: nil if it is not one.
 	sockChecked bool
 	sock        *socketReader
 
@@ -85,15 +93,11 @@ type readState struct {
 
 	// A compressed message (RSV1 on its first frame, RFC 7692 §6) is
 	// decompressed in one of two ways, which zmode records: whole-message
-	// reads collect the compressed payload in asm first and inflate it from
+	// reads collect the compressed payload first and inflate it from
 	// memory, so that a timeout while collecting can be resumed; streamed
 	// reads (NextReader) inflate straight from the frames.
 	compressed bool
 	zmode      inflateMode
-
-	// What a whole-message read collects, across calls (readwhole.go);
-	// nil when it holds nothing.
-	asm *assembly
 
 	handedOut *messageReader // the reader NextReader handed out last
 
@@ -102,8 +106,10 @@ type readState struct {
 	err    error  // sticky: once set, every read returns it
 }
 
-// init sets up the read side from cfg, taking over the bytes cfg.br holds.
-func (r *readState) init(cfg connConfig) {
+// init sets up the read side of c from cfg, taking over the bytes cfg.br
+// holds.
+func (r *frameReader) init(c *Conn, cfg connConfig) {
+	r.nc, r.rules, r.limit, r.progress = c.netConn, &c.rules, &c.readLimit, &c.readProgress
 	r.buf = r.small[:]
 	r.bufferSize = cfg.readBufferSize
 	if r.bufferSize <= 0 {
@@ -130,7 +136,7 @@ func (r *readState) init(cfg connConfig) {
 
 // releaseBuffer goes back to the small buffer, returning a pooled one. Only
 // when nothing is buffered.
-func (r *readState) releaseBuffer() {
+func (r *frameReader) releaseBuffer() {
 	if r.pooled != nil {
 		bufpool.Put(r.pooled)
 		r.pooled = nil
@@ -140,10 +146,10 @@ func (r *readState) releaseBuffer() {
 }
 
 // isSmall reports whether the small buffer is in use.
-func (r *readState) isSmall() bool { return &r.buf[0] == &r.small[0] }
+func (r *frameReader) isSmall() bool { return &r.buf[0] == &r.small[0] }
 
 // borrowBuffer moves the buffered bytes into a pooled buffer.
-func (r *readState) borrowBuffer() {
+func (r *frameReader) borrowBuffer() {
 	p := bufpool.Get(r.bufferSize)
 	n := copy(*p, r.buf[r.pos:r.end])
 	r.buf, r.pooled = *p, p
@@ -152,9 +158,9 @@ func (r *readState) borrowBuffer() {
 
 // fill reads more bytes from the transport into the buffer. When nothing is
 // buffered it picks the buffer: the small one for an idle wait, a pooled
-// one while traffic streams or a large payload is being skipped.
-func (c *Conn) fill() error {
-	r := &c.reader
+// one while traffic streams or a large payload is being skipped. It returns
+// the transport's error as it is.
+func (r *frameReader) fill() error {
 	if r.pos == r.end {
 		r.pos, r.end = 0, 0
 		big := r.bufferSize > readSmallSize &&
@@ -172,83 +178,45 @@ func (c *Conn) fill() error {
 	for range maxEmptyReads {
 		var n int
 		var err error
-		if s := c.socket(); s != nil && r.isSmall() && r.bufferSize > readSmallSize {
-			n, err = c.fillWoken(s)
+		if s := r.socket(); s != nil && r.isSmall() && r.bufferSize > readSmallSize {
+			n, err = r.fillWoken(s)
 		} else {
-			n, err = c.netConn.Read(r.buf[r.end:])
+			n, err = r.nc.Read(r.buf[r.end:])
 		}
 		if n > 0 {
 			r.end += n
 			if r.end < len(r.buf) {
 				r.streaming = false
 			}
-			c.readProgress.Add(1)
+			r.progress.Add(1)
 			// An error that came with bytes comes back on the next read.
 			return nil
 		}
 		if err != nil {
-			return c.transportReadFailed(err)
+			return err
 		}
 	}
-	return c.transportReadFailed(io.ErrNoProgress)
-}
-
-// transportReadFailed classifies a transport read error. A timeout is
-// returned as is and changes nothing, so the read can be retried. Anything
-// else ends the connection and becomes the sticky read error: an end
-// without a close frame (EOF, a reset, the transport closed under the
-// read) is a *CloseError with code 1006 that wraps the cause.
-func (c *Conn) transportReadFailed(err error) error {
-	if c.life.over() {
-		err = c.life.err()
-	} else if isTimeout(err) {
-		return err
-	} else if errors.Is(err, io.EOF) {
-		err = errAbnormalClosure
-	} else {
-		err = abnormalClosure(err)
-	}
-	c.life.record(err)
-	c.reader.err = err
-	c.closeTransport()
-	return err
-}
-
-// failRead ends the connection because the peer broke a rule: err, a
-// *protocolError, carries the close code to send. The peer may have sent
-// more behind the offending bytes, so the transport is closed by a
-// lingering close, which the read lock the caller holds allows.
-func (c *Conn) failRead(err error) error {
-	c.reader.err = err
-	code, ok := closeCode(err)
-	if !ok {
-		code = StatusInternalError
-	}
-	c.life.record(err)
-	c.writeClose(encodeClose(code, failReason(err)), time.Now().Add(c.closeTimeout))
-	c.lingerClose()
-	return err
+	return io.ErrNoProgress
 }
 
 // readHeader reads one frame header and checks it against the message in
 // progress. It reports whether the frame is a data frame.
-func (c *Conn) readHeader() (bool, error) {
-	r := &c.reader
+func (r *frameReader) readHeader() (bool, error) {
 	for r.end-r.pos < 2 {
-		if err := c.fill(); err != nil {
+		if err := r.fill(); err != nil {
 			return false, err
 		}
 	}
 	size := frameHeaderSize(r.buf[r.pos+1])
 	for r.end-r.pos < size {
-		if err := c.fill(); err != nil {
+		if err := r.fill(); err != nil {
 			return false, err
 		}
 	}
 	// Parsed straight into r.frame, which it changes only on success:
 	// no copy of the header on the way.
-	if _, err := parseFrameHeader(r.buf[r.pos:r.end], c.rules, &r.frame); err != nil {
-		return false, c.failRead(err)
+	if _, err := parseFrameHeader(r.buf[r.pos:r.end], *r.rules, &r.frame); err != nil {
+		return false, err
 	}
 	h := &r.frame
 	if r.end == len(r.buf) && int64(r.end-r.pos-size) > h.length {
@@ -268,11 +236,11 @@ func (c *Conn) readHeader() (bool, error) {
 	// frame without FIN began; a new message cannot start inside one.
 	if h.opcode == opContinuation {
 		if !r.active {
-			return false, c.failRead(errContinuationFirst)
+			return false, errContinuationFirst
 		}
 	} else {
 		if r.active {
-			return false, c.failRead(errDataInFragmented)
+			return false, errDataInFragmented
 		}
 		r.msgType = MessageType(h.opcode)
 		r.frames = 0
@@ -285,25 +253,25 @@ func (c *Conn) readHeader() (bool, error) {
 	r.active = !h.fin
 	r.frames++
 	if r.maxFragments > 0 && r.frames > r.maxFragments {
-		return false, c.failRead(errTooManyFragments)
+		return false, errTooManyFragments
 	}
 	// Checked before any payload is read or memory reserved for it. The
 	// limit is on the decompressed size (the inflater checks it); the
 	// compressed payload gets a little slack for incompressible data, and a
 	// bound all the same, since it could otherwise be a stream of empty
 	// blocks that inflates to nothing, forever.
-	if limit := c.readLimit.Load(); limit > 0 {
+	if limit := r.limit.Load(); limit > 0 {
 		if r.compressed {
 			limit = compressedLimit(limit)
 		}
 		if h.length > limit-r.msgLen {
-			return false, c.failRead(errMessageTooBig)
+			return false, errMessageTooBig
 		}
 	}
 	r.msgLen += h.length
 	r.state = inDataFrame
 	if r.frameLeft == 0 {
-		if err := c.endDataFrame(); err != nil {
+		if err := r.endDataFrame(); err != nil {
 			return false, err
 		}
 	}
@@ -311,8 +279,7 @@ func (c *Conn) readHeader() (bool, error) {
 }
 
 // endDataFrame runs when a data frame's payload has all been read.
-func (c *Conn) endDataFrame() error {
-	r := &c.reader
+func (r *frameReader) endDataFrame() error {
 	r.state = expectHeader
 	if !r.frame.fin {
 		return nil
@@ -325,27 +292,25 @@ func (c *Conn) endDataFrame() error {
 	// RFC 6455 §8.1: a text message ending inside a UTF-8 sequence is
 	// invalid. A compressed message is checked as it is inflated.
 	if r.msgType == TextMessage && !r.compressed && !r.utf8.done() {
-		return c.failRead(errBadText)
+		return errBadText
 	}
 	return nil
 }
 
 // consumed unmasks and validates payload bytes just taken from the current
 // data frame.
-func (c *Conn) consumed(b []byte) error {
-	r := &c.reader
+func (r *frameReader) consumed(b []byte) error {
 	if r.frame.masked {
 		r.maskPos = maskBytes(r.frame.key, r.maskPos, b)
 	}
-	return c.accepted(b)
+	return r.accepted(b)
 }
 
 // takeBuffered moves buffered payload bytes of the current data frame into
 // p, unmasking them on the way: one pass over the bytes where copying and
 // then unmasking in place would be two. p holds at most frameLeft bytes. It
 // returns how many it moved, for accepted.
-func (c *Conn) takeBuffered(p []byte) int {
-	r := &c.reader
+func (r *frameReader) takeBuffered(p []byte) int {
 	n := min(len(p), r.end-r.pos)
 	src := r.buf[r.pos : r.pos+n]
 	if r.frame.masked {
@@ -359,26 +324,25 @@ func (c *Conn) takeBuffered(p []byte) int {
 
 // accepted validates payload bytes of the current data frame, already
 // unmasked, and counts them off the frame.
-func (c *Conn) accepted(b []byte) error {
-	r := &c.reader
+func (r *frameReader) accepted(b []byte) error {
 	r.frameLeft -= int64(len(b))
 	// RFC 6455 §8.1: fail as soon as the text can no longer be valid.
 	if r.msgType == TextMessage && !r.compressed && r.utf8.feed(b) >= 0 {
-		return c.failRead(errBadText)
+		return errBadText
 	}
 	if r.frameLeft == 0 {
-		return c.endDataFrame()
+		return r.endDataFrame()
 	}
 	return nil
 }
 
-// readControl collects the payload of a control frame and acts on it.
-func (c *Conn) readControl() error {
-	r := &c.reader
+// readControl collects the payload of a control frame, unmasked, for the
+// Conn to act on.
+func (r *frameReader) readControl() (opcode, []byte, error) {
 	for r.frameLeft > 0 {
 		if r.pos == r.end {
-			if err := c.fill(); err != nil {
-				return err
+			if err := r.fill(); err != nil {
+				return 0, nil, err
 			}
 		}
 		n := copy(r.ctrl[r.ctrlN:r.ctrlN+int(r.frameLeft)], r.buf[r.pos:r.end])
@@ -391,106 +355,106 @@ func (c *Conn) readControl() error {
 	if r.frame.masked {
 		maskBytes(r.frame.key, 0, payload)
 	}
-	return c.handleControl(r.frame.opcode, payload)
+	return r.frame.opcode, payload, nil
 }
 
-// handleControl acts on a whole control frame.
-func (c *Conn) handleControl(op opcode, payload []byte) error {
-	c.mu.Lock()
-	ping, pong := c.pingHandler, c.pongHandler
-	c.mu.Unlock()
-	var err error
-	switch op {
-	case opPing:
-		if ping == nil {
-			// RFC 6455 §5.5.2: a pong carries the ping's payload.
-			c.pong.put(payload)
-			c.sendPongIfFree()
-			return nil
-		}
-		err = ping(string(payload))
-	case opPong:
-		c.pings.arrived(payload)
-		if pong != nil {
-			err = pong(string(payload))
-		}
-	case opClose:
-		return c.receivedClose(payload)
-	}
-	if err != nil && c.closeSent.Load() && errors.Is(err, ErrClosed) {
-		// A handler's pong could not follow our close frame (RFC 6455
-		// §5.5.1); reading must go on to the peer's close all the same.
-		err = nil
-	}
-	if err != nil {
-		c.reader.err = err
-	}
-	return err
-}
-
-// advance reads frames, handling control frames on the way, until it has
-// read the header of a data frame.
-func (c *Conn) advance() error {
-	r := &c.reader
-	for {
-		switch r.state {
-		case inDataFrame:
-			return nil
-		case inControlFrame:
-			if err := c.readControl(); err != nil {
-				return err
-			}
-		default:
-			data, err := c.readHeader()
-			if err != nil {
-				return err
-			}
-			if data {
-				return nil
-			}
+// skip drops the buffered payload of the current data frame, reading more
+// first if none is buffered; uncompressed text is still checked.
+func (r *frameReader) skip() error {
+	if r.pos == r.end {
+		if err := r.fill(); err != nil {
+			return err
 		}
 	}
+	n := int(min(int64(r.end-r.pos), r.frameLeft))
+	b := r.buf[r.pos : r.pos+n]
+	r.pos += n
+	return r.consumed(b)
 }
 
 // readData reads payload bytes of the current data frame into p. A large p
 // with nothing buffered is filled straight from the transport.
-func (c *Conn) readData(p []byte) (int, error) {
-	r := &c.reader
+func (r *frameReader) readData(p []byte) (int, error) {
 	if int64(len(p)) > r.frameLeft {
 		p = p[:r.frameLeft]
 	}
 	var n int
 	switch {
 	case r.pos < r.end:
-		n = c.takeBuffered(p)
+		n = r.takeBuffered(p)
 	case len(p) >= readSmallSize:
 		for range maxEmptyReads {
 			var err error
-			n, err = c.netConn.Read(p)
+			n, err = r.nc.Read(p)
 			if n > 0 {
-				c.readProgress.Add(1)
+				r.progress.Add(1)
 				break
 			}
 			if err != nil {
-				return 0, c.transportReadFailed(err)
+				return 0, err
 			}
 		}
 		if n == 0 {
-			return 0, c.transportReadFailed(io.ErrNoProgress)
+			return 0, io.ErrNoProgress
 		}
 		// Read straight into p: unmasked in place.
-		if err := c.consumed(p[:n]); err != nil {
+		if err := r.consumed(p[:n]); err != nil {
 			return 0, err
 		}
 		return n, nil
 	default:
-		if err := c.fill(); err != nil {
+		if err := r.fill(); err != nil {
 			return 0, err
 		}
-		n = c.takeBuffered(p)
+		n = r.takeBuffered(p)
 	}
-	if err := c.accepted(p[:n]); err != nil {
+	if err := r.accepted(p[:n]); err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// takeSmall takes a small message that is already buffered whole (one
+// frame, uncompressed, valid text) out of the buffer into dst, so that
+// NextReader's reader returns it without taking the read lock again: for a
+// small message that lock round trip is a good part of its cost. It returns
+// the message and true, or false with nothing changed.
+func (r *frameReader) takeSmall(dst *[stagedMax]byte) ([]byte, bool) {
+	if r.compressed {
+		return nil, false
+	}
+	if r.state == expectHeader && r.eof {
+		return dst[:0], true // an empty message
+	}
+	n := r.frameLeft
+	if r.state != inDataFrame || !r.frame.fin || n > stagedMax || int64(r.end-r.pos) < n {
+		return nil, false
+	}
+	b := dst[:n]
+	if r.frame.masked {
+		// Unmasked on the way in: one pass over the bytes, not two.
+		maskCopy(r.frame.key, r.maskPos, b, r.buf[r.pos:r.pos+int(n)])
+	} else {
+		copy(b, r.buf[r.pos:])
+	}
+	if r.msgType == TextMessage {
+		// Invalid text is left to the Conn's own read, which fails the
+		// connection where the caller expects it: in Read.
+		v := r.utf8
+		if v.feed(b) >= 0 || !v.done() {
+			return nil, false
+		}
+		r.utf8 = v
+	}
+	r.pos += int(n)
+	r.frameLeft = 0
+	if r.endDataFrame() != nil {
+		return nil, false // not reached: the text was checked above
+	}
+	return b, true
+}
+
+// done reports whether the message in progress has been read to its end.
+func (r *frameReader) done() bool {
+	return r.eof && (!r.compressed || r.zmode == inflateDone)
 }
