@@ -87,7 +87,7 @@ func BenchmarkInflate1KiB(b *testing.B) {
 					f = newInflater(dir) // the history must match the sequence
 				}
 				src.Reset(payloads[i%n])
-				f.beginMessage(&src, 1<<20)
+				f.Begin(&src, 1<<20)
 				for {
 					_, err := f.Read(buf)
 					if err == io.EOF {

@@ -85,7 +85,7 @@ func TestDeflateFigures(t *testing.T) {
 				}
 				src.Reset(payloads[j%len(payloads)])
 				j++
-				f.beginMessage(src, 1<<20)
+				f.Begin(src, 1<<20)
 				for {
 					if _, err := f.Read(p); err == io.EOF {
 						break

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/rfc6455/websocket/internal/inflate"
 )
 
 // TestDeflateSteadyStateAllocs compresses and decompresses 1 KiB messages
@@ -48,7 +50,7 @@ func TestDeflateSteadyStateAllocs(t *testing.T) {
 					buf = d.compress(buf[:0], msg)
 					src.Reset(buf)
 				}
-				f.beginMessage(src, 1<<20)
+				f.Begin(src, 1<<20)
 				for {
 					_, err := f.Read(out)
 					if err == io.EOF {
@@ -111,7 +113,7 @@ func TestDeflateIdleMemory(t *testing.T) {
 
 	type conn struct {
 		d *deflater
-		f *inflater
+		f *inflate.Reader
 	}
 	state := func(takeover bool, level int, msg, in []byte) func(int) any {
 		return func(int) any {

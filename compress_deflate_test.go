@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rfc6455/websocket/internal/flateref"
+	"github.com/rfc6455/websocket/internal/inflate"
 )
 
 // jsonLike returns about n bytes of JSON records with repeated keys and
@@ -70,8 +71,8 @@ func (r *pieceReader) Read(p []byte) (int, error) {
 
 // inflateMessage decompresses one message payload with f, reading the
 // output in pieces of the given size.
-func inflateMessage(f *inflater, src io.Reader, limit int64, piece int) ([]byte, error) {
-	f.beginMessage(src, limit)
+func inflateMessage(f *inflate.Reader, src io.Reader, limit int64, piece int) ([]byte, error) {
+	f.Begin(src, limit)
 	var out []byte
 	buf := make([]byte, piece)
 	for range 1 << 30 {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/rfc6455/websocket/internal/inflate"
 )
 
 // The read side of permessage-deflate (RFC 7692 §7.2.2): messages whose
@@ -31,6 +33,25 @@ const (
 	inflateStream                     // the inflater reads the frames
 	inflateDone                       // all output produced; frames may remain to skip
 )
+
+// errInflateTooBig fails a message whose decompressed size passes the read
+// limit (close code 1009), before any byte beyond the limit reaches the
+// caller.
+var errInflateTooBig = &protocolError{StatusMessageTooBig, "decompressed message larger than the read limit"}
+
+// errInflateCorrupt fails a message whose payload is not a valid DEFLATE
+// stream (close code 1007, RFC 6455 §7.4.1: data inconsistent with the type
+// of the message).
+var errInflateCorrupt = &protocolError{StatusInvalidFramePayloadData, "invalid compressed data"}
+
+// newInflater returns the decompressor for the direction dir. Any window is
+// accepted on input; dir.windowBits only sizes the history kept with
+// context takeover. It keeps at least 9 bits' worth, because zlib, which
+// most peers use, cannot compress with an 8-bit window and uses 9 when 8 is
+// negotiated (RFC 7692 §7.1.2.1 allows 8; zlib's deflateInit2 does not).
+func newInflater(dir deflateDirection) *inflate.Reader {
+	return inflate.New(dir.takeover, 1<<max(validWindowBits(dir.windowBits), 9))
+}
 
 // errInflateInterrupted is wrapped, with the timeout or context error, when
 // a streamed read stops inside a compressed message.
@@ -72,6 +93,12 @@ func (w *assembler) inflateFailed(err error) error {
 		// transport): already handled where it happened.
 		return r.err
 	}
+	switch err {
+	case inflate.ErrTooBig:
+		err = errInflateTooBig
+	case inflate.ErrCorrupt:
+		err = errInflateCorrupt
+	}
 	if _, ok := closeCode(err); ok {
 		return c.failRead(err) // 1007 corrupt, 1009 too big
 	}
@@ -102,7 +129,7 @@ func (w *assembler) readInflated(p []byte) (int, error) {
 	for range 2 {
 		switch r.zmode {
 		case inflateIdle:
-			c.inflate.beginMessage(compressedSource{c}, w.inflateLimit())
+			c.inflate.Begin(compressedSource{c}, w.inflateLimit())
 			r.zmode = inflateStream
 			fallthrough
 		case inflateStream:
@@ -190,7 +217,7 @@ func (w *assembler) collectCompressed(ctx context.Context) error {
 func (w *assembler) beginCollected() {
 	a := w.borrow()
 	a.zr.reset(&a.z)
-	w.c.inflate.beginMessage(&a.zr, w.inflateLimit())
+	w.c.inflate.Begin(&a.zr, w.inflateLimit())
 }
 
 // appendInflated is appendMessage for a compressed message: it collects the
@@ -216,7 +243,7 @@ func (w *assembler) appendInflated(ctx context.Context, dst []byte) ([]byte, err
 				var err error
 				if p, err = w.nextChunk(ctx, &a.out, 0); err != nil {
 					// A timeout: the next call inflates anew.
-					f.release()
+					f.Release()
 					w.releaseChunks(&a.out)
 					return dst[:start], err
 				}
@@ -252,17 +279,11 @@ func (w *assembler) inflateMeasured(ctx context.Context, dst []byte) ([]byte, er
 	f := w.c.inflate
 	size := int64(a.out.n)
 	w.releaseChunks(&a.out)
-	f.probe = true // this pass must not become the history
-	for {
-		n, err := f.Read(f.work.scratch[:])
-		size += int64(n)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return dst, w.inflateFailed(err)
-		}
+	n, err := f.Measure()
+	if err != nil {
+		return dst, w.inflateFailed(err)
 	}
+	size += n
 	start := len(dst)
 	total := start + int(size)
 	if cap(dst) < total {
@@ -281,7 +302,7 @@ func (w *assembler) inflateMeasured(ctx context.Context, dst []byte) ([]byte, er
 			return dst[:start], w.inflateFailed(err)
 		}
 	}
-	if _, err := f.Read(f.work.scratch[:1]); err != io.EOF {
+	if n, err := f.Skip(); n != 0 || err != nil {
 		// Not reached: the same input inflates to the same output.
 		return dst[:start], w.inflateFailed(errInflateCorrupt)
 	}
@@ -311,20 +332,20 @@ func (w *assembler) discardCompressed() error {
 	f := w.c.inflate
 	switch r.zmode {
 	case inflateStream:
-		if f.takeover {
-			if err := f.discardMessage(); err != nil {
+		if f.Takeover() {
+			if err := f.Discard(); err != nil {
 				return w.inflateFailed(err)
 			}
 		} else {
-			f.release()
+			f.Release()
 		}
 	case inflateIdle, inflateCollect:
-		if f.takeover {
+		if f.Takeover() {
 			if err := w.collectCompressed(context.Background()); err != nil {
 				return err
 			}
 			w.beginCollected()
-			err := f.discardMessage()
+			err := f.Discard()
 			w.releaseChunks(&w.asm.z)
 			if err != nil {
 				return w.inflateFailed(err)

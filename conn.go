@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rfc6455/websocket/internal/inflate"
 	"github.com/rfc6455/websocket/internal/lock"
 )
 
@@ -128,7 +129,7 @@ type Conn struct {
 	// permessage-deflate (RFC 7692), nil when not negotiated. deflate is
 	// used under msgLock, inflate by whoever holds readLock.
 	deflate        *deflater
-	inflate        *inflater
+	inflate        *inflate.Reader
 	compressOff    atomic.Bool  // EnableWriteCompression(false)
 	compressLevel  atomic.Int32 // SetCompressionLevel; applied when a message starts
 	compressNowLvl int          // level deflate uses now; guarded by msgLock

@@ -1,4 +1,4 @@
-package websocket
+package inflate
 
 import (
 	"bytes"
@@ -7,8 +7,100 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"testing"
+
+	"github.com/rfc6455/websocket/internal/deflate"
+	"github.com/rfc6455/websocket/internal/leakcheck"
 )
+
+// TestMain fails the run when a test leaves goroutines behind.
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+// compressor compresses messages as a peer's direction does, with the
+// module's encoder: a window of bits and, with takeover, the history of
+// the messages before.
+type compressor struct {
+	e        *deflate.Encoder
+	bits     int
+	takeover bool
+	hist     []byte
+}
+
+func newCompressor(bits int, takeover bool) *compressor {
+	return &compressor{e: deflate.NewEncoder(), bits: bits, takeover: takeover}
+}
+
+// compress returns msg's payload: DEFLATE data without the four octets RFC
+// 7692 §7.2.1 removes.
+func (c *compressor) compress(msg []byte) []byte {
+	var hist []byte
+	if c.takeover {
+		hist = c.hist
+	}
+	c.e.Reset(c.bits, deflate.LevelFor(6), hist)
+	c.e.SetOut(nil)
+	c.e.Add(msg)
+	c.e.Finish()
+	out := c.e.Out()
+	if c.takeover {
+		c.hist = append(c.hist[:0], c.e.History()...)
+	}
+	c.e.Release()
+	return out
+}
+
+// jsonLike returns about n bytes of JSON records with repeated keys and
+// varying values.
+func jsonLike(rng *rand.Rand, n int) []byte {
+	words := []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"}
+	b := make([]byte, 0, n+256)
+	for len(b) < n {
+		b = append(b, `{"id":`...)
+		b = strconv.AppendInt(b, rng.Int64N(1e9), 10)
+		b = append(b, `,"user":"`...)
+		b = append(b, words[rng.IntN(len(words))]...)
+		b = append(b, `"},`...)
+	}
+	return b[:n]
+}
+
+// pieceReader yields its data in pieces of random sizes (1 to max bytes),
+// as the frames of a fragmented message arrive.
+type pieceReader struct {
+	data []byte
+	rng  *rand.Rand
+	max  int
+}
+
+func (r *pieceReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), len(r.data), 1+r.rng.IntN(r.max))
+	copy(p, r.data[:n])
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// inflateMessage decompresses one message payload with f, reading the
+// output in pieces of the given size.
+func inflateMessage(f *Reader, src io.Reader, limit int64, piece int) ([]byte, error) {
+	f.Begin(src, limit)
+	var out []byte
+	buf := make([]byte, piece)
+	for range 1 << 30 {
+		n, err := f.Read(buf)
+		out = append(out, buf[:n]...)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	panic("unreachable")
+}
 
 // repeatReader yields data n times over without holding the copies, and
 // counts the bytes it handed out.
@@ -51,7 +143,7 @@ func TestInflateBomb(t *testing.T) {
 	seg := bombSegment(t)
 	const limit = 1 << 20
 	for _, takeover := range []bool{false, true} {
-		f := newInflater(deflateDirection{takeover: takeover, windowBits: 15})
+		f := New(takeover, 1<<15)
 		// Warm the pool so that its first allocation is not counted.
 		inflateMessage(f, bytes.NewReader([]byte{0x00}), limit, 16)
 		src := &repeatReader{data: seg, n: 1024}
@@ -59,7 +151,7 @@ func TestInflateBomb(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		f.beginMessage(src, limit)
+		f.Begin(src, limit)
 		var produced int64
 		buf := make([]byte, 32<<10)
 		var err error
@@ -73,9 +165,8 @@ func TestInflateBomb(t *testing.T) {
 		}
 		runtime.ReadMemStats(&after)
 
-		code, ok := closeCode(err)
-		if !ok || code != StatusMessageTooBig || !errors.Is(err, ErrReadLimit) {
-			t.Fatalf("takeover=%v: error %v, want 1009", takeover, err)
+		if err != ErrTooBig {
+			t.Fatalf("takeover=%v: error %v, want ErrTooBig", takeover, err)
 		}
 		if produced != limit {
 			t.Errorf("takeover=%v: produced %d bytes, want exactly the limit %d", takeover, produced, limit)
@@ -98,22 +189,21 @@ func TestInflateBomb(t *testing.T) {
 func TestInflateLimitExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(30, 31))
 	msg := jsonLike(rng, 10000)
-	d := newDeflater(deflateDirection{windowBits: 15}, DefaultCompressionLevel, 0)
-	payload := d.compress(nil, msg)
+	payload := newCompressor(15, false).compress(msg)
 	for _, piece := range []int{1, 7, 4096, 20000} {
-		f := newInflater(deflateDirection{windowBits: 15})
+		f := New(false, 1<<15)
 		got, err := inflateMessage(f, bytes.NewReader(payload), int64(len(msg)), piece)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("piece %d: at the limit: %v", piece, err)
 		}
 		got, err = inflateMessage(f, bytes.NewReader(payload), int64(len(msg)-1), piece)
-		if code, _ := closeCode(err); code != StatusMessageTooBig {
+		if err != ErrTooBig {
 			t.Fatalf("piece %d: one over: %v", piece, err)
 		}
 		if !bytes.Equal(got, msg[:len(msg)-1]) {
 			t.Fatalf("piece %d: one over: delivered %d bytes", piece, len(got))
 		}
-		if _, err := inflateMessage(f, bytes.NewReader(payload), 0, piece); err != errInflateTooBig {
+		if _, err := inflateMessage(f, bytes.NewReader(payload), 0, piece); err != ErrTooBig {
 			t.Fatalf("piece %d: limit 0: %v", piece, err)
 		}
 	}
@@ -133,7 +223,7 @@ func TestInflateRFCExamples(t *testing.T) {
 		{"7.2.3.5 two blocks", [][]byte{{0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00}}, false},
 	}
 	for _, tt := range tests {
-		f := newInflater(deflateDirection{takeover: tt.takeover, windowBits: 15})
+		f := New(tt.takeover, 1<<15)
 		for i, p := range tt.payloads {
 			got, err := inflateMessage(f, bytes.NewReader(p), 100, 3)
 			if err != nil || string(got) != "Hello" {
@@ -143,14 +233,14 @@ func TestInflateRFCExamples(t *testing.T) {
 	}
 }
 
-// TestInflateCorrupt checks that invalid payloads fail with 1007 and never
-// panic or hang.
+// TestInflateCorrupt checks that invalid payloads fail with ErrCorrupt and
+// never panic or hang.
 func TestInflateCorrupt(t *testing.T) {
 	rng := rand.New(rand.NewPCG(32, 33))
 	msg := jsonLike(rng, 5000)
-	d := newDeflater(deflateDirection{takeover: true, windowBits: 15}, DefaultCompressionLevel, 0)
-	good := d.compress(nil, msg)
-	needsHistory := d.compress(nil, msg)
+	d := newCompressor(15, true)
+	good := d.compress(msg)
+	needsHistory := d.compress(msg)
 	tests := map[string][]byte{
 		"reserved block type":      {0x06, 0x00},
 		"stored LEN/NLEN mismatch": {0x00, 0x05, 0x00, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o'},
@@ -161,11 +251,10 @@ func TestInflateCorrupt(t *testing.T) {
 		"oversubscribed code":      {0x04, 0xff, 0xff, 0xff, 0xff},
 	}
 	for name, p := range tests {
-		f := newInflater(deflateDirection{windowBits: 15})
+		f := New(false, 1<<15)
 		_, err := inflateMessage(f, bytes.NewReader(p), 1<<20, 100)
-		code, ok := closeCode(err)
-		if !ok || code != StatusInvalidFramePayloadData {
-			t.Errorf("%s: error %v, want 1007", name, err)
+		if err != ErrCorrupt {
+			t.Errorf("%s: error %v, want ErrCorrupt", name, err)
 		}
 		// The inflater is ready for the next message.
 		got, err := inflateMessage(f, bytes.NewReader(good), 1<<20, 100)
@@ -178,7 +267,7 @@ func TestInflateCorrupt(t *testing.T) {
 // TestInflateEmptyPayload accepts a compressed message with no payload
 // bytes at all as an empty message: it carries no DEFLATE data to check.
 func TestInflateEmptyPayload(t *testing.T) {
-	f := newInflater(deflateDirection{takeover: true, windowBits: 15})
+	f := New(true, 1<<15)
 	for _, p := range [][]byte{nil, {0x00}} {
 		got, err := inflateMessage(f, bytes.NewReader(p), 10, 10)
 		if err != nil || len(got) != 0 {
@@ -207,10 +296,9 @@ func (s *errSource) Read(p []byte) (int, error) {
 // not as corrupt data.
 func TestInflateSourceError(t *testing.T) {
 	rng := rand.New(rand.NewPCG(34, 35))
-	d := newDeflater(deflateDirection{windowBits: 15}, DefaultCompressionLevel, 0)
-	good := d.compress(nil, jsonLike(rng, 5000))
+	good := newCompressor(15, false).compress(jsonLike(rng, 5000))
 	boom := errors.New("connection reset")
-	f := newInflater(deflateDirection{windowBits: 15})
+	f := New(false, 1<<15)
 	_, err := inflateMessage(f, &errSource{data: good[:100], err: boom}, 1<<20, 1000)
 	if err != boom {
 		t.Fatalf("got %v, want the source's error", err)
@@ -233,17 +321,16 @@ func TestInflateDiscard(t *testing.T) {
 	rng := rand.New(rand.NewPCG(36, 37))
 	msg := jsonLike(rng, 20000)
 	for _, takeover := range []bool{false, true} {
-		dir := deflateDirection{takeover: takeover, windowBits: 15}
-		d := newDeflater(dir, 6, 0)
-		first, second := d.compress(nil, msg), d.compress(nil, msg)
-		f := newInflater(dir)
+		d := newCompressor(15, takeover)
+		first, second := d.compress(msg), d.compress(msg)
+		f := New(takeover, 1<<15)
 		src := bytes.NewReader(first)
-		f.beginMessage(src, 1<<20)
+		f.Begin(src, 1<<20)
 		buf := make([]byte, 100)
 		if _, err := io.ReadFull(f, buf); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.discardMessage(); err != nil {
+		if err := f.Discard(); err != nil {
 			t.Fatalf("takeover=%v: discard: %v", takeover, err)
 		}
 		if src.Len() != 0 {
@@ -255,22 +342,22 @@ func TestInflateDiscard(t *testing.T) {
 		}
 	}
 	// Discarding still enforces the limit.
-	f := newInflater(deflateDirection{takeover: true, windowBits: 15})
-	f.beginMessage(&repeatReader{data: bombSegment(t), n: 64}, 1<<20)
-	if err := f.discardMessage(); err != errInflateTooBig {
+	f := New(true, 1<<15)
+	f.Begin(&repeatReader{data: bombSegment(t), n: 64}, 1<<20)
+	if err := f.Discard(); err != ErrTooBig {
 		t.Fatalf("discarding a bomb: %v", err)
 	}
 }
 
-// TestInflateWindow8 decodes a peer that negotiated 8 bits but compresses
-// with 9, as zlib does: the history we keep covers 9 bits.
-func TestInflateWindow8(t *testing.T) {
+// TestInflateWindow9 decodes a peer that compresses with a 512-byte window
+// and context takeover, keeping a history of that size.
+func TestInflateWindow9(t *testing.T) {
 	rng := rand.New(rand.NewPCG(38, 39))
-	d := newDeflater(deflateDirection{takeover: true, windowBits: 9}, 9, 0)
-	f := newInflater(deflateDirection{takeover: true, windowBits: 8})
+	d := newCompressor(9, true)
+	f := New(true, 1<<9)
 	for i := range 20 {
 		msg := jsonLike(rng, 100+rng.IntN(400))
-		got, err := inflateMessage(f, bytes.NewReader(d.compress(nil, msg)), 1<<20, 64)
+		got, err := inflateMessage(f, bytes.NewReader(d.compress(msg)), 1<<20, 64)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("message %d: %v", i, err)
 		}
@@ -284,12 +371,15 @@ func TestInflateStdlibWriterTakeover(t *testing.T) {
 	rng := rand.New(rand.NewPCG(40, 41))
 	var buf bytes.Buffer
 	w, _ := flate.NewWriter(&buf, 6)
-	f := newInflater(deflateDirection{takeover: true, windowBits: 15})
+	f := New(true, 1<<15)
 	total := 0
 	for i := range 60 {
 		msg := jsonLike(rng, 200+rng.IntN(4000))
 		if i%10 == 9 {
-			msg = randomBytes(rng, 3000)
+			msg = make([]byte, 3000)
+			for j := range msg {
+				msg[j] = byte(rng.Uint32())
+			}
 		}
 		buf.Reset()
 		w.Write(msg)
@@ -303,5 +393,39 @@ func TestInflateStdlibWriterTakeover(t *testing.T) {
 	}
 	if len(f.hist) != f.histSize {
 		t.Errorf("history %d bytes, want %d", len(f.hist), f.histSize)
+	}
+}
+
+// TestInflateMeasure measures a message without keeping it or its history,
+// then inflates it again from the start; Skip then finds nothing more, and
+// the history is the message's, so the next message, which refers to it,
+// decodes. A bomb is measured up to the limit only.
+func TestInflateMeasure(t *testing.T) {
+	rng := rand.New(rand.NewPCG(42, 43))
+	msg := jsonLike(rng, 50000)
+	d := newCompressor(15, true)
+	first, second := d.compress(msg), d.compress(msg)
+	f := New(true, 1<<15)
+	f.Begin(bytes.NewReader(first), 1<<20)
+	if n, err := f.Measure(); err != nil || n != int64(len(msg)) {
+		t.Fatalf("Measure: %d, %v; want %d", n, err, len(msg))
+	}
+	if f.hist != nil {
+		t.Fatalf("a measuring pass kept %d bytes of history", len(f.hist))
+	}
+	f.Begin(bytes.NewReader(first), 1<<20)
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(f, got); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("second pass: %v", err)
+	}
+	if n, err := f.Skip(); n != 0 || err != nil {
+		t.Fatalf("Skip after the whole message: %d, %v", n, err)
+	}
+	if got, err := inflateMessage(f, bytes.NewReader(second), 1<<20, 4096); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("next message: %v", err)
+	}
+	f.Begin(&repeatReader{data: bombSegment(t), n: 64}, 1<<20)
+	if n, err := f.Measure(); err != ErrTooBig || n != 1<<20 {
+		t.Fatalf("Measure of a bomb: %d, %v; want the limit and ErrTooBig", n, err)
 	}
 }

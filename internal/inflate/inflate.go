@@ -1,13 +1,22 @@
-package websocket
+// Package inflate decompresses the messages of one direction of a
+// permessage-deflate connection (RFC 7692 §7.2.2) with compress/flate: each
+// message's payload followed by the octets the sender removed, a limit on
+// the decompressed size checked before any byte beyond it is returned, and
+// with context takeover the window of earlier messages primed as the next
+// one's dictionary. The decompressor's state (about 50 KiB) is pooled and
+// held only while a message is open.
+package inflate
 
 import (
 	"compress/flate"
 	"errors"
 	"io"
 	"sync"
-
-	"github.com/rfc6455/websocket/internal/deflate"
 )
+
+// maxDistance is the farthest back a DEFLATE match may refer (RFC 1951
+// §3.2.5), and so the largest history a message may need.
+const maxDistance = 32 << 10
 
 // inflateTrailer follows every compressed message on its way into the
 // decompressor. Its first four octets are the ones RFC 7692 §7.2.2 says to
@@ -18,18 +27,15 @@ import (
 // silently short.
 var inflateTrailer = [...]byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 
-// errInflateTooBig fails a message whose decompressed size passes the read
-// limit (close code 1009). It is returned before any byte beyond the limit
-// reaches the caller.
-var errInflateTooBig = &protocolError{StatusMessageTooBig, "decompressed message larger than the read limit"}
+// ErrTooBig fails a message whose decompressed size passes the limit. It is
+// returned before any byte beyond the limit reaches the caller.
+var ErrTooBig = errors.New("inflate: decompressed message larger than the limit")
 
-// errInflateCorrupt fails a message whose payload is not a valid DEFLATE
-// stream (close code 1007, RFC 6455 §7.4.1: data inconsistent with the type
-// of the message).
-var errInflateCorrupt = &protocolError{StatusInvalidFramePayloadData, "invalid compressed data"}
+// ErrCorrupt fails a message whose payload is not a valid DEFLATE stream.
+var ErrCorrupt = errors.New("inflate: invalid compressed data")
 
 // errNoProgress fails a source that keeps returning no bytes and no error.
-var errNoProgress = errors.New("websocket: compressed payload reader made no progress")
+var errNoProgress = errors.New("inflate: compressed payload reader made no progress")
 
 // inflateSource feeds the decompressor one message: the compressed payload
 // read from src, then inflateTrailer. It implements io.ByteReader, so that
@@ -137,12 +143,12 @@ var inflatePool = sync.Pool{New: func() any {
 	return w
 }}
 
-// inflater decompresses the messages one connection receives, message by
+// Reader decompresses the messages one connection receives, message by
 // message (RFC 7692 §7.2.2). Between messages it holds nothing but, when
 // the peer may take over its context, the last window of decompressed
 // bytes, which primes the next message's decompressor as its dictionary.
-// Reads are not safe for concurrent use: one goroutine reads a connection.
-type inflater struct {
+// It is not safe for concurrent use: one goroutine reads a connection.
+type Reader struct {
 	takeover bool
 	histSize int    // bytes of history the peer may refer back to
 	hist     []byte // history carried to the next message
@@ -157,30 +163,29 @@ type inflater struct {
 	probe bool
 }
 
-// newInflater returns the decompressor for the direction dir. Any window is
-// accepted on input; dir.windowBits only sizes the history kept with
-// context takeover. It keeps at least 9 bits' worth, because zlib, which
-// most peers use, cannot compress with an 8-bit window and uses 9 when 8 is
-// negotiated (RFC 7692 §7.1.2.1 allows 8; zlib's deflateInit2 does not).
-func newInflater(dir deflateDirection) *inflater {
-	return &inflater{
-		takeover: dir.takeover,
-		histSize: 1 << max(validWindowBits(dir.windowBits), 9),
-	}
+// New returns the decompressor of one direction: with takeover, the peer
+// may refer to the last histSize bytes (at most 32 KiB) of the messages
+// before; without, each message stands alone. Any window is accepted on
+// input; histSize only sizes the history kept.
+func New(takeover bool, histSize int) *Reader {
+	return &Reader{takeover: takeover, histSize: min(histSize, maxDistance)}
 }
 
-// beginMessage starts decompressing a message whose compressed payload src
-// yields (without the removed trailer) until io.EOF at the end of the
-// message's last frame. limit caps the decompressed size (< 0: no cap).
-func (f *inflater) beginMessage(src io.Reader, limit int64) {
-	f.release() // a message left open is abandoned
+// Takeover reports whether messages may refer to earlier ones.
+func (f *Reader) Takeover() bool { return f.takeover }
+
+// Begin starts decompressing a message whose compressed payload src yields
+// (without the removed trailer) until io.EOF at the end of the message's
+// last frame. limit caps the decompressed size (< 0: no cap).
+func (f *Reader) Begin(src io.Reader, limit int64) {
+	f.Release() // a message left open is abandoned
 	w := inflatePool.Get().(*inflateWork)
 	w.src.reset(src)
 	var dict []byte
 	if f.takeover {
 		dict = f.hist
 		if w.ring == nil {
-			w.ring = make([]byte, deflate.MaxDistance)
+			w.ring = make([]byte, maxDistance)
 		}
 	}
 	// Reset with a source that is a flate.Reader cannot fail.
@@ -189,10 +194,10 @@ func (f *inflater) beginMessage(src io.Reader, limit int64) {
 }
 
 // Read reads decompressed bytes of the open message. It returns io.EOF once
-// the message has ended (with the last bytes or on a later call), a
-// *protocolError for close code 1009 when the message would exceed the
-// limit, one for 1007 when the payload is not valid DEFLATE data, and any
-// error of src as it is. The bytes beyond the limit are never returned.
+// the message has ended (with the last bytes or on a later call), ErrTooBig
+// when the message would exceed the limit, ErrCorrupt when the payload is
+// not valid DEFLATE data, and any error of src as it is. The bytes beyond
+// the limit are never returned.
 //
 // After an error other than io.EOF the message is lost and, with context
 // takeover, so is the shared history: the connection must be failed. That
@@ -201,7 +206,7 @@ func (f *inflater) beginMessage(src io.Reader, limit int64) {
 // cannot be resumed the way an uncompressed read can. A caller that needs
 // resumable reads can gather the compressed payload first and decompress
 // it from memory.
-func (f *inflater) Read(p []byte) (int, error) {
+func (f *Reader) Read(p []byte) (int, error) {
 	if f.err != nil {
 		return 0, f.err
 	}
@@ -219,7 +224,7 @@ func (f *inflater) Read(p []byte) (int, error) {
 			n, err := w.fr.Read(w.scratch[:1])
 			switch {
 			case n > 0:
-				return 0, f.fail(errInflateTooBig)
+				return 0, f.fail(ErrTooBig)
 			case err == io.EOF:
 				f.finish()
 				return 0, io.EOF
@@ -250,18 +255,17 @@ func (f *inflater) Read(p []byte) (int, error) {
 	}
 }
 
-// discardMessage consumes the rest of the open message. With context
-// takeover it decompresses it, since the history must include it, still
-// under the limit; without, it drops the remaining compressed payload
-// unread.
-func (f *inflater) discardMessage() error {
+// Discard consumes the rest of the open message. With context takeover it
+// decompresses it, since the history must include it, still under the
+// limit; without, it drops the remaining compressed payload unread.
+func (f *Reader) Discard() error {
 	w := f.work
 	if f.err != nil || w == nil {
 		return f.err
 	}
 	if !f.takeover {
 		src := w.src.src
-		f.release()
+		f.Release()
 		if w.src.eof {
 			return nil
 		}
@@ -282,24 +286,52 @@ func (f *inflater) discardMessage() error {
 	}
 }
 
+// Measure reads the rest of the open message without keeping it and
+// returns how many bytes it produced (io.EOF is not an error here). The
+// pass does not become the history: the caller means to decompress the
+// message again from its start, to keep it.
+func (f *Reader) Measure() (int64, error) {
+	f.probe = true
+	return f.drain()
+}
+
+// Skip reads the rest of the open message without keeping it and returns
+// how many bytes it produced; with takeover they still become the history.
+func (f *Reader) Skip() (int64, error) { return f.drain() }
+
+func (f *Reader) drain() (int64, error) {
+	var size int64
+	for f.work != nil {
+		n, err := f.Read(f.work.scratch[:])
+		size += int64(n)
+		if err == io.EOF {
+			return size, nil
+		}
+		if err != nil {
+			return size, err
+		}
+	}
+	return size, f.err
+}
+
 // readError maps an error from compress/flate: an error of the source
 // passes through; anything else means the payload was corrupt.
-func (f *inflater) readError(err error) error {
+func (f *Reader) readError(err error) error {
 	if f.work.src.err != nil {
 		return f.work.src.err
 	}
-	return errInflateCorrupt
+	return ErrCorrupt
 }
 
 // fail ends the message with err.
-func (f *inflater) fail(err error) error {
+func (f *Reader) fail(err error) error {
 	f.err = err
-	f.release()
+	f.Release()
 	return err
 }
 
 // record copies decompressed bytes into the ring of recent output.
-func (f *inflater) record(p []byte) {
+func (f *Reader) record(p []byte) {
 	ring := f.work.ring
 	at := f.n
 	if len(p) > len(ring) {
@@ -313,7 +345,7 @@ func (f *inflater) record(p []byte) {
 
 // finish keeps the history of the message that just ended and releases
 // the pooled state.
-func (f *inflater) finish() {
+func (f *Reader) finish() {
 	if f.takeover && !f.probe {
 		ring := f.work.ring
 		if f.n < int64(len(ring)) {
@@ -324,21 +356,39 @@ func (f *inflater) finish() {
 			end := int(f.n & int64(len(ring)-1))
 			start := (end - f.histSize) & (len(ring) - 1)
 			if start < end {
-				f.hist = setHistory(f.hist, ring[start:end], f.histSize)
+				f.hist = appendHistory(f.hist[:0], ring[start:end], f.histSize)
 			} else {
-				f.hist = setHistory(f.hist, ring[start:], f.histSize)
+				f.hist = appendHistory(f.hist[:0], ring[start:], f.histSize)
 				f.hist = appendHistory(f.hist, ring[:end], f.histSize)
 			}
 		}
 	}
-	f.release()
+	f.Release()
 }
 
-// release returns the pooled state, dropping the reference to the source.
-func (f *inflater) release() {
+// Release returns the pooled state, dropping the reference to the source;
+// the open message, if any, is abandoned.
+func (f *Reader) Release() {
 	if w := f.work; w != nil {
 		w.src.src = nil
 		inflatePool.Put(w)
 		f.work = nil
 	}
+}
+
+// appendHistory returns the last limit bytes of hist followed by p, in
+// hist's memory when it has the room. It grows by doubling up to limit, so
+// that a connection that receives few bytes keeps few.
+func appendHistory(hist, p []byte, limit int) []byte {
+	if len(p) >= limit {
+		hist, p = hist[:0], p[len(p)-limit:]
+	} else if keep := limit - len(p); len(hist) > keep {
+		hist = hist[:copy(hist, hist[len(hist)-keep:])]
+	}
+	if total := len(hist) + len(p); cap(hist) < total {
+		grown := make([]byte, len(hist), min(limit, max(total, 2*cap(hist))))
+		copy(grown, hist)
+		hist = grown
+	}
+	return append(hist, p...)
 }
