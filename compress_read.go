@@ -121,7 +121,7 @@ func (w *assembler) inflatedTextFailed() error {
 	return w.c.failRead(errBadText)
 }
 
-// readInflated is readPayload for a compressed message: streamed
+// readInflated is messageReader.Read for a compressed message: streamed
 // inflating.
 func (w *assembler) readInflated(p []byte) (int, error) {
 	c := w.c

@@ -9,25 +9,25 @@ import (
 
 // The message level of reading: the public reading API and its policy (the
 // read lock, contexts, failing the connection, control frames), on top of
-// the frameReader (framereader.go). The path of a message:
+// the frameReader (framereader.go), which owns the wire. A message's path:
 //
 //	ReadMessage, AppendMessage (read.go): lockRead, bindReadContext
 //	  appendMessage (read.go)
-//	    nextMessage -> advance (read.go): frames up to a data frame's header;
+//	    nextMessage -> advance (read.go): frames up to a data frame's header:
 //	      frameReader.readHeader, .readControl (framereader.go); control
-//	      frames -> handlers, receivedClose (close.go)
+//	      frames -> their handlers, receivedClose (close.go)
 //	    plain: assembler.appendRaw (readwhole.go) -> readRaw (read.go)
-//	      -> frameReader.readData (framereader.go): buffer or transport
-//	      (fill, fillWoken in readwake_unix.go), unmask, UTF-8
+//	      -> frameReader.readData (framereader.go): from the buffer or the
+//	      transport (fill; fillWoken, readwake_unix.go), unmasked, UTF-8
 //	    compressed: assembler.appendInflated (compress_read.go):
-//	      collectCompressed -> readRaw, then the inflater
-//	      (compress_inflate.go) from the collected chunks
-//	    chunks and the returned slice: assembler (readwhole.go), reserved
-//	      in the MemoryBudget (budget.go)
-//	  handedOver (readwhole.go): the slice is the caller's
+//	      collectCompressed -> readRaw, then inflate.Reader
+//	      (internal/inflate) from the collected chunks
+//	    chunks and the caller's slice: assembler (readwhole.go), counted
+//	      against the MemoryBudget (budget.go)
+//	  assembler.handedOver (readwhole.go): the slice is the caller's
 //	NextReader (read.go) -> messageReader.Read: readRaw, or
 //	  assembler.readInflated (compress_read.go) for a compressed message
-//	Any frameReader error -> failRead (read.go): close frame or 1006.
+//	Any frameReader error -> failRead (read.go): a close frame, or 1006.
 
 var errStaleReader = errors.New("websocket: reader used after the next read began")
 
@@ -405,7 +405,7 @@ type messageReader struct {
 	eof bool // Read returned io.EOF: the reader may be handed out again
 
 	// A small message NextReader found buffered whole is copied here
-	// (stageSmall), and Read returns it without the Conn.
+	// (frameReader.takeSmall), and Read returns it without the Conn.
 	hasStaged bool
 	staged    []byte // what is left of it
 	inline    [stagedMax]byte
