@@ -268,7 +268,9 @@ func readContextErr(ctx context.Context, err error) error {
 }
 
 // ReadMessage reads the next message and returns its type and payload, in a
-// newly allocated slice the caller owns. Text payloads are valid UTF-8.
+// newly allocated slice the caller owns (a fragmented message larger than
+// an eighth of the read limit comes with spare capacity, up to the limit:
+// see Limits in the package documentation). Text payloads are valid UTF-8.
 // Control frames that arrive meanwhile are handled (pings answered). After
 // the peer's close it returns a *CloseError; after a protocol violation, the
 // error that failed the connection. A timeout error (read deadline) leaves
@@ -311,7 +313,8 @@ func (c *Conn) ReadMessageContext(ctx context.Context) (MessageType, []byte, err
 // AppendMessage reads the next message and appends its payload to dst,
 // returning the extended slice, so that a caller reusing one buffer reads
 // without allocating; when dst has not the room, the slice returned is
-// allocated once, at the size of dst and the message. On a timeout (read
+// allocated once, at the size of dst and the message (and of dst and the
+// read limit for a fragmented message, as for ReadMessage). On a timeout (read
 // deadline) the returned slice holds the start of the message, possibly
 // none of it, and the Conn keeps the rest it has read; the next
 // AppendMessage continues the same message and appends the rest to the
