@@ -251,10 +251,12 @@ func (w *assembler) appendRaw(ctx context.Context, dst []byte) ([]byte, error) {
 				collected = w.asm.out.n
 			}
 			if collected == 0 && int64(cap(dst)-len(dst)) >= r.frameLeft {
-				n, err := c.readRaw(dst[len(dst):cap(dst)])
+				// readData, not readRaw: the frame is in progress, and
+				// this is the hot path of every small message.
+				n, err := r.readData(dst[len(dst):cap(dst)])
 				dst = dst[:len(dst)+n]
 				if err != nil {
-					return dst, err
+					return dst, c.failRead(err)
 				}
 				continue
 			}
@@ -290,10 +292,10 @@ func (w *assembler) appendRaw(ctx context.Context, dst []byte) ([]byte, error) {
 					return dst, err
 				}
 			}
-			n, err := c.readRaw(room)
+			n, err := r.readData(room)
 			if err != nil {
 				// a may be gone: a failed read drops the assembly.
-				return dst, err
+				return dst, c.failRead(err)
 			}
 			a.out.n += n
 			continue
