@@ -92,37 +92,49 @@ func (c *Conn) advance() error {
 		if err != nil {
 			return c.failRead(err)
 		}
-		c.mu.Lock()
-		ping, pong := c.pingHandler, c.pongHandler
-		c.mu.Unlock()
-		switch op {
-		case opPing:
-			if ping == nil {
-				// RFC 6455 §5.5.2: a pong carries the ping's payload.
-				c.pong.put(payload)
-				c.sendPongIfFree()
-				continue
-			}
-			err = ping(string(payload))
-		case opPong:
-			c.pings.arrived(payload)
-			if pong != nil {
-				err = pong(string(payload))
-			}
-		case opClose:
-			return c.receivedClose(payload)
-		}
-		if err != nil && c.closeSent.Load() && errors.Is(err, ErrClosed) {
-			// A handler's pong could not follow our close frame (RFC 6455
-			// §5.5.1); reading must go on to the peer's close all the same.
-			err = nil
-		}
-		if err != nil {
-			r.err = err
+		if err := c.handleControl(op, payload); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// handleControl acts on a control frame: the handler, the pong a ping asks
+// for, a Ping call waiting for the pong, the closing handshake. It is kept
+// out of advance, where an idle reader blocks, so that advance's frame stays
+// small: the handlers' calls in it put a client's reading goroutine over
+// its first 2 KiB of stack (2 KiB more per idle connection).
+func (c *Conn) handleControl(op opcode, payload []byte) error {
+	c.mu.Lock()
+	ping, pong := c.pingHandler, c.pongHandler
+	c.mu.Unlock()
+	var err error
+	switch op {
+	case opPing:
+		if ping == nil {
+			// RFC 6455 §5.5.2: a pong carries the ping's payload.
+			c.pong.put(payload)
+			c.sendPongIfFree()
+			return nil
+		}
+		err = ping(string(payload))
+	case opPong:
+		c.pings.arrived(payload)
+		if pong != nil {
+			err = pong(string(payload))
+		}
+	case opClose:
+		return c.receivedClose(payload)
+	}
+	if err != nil && c.closeSent.Load() && errors.Is(err, ErrClosed) {
+		// A handler's pong could not follow our close frame (RFC 6455
+		// §5.5.1); reading must go on to the peer's close all the same.
+		err = nil
+	}
+	if err != nil {
+		c.reader.err = err
+	}
+	return err
 }
 
 // readRaw reads payload bytes as they are on the wire (unmasked), across

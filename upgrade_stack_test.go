@@ -3,13 +3,18 @@ package websocket
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -176,4 +181,85 @@ func appendClientFrame(b []byte, b0 byte, p []byte) []byte {
 	}
 	b = append(b, 0, 0, 0, 0)
 	return append(b, p...)
+}
+
+// TestIdleReaderStack checks that a goroutine blocked in ReadMessage, in
+// the read loop an application writes, stays within the runtime's first
+// 2 KiB of stack: a larger frame on the path where an idle reader waits
+// (advance, readHeader, fill) doubles every idle client's stack.
+func TestIdleReaderStack(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation grows every frame")
+	}
+	const n = 200
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.ReadMessage()
+	}))
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	conns := make([]*Conn, n)
+	for i := range conns {
+		c, _, err := (&Dialer{}).Dial(context.Background(), url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		conns[i] = c
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var started, done sync.WaitGroup
+	for _, c := range conns {
+		started.Add(1)
+		done.Go(func() {
+			started.Done()
+			readLoop(c)
+		})
+	}
+	started.Wait()
+	waitReadersParked(t, n)
+	runtime.ReadMemStats(&after)
+	per := float64(after.StackInuse-before.StackInuse) / n
+	t.Logf("%.0f bytes of stack per blocked reader", per)
+	if per > 2048*1.1 {
+		t.Errorf("%.0f bytes of stack per blocked reader, want about 2 KiB", per)
+	}
+	for _, c := range conns {
+		c.CloseNow()
+	}
+	done.Wait()
+}
+
+// readLoop is an application's read loop.
+func readLoop(c *Conn) {
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			return
+		}
+	}
+}
+
+// waitReadersParked waits until n goroutines in readLoop wait for
+// their sockets: their stacks have reached their size.
+func waitReadersParked(t *testing.T, n int) {
+	t.Helper()
+	buf := make([]byte, 8<<20)
+	for range 10000 {
+		parked := 0
+		for g := range bytes.SplitSeq(buf[:runtime.Stack(buf, true)], []byte("\n\n")) {
+			if bytes.Contains(g, []byte("readLoop")) && bytes.Contains(g, []byte("[IO wait")) {
+				parked++
+			}
+		}
+		if parked >= n {
+			return
+		}
+		runtime.Gosched()
+	}
+	t.Fatalf("fewer than %d readers wait for their sockets", n)
 }

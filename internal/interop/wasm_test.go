@@ -131,6 +131,9 @@ var notPortable = "^(" + strings.Join([]string{
 	// They start processes (Chromium, a child test binary): js has none.
 	"TestHTTP2Browser",
 	"TestHandlerLoopStack",
+	// It waits for readers parked in "[IO wait]", a state the in-process
+	// network's goroutines never show.
+	"TestIdleReaderStack",
 	// SetWriteBuffer, which these use to fill the peer's socket at
 	// once, is not supported by the in-process network.
 	"TestHostilePingFloodNeverReading",
