@@ -88,27 +88,28 @@ func (c *Conn) advance() error {
 			}
 			continue
 		}
-		op, payload, err := r.readControl()
-		if err != nil {
-			return c.failRead(err)
-		}
-		if err := c.handleControl(op, payload); err != nil {
+		if err := c.handleControl(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// handleControl acts on a control frame: the handler, the pong a ping asks
-// for, a Ping call waiting for the pong, the closing handshake. It is kept
-// out of advance, where an idle reader blocks, so that advance's frame stays
-// small: the handlers' calls in it put a client's reading goroutine over
-// its first 2 KiB of stack (2 KiB more per idle connection).
-func (c *Conn) handleControl(op opcode, payload []byte) error {
+// handleControl reads the control frame whose header was read and acts on
+// it: the handler, the pong a ping asks for, a Ping call waiting for the
+// pong, the closing handshake. It is kept out of advance, where an idle
+// reader blocks, so that advance's frame stays small: a reading
+// goroutine's stack grows to the next power of two when its deepest frames
+// pass one (2 KiB for a client's goroutine, 4 KiB for a server's), and is
+// shrunk back, once idle, only below a quarter of its size.
+func (c *Conn) handleControl() error {
+	op, payload, err := c.reader.readControl()
+	if err != nil {
+		return c.failRead(err)
+	}
 	c.mu.Lock()
 	ping, pong := c.pingHandler, c.pongHandler
 	c.mu.Unlock()
-	var err error
 	switch op {
 	case opPing:
 		if ping == nil {
