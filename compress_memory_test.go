@@ -158,7 +158,7 @@ func BenchmarkJSON1KiB(b *testing.B) {
 				client, server := connPair(b, withPMD(pmd))
 				wire := &countingConn{Conn: server.netConn}
 				server.netConn = wire
-				server.writer.conn = wire // the frame writer holds its own reference
+				server.reader.nc = wire // the frame reader holds its own reference
 				done := make(chan struct{})
 				go func() {
 					defer close(done)
