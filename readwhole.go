@@ -260,44 +260,10 @@ func (w *assembler) appendRaw(ctx context.Context, dst []byte) ([]byte, error) {
 				}
 				continue
 			}
-			var want int
-			if r.frame.fin {
-				// Checked against the read limit: fits an int.
-				rest := collected + int(r.frameLeft)
-				arrived := collected + int(min(int64(r.end-r.pos), r.frameLeft))
-				if rest <= exactAhead || arrived >= rest/aheadRatio {
-					var err error
-					if dst, err = w.settle(ctx, dst, len(dst)+rest); err != nil {
-						return dst, err
-					}
-					continue
-				}
-				want = rest - collected
-			} else if limit := r.limit.Load(); limit > 0 && int64(collected) >= limit/aheadRatio &&
-				limit <= int64(math.MaxInt-len(dst)) {
-				// The length is unknown until the last frame: the slice is
-				// allocated at the limit now, while the chunks hold only an
-				// eighth of it, and the rest is read straight into it.
-				var err error
-				if dst, err = w.settle(ctx, dst, len(dst)+int(limit)); err != nil {
-					return dst, err
-				}
-				continue
+			var err error
+			if dst, err = w.collect(ctx, dst, collected); err != nil {
+				return dst, err
 			}
-			a := w.borrow()
-			room := a.out.free()
-			if len(room) == 0 {
-				var err error
-				if room, err = w.nextChunk(ctx, &a.out, want); err != nil {
-					return dst, err
-				}
-			}
-			n, err := r.readData(room)
-			if err != nil {
-				// a may be gone: a failed read drops the assembly.
-				return dst, c.failRead(err)
-			}
-			a.out.n += n
 			continue
 		}
 		if r.eof {
@@ -310,6 +276,47 @@ func (w *assembler) appendRaw(ctx context.Context, dst []byte) ([]byte, error) {
 			return dst, err
 		}
 	}
+}
+
+// collect is appendRaw's step for a frame that does not fit the caller's
+// slice as it is (collected bytes are already in the chunks): it allocates
+// the slice when the message's size is known, or at the read limit for a
+// long fragmented message, or reads into the next chunk. Kept apart so that
+// appendRaw, which every small message goes through, stays small.
+func (w *assembler) collect(ctx context.Context, dst []byte, collected int) ([]byte, error) {
+	c := w.c
+	r := &c.reader
+	var want int
+	if r.frame.fin {
+		// Checked against the read limit: fits an int.
+		rest := collected + int(r.frameLeft)
+		arrived := collected + int(min(int64(r.end-r.pos), r.frameLeft))
+		if rest <= exactAhead || arrived >= rest/aheadRatio {
+			return w.settle(ctx, dst, len(dst)+rest)
+		}
+		want = rest - collected
+	} else if limit := r.limit.Load(); limit > 0 && int64(collected) >= limit/aheadRatio &&
+		limit <= int64(math.MaxInt-len(dst)) {
+		// The length is unknown until the last frame: the slice is
+		// allocated at the limit now, while the chunks hold only an
+		// eighth of it, and the rest is read straight into it.
+		return w.settle(ctx, dst, len(dst)+int(limit))
+	}
+	a := w.borrow()
+	room := a.out.free()
+	if len(room) == 0 {
+		var err error
+		if room, err = w.nextChunk(ctx, &a.out, want); err != nil {
+			return dst, err
+		}
+	}
+	n, err := r.readData(room)
+	if err != nil {
+		// a may be gone: a failed read drops the assembly.
+		return dst, c.failRead(err)
+	}
+	a.out.n += n
+	return dst, nil
 }
 
 // handedOver ends a whole-message call that returns dst to the caller: the

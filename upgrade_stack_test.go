@@ -188,17 +188,28 @@ func appendClientFrame(b []byte, b0 byte, p []byte) []byte {
 // 2 KiB of stack: a larger frame on the path where an idle reader waits
 // (advance, readHeader, fill) doubles every idle client's stack.
 func TestIdleReaderStack(t *testing.T) {
+	if os.Getenv(stackChildEnv) != "" {
+		idleReaderStackChild(t)
+		return
+	}
 	if raceEnabled {
 		t.Skip("the race detector's instrumentation grows every frame")
 	}
+	// In a child process, whose goroutines start with the runtime's first
+	// 2 KiB: in this one, the runtime may start them larger, having seen
+	// other tests' goroutines grow (GODEBUG adaptivestackstart).
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleReaderStack$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), stackChildEnv+"=1", "GODEBUG=adaptivestackstart=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, trimOutput(out, 6000))
+	}
+	t.Logf("child: %s", bytes.TrimSpace(out))
+}
+
+func idleReaderStackChild(t *testing.T) {
 	const n = 200
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := (&Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		c.ReadMessage()
-	}))
+	srv := httptest.NewServer(http.HandlerFunc(upgradeAndRead))
 	defer srv.Close()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
 	conns := make([]*Conn, n)
@@ -210,6 +221,9 @@ func TestIdleReaderStack(t *testing.T) {
 		defer c.CloseNow()
 		conns[i] = c
 	}
+	// The servers' goroutines must have reached their read, and their
+	// stacks their size, before the measure starts.
+	waitParked(t, "upgradeAndRead", n)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -222,7 +236,7 @@ func TestIdleReaderStack(t *testing.T) {
 		})
 	}
 	started.Wait()
-	waitReadersParked(t, n)
+	waitParked(t, "readLoop", n)
 	runtime.ReadMemStats(&after)
 	per := float64(after.StackInuse-before.StackInuse) / n
 	t.Logf("%.0f bytes of stack per blocked reader", per)
@@ -244,15 +258,24 @@ func readLoop(c *Conn) {
 	}
 }
 
-// waitReadersParked waits until n goroutines in readLoop wait for
+// upgradeAndRead serves one connection and reads from it.
+func upgradeAndRead(w http.ResponseWriter, r *http.Request) {
+	c, err := (&Upgrader{}).Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c.ReadMessage()
+}
+
+// waitParked waits until n goroutines with fn in their stacks wait for
 // their sockets: their stacks have reached their size.
-func waitReadersParked(t *testing.T, n int) {
+func waitParked(t *testing.T, fn string, n int) {
 	t.Helper()
 	buf := make([]byte, 8<<20)
 	for range 10000 {
 		parked := 0
 		for g := range bytes.SplitSeq(buf[:runtime.Stack(buf, true)], []byte("\n\n")) {
-			if bytes.Contains(g, []byte("readLoop")) && bytes.Contains(g, []byte("[IO wait")) {
+			if bytes.Contains(g, []byte(fn)) && bytes.Contains(g, []byte("[IO wait")) {
 				parked++
 			}
 		}
@@ -261,5 +284,5 @@ func waitReadersParked(t *testing.T, n int) {
 		}
 		runtime.Gosched()
 	}
-	t.Fatalf("fewer than %d readers wait for their sockets", n)
+	t.Fatalf("fewer than %d goroutines in %s wait for their sockets", n, fn)
 }
