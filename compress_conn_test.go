@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/internal/flateref"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // pmdConfig is the negotiated permessage-deflate of a Conn under test.
@@ -156,7 +157,7 @@ func TestDeflateConnBadData(t *testing.T) {
 // MiB: the read fails with 1009 having handed out no more than the limit,
 // and, streamed, having read little of what the peer sent.
 func TestDeflateConnBomb(t *testing.T) {
-	seg := bombSegment(t)
+	seg := wstest.BombSegment()
 	const limit = 1 << 20
 	for _, how := range []string{"whole", "stream"} {
 		t.Run(how, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rfc6455/websocket/internal/flateref"
 	"github.com/rfc6455/websocket/internal/inflate"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // jsonLike returns about n bytes of JSON records with repeated keys and
@@ -49,24 +50,6 @@ func randomBytes(rng *rand.Rand, n int) []byte {
 		b[i] = byte(rng.Uint32())
 	}
 	return b
-}
-
-// pieceReader yields its data in pieces of random sizes (1 to max bytes),
-// as the frames of a fragmented message arrive.
-type pieceReader struct {
-	data []byte
-	rng  *rand.Rand
-	max  int
-}
-
-func (r *pieceReader) Read(p []byte) (int, error) {
-	if len(r.data) == 0 {
-		return 0, io.EOF
-	}
-	n := min(len(p), len(r.data), 1+r.rng.IntN(r.max))
-	copy(p, r.data[:n])
-	r.data = r.data[n:]
-	return n, nil
 }
 
 // inflateMessage decompresses one message payload with f, reading the
@@ -148,7 +131,7 @@ func roundTrip(t *testing.T, dir deflateDirection, level int, msgs [][]byte, see
 			payload = streamCompress(d, msg, rng)
 		}
 		total += len(payload)
-		got, err := inflateMessage(f, &pieceReader{data: payload, rng: rng, max: 1 + rng.IntN(9000)}, -1, 1+rng.IntN(20000))
+		got, err := inflateMessage(f, wstest.Pieces(payload, rng, 1+rng.IntN(9000)), -1, 1+rng.IntN(20000))
 		if err != nil {
 			t.Fatalf("message %d (%d bytes): inflate: %v", i, len(msg), err)
 		}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // utf8Cases lists texts with the absolute index of the first byte that must
@@ -253,51 +255,6 @@ func TestUTF8FirstInvalidRefAgreesWithTable(t *testing.T) {
 	}
 }
 
-// utf8RandomText returns n bytes of mostly valid text mixing every sequence
-// length, with corrupt bytes (random, continuation or lead bytes) inserted
-// at a rate of about one in every 1/corrupt bytes.
-func utf8RandomText(r *rand.Rand, n int, corrupt float64) []byte {
-	p := make([]byte, 0, n+4)
-	for len(p) < n {
-		if r.Float64() < corrupt {
-			switch r.IntN(4) {
-			case 0:
-				p = append(p, byte(r.UintN(256)))
-			case 1:
-				p = append(p, byte(0x80+r.UintN(0x40)))
-			case 2:
-				p = append(p, byte(0xc0+r.UintN(0x40)))
-			default:
-				// A valid sequence cut short, or a surrogate.
-				const seqs = "\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80"
-				i := r.IntN(len(seqs))
-				p = append(p, seqs[i:min(len(seqs), i+1+r.IntN(3))]...)
-			}
-			continue
-		}
-		var c rune
-		switch r.IntN(6) {
-		case 0, 1, 2:
-			// ASCII in runs, as in real text.
-			for range r.IntN(40) {
-				p = append(p, byte(0x20+r.IntN(0x5f)))
-			}
-			continue
-		case 3:
-			c = rune(0x80 + r.IntN(0x800-0x80))
-		case 4:
-			c = rune(0x800 + r.IntN(0x10000-0x800))
-			if !utf8.ValidRune(c) {
-				c = 0xfffd
-			}
-		default:
-			c = rune(0x10000 + r.IntN(0x110000-0x10000))
-		}
-		p = utf8.AppendRune(p, c)
-	}
-	return p
-}
-
 // utf8RandomCuts returns up to max ascending split points in [0, n].
 func utf8RandomCuts(r *rand.Rand, n, max int) []int {
 	cuts := make([]int, r.IntN(max+1))
@@ -313,7 +270,7 @@ func TestUTF8ValidatorRandom(t *testing.T) {
 	for iter := range 3000 {
 		n := r.IntN(600)
 		corrupt := []float64{0, 0.0005, 0.005, 0.05}[iter%4]
-		p := utf8RandomText(r, n, corrupt)
+		p := wstest.RandomText(r, n, corrupt)
 		want := utf8FirstInvalidRef(p)
 		cuts := utf8RandomCuts(r, len(p), 6)
 		bad, complete := utf8FeedChunks(p, cuts)
@@ -332,7 +289,7 @@ func TestUTF8ValidatorRandom(t *testing.T) {
 func TestUTF8ValidatorPrefixes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
 	for range 40 {
-		p := utf8RandomText(r, 300, 0)
+		p := wstest.RandomText(r, 300, 0)
 		for k := 0; k <= len(p); k++ {
 			cuts := utf8RandomCuts(r, k, 3)
 			bad, complete := utf8FeedChunks(p[:k], cuts)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rfc6455/websocket/internal/deflate"
 	"github.com/rfc6455/websocket/internal/leakcheck"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // TestMain fails the run when a test leaves goroutines behind.
@@ -65,24 +66,6 @@ func jsonLike(rng *rand.Rand, n int) []byte {
 	return b[:n]
 }
 
-// pieceReader yields its data in pieces of random sizes (1 to max bytes),
-// as the frames of a fragmented message arrive.
-type pieceReader struct {
-	data []byte
-	rng  *rand.Rand
-	max  int
-}
-
-func (r *pieceReader) Read(p []byte) (int, error) {
-	if len(r.data) == 0 {
-		return 0, io.EOF
-	}
-	n := min(len(p), len(r.data), 1+r.rng.IntN(r.max))
-	copy(p, r.data[:n])
-	r.data = r.data[n:]
-	return n, nil
-}
-
 // inflateMessage decompresses one message payload with f, reading the
 // output in pieces of the given size.
 func inflateMessage(f *Reader, src io.Reader, limit int64, piece int) ([]byte, error) {
@@ -125,22 +108,11 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	return k, nil
 }
 
-// bombSegment returns a sync-flushed DEFLATE segment that inflates to 1 MiB
-// of zeros. Segments can be chained: each ends on a byte boundary with an
-// empty stored block, and a chain of n is a valid message of n MiB.
-func bombSegment(t testing.TB) []byte {
-	var buf bytes.Buffer
-	w, _ := flate.NewWriter(&buf, flate.BestCompression)
-	w.Write(make([]byte, 1<<20))
-	w.Flush()
-	return buf.Bytes()
-}
-
 // TestInflateBomb feeds a message that would inflate to 1 GiB from about 1
 // MiB of input: it must fail with 1009 having produced exactly the limit,
 // having read only a little input, and with bounded memory.
 func TestInflateBomb(t *testing.T) {
-	seg := bombSegment(t)
+	seg := wstest.BombSegment()
 	const limit = 1 << 20
 	for _, takeover := range []bool{false, true} {
 		f := New(takeover, 1<<15)
@@ -343,7 +315,7 @@ func TestInflateDiscard(t *testing.T) {
 	}
 	// Discarding still enforces the limit.
 	f := New(true, 1<<15)
-	f.Begin(&repeatReader{data: bombSegment(t), n: 64}, 1<<20)
+	f.Begin(&repeatReader{data: wstest.BombSegment(), n: 64}, 1<<20)
 	if err := f.Discard(); err != ErrTooBig {
 		t.Fatalf("discarding a bomb: %v", err)
 	}
@@ -386,7 +358,7 @@ func TestInflateStdlibWriterTakeover(t *testing.T) {
 		w.Flush()
 		payload := bytes.TrimSuffix(buf.Bytes(), []byte{0x00, 0x00, 0xff, 0xff})
 		total += len(payload)
-		got, err := inflateMessage(f, &pieceReader{data: payload, rng: rng, max: 300}, 1<<20, 700)
+		got, err := inflateMessage(f, wstest.Pieces(payload, rng, 300), 1<<20, 700)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("message %d: %v", i, err)
 		}
@@ -424,7 +396,7 @@ func TestInflateMeasure(t *testing.T) {
 	if got, err := inflateMessage(f, bytes.NewReader(second), 1<<20, 4096); err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("next message: %v", err)
 	}
-	f.Begin(&repeatReader{data: bombSegment(t), n: 64}, 1<<20)
+	f.Begin(&repeatReader{data: wstest.BombSegment(), n: 64}, 1<<20)
 	if n, err := f.Measure(); err != ErrTooBig || n != 1<<20 {
 		t.Fatalf("Measure of a bomb: %d, %v; want the limit and ErrTooBig", n, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/rfc6455/websocket/internal/wstest"
 	"golang.org/x/sys/cpu"
 )
 
@@ -39,7 +40,7 @@ func TestSIMDContract(t *testing.T) {
 		t.Run(path.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(19, 23))
 			for iter := range 4000 {
-				p := randomText(r, r.IntN(500), []float64{0, 0.0005, 0.002, 0.01}[iter%4])
+				p := wstest.RandomText(r, r.IntN(500), []float64{0, 0.0005, 0.002, 0.01}[iter%4])
 				for len(p) > 0 && !utf8.RuneStart(p[0]) {
 					p = p[1:]
 				}
@@ -87,10 +88,10 @@ func BenchmarkPath(b *testing.B) {
 	levels := []simdPath{{name: "generic", level: pathGeneric}}
 	levels = append(levels, simdPaths()...)
 	for _, path := range levels {
-		for _, k := range benchKinds {
-			b.Run(path.name+"/"+k.name, func(b *testing.B) {
+		for _, k := range wstest.Scripts {
+			b.Run(path.name+"/"+k.Name, func(b *testing.B) {
 				selected = path.level
-				p := benchText(k.next, 64<<10)
+				p := wstest.ScriptText(k.Next, 64<<10)
 				b.SetBytes(int64(len(p)))
 				b.ReportAllocs()
 				for b.Loop() {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // validPrefixRef reports whether p can begin a valid UTF-8 text, using only
@@ -43,50 +45,6 @@ func firstInvalidRef(p []byte) int {
 	return sort.Search(len(p), func(k int) bool { return !validPrefixRef(p[:k+1]) })
 }
 
-// randomText returns n bytes of mostly valid text mixing every sequence
-// length, with corrupt bytes inserted at a rate of about corrupt per byte.
-func randomText(r *rand.Rand, n int, corrupt float64) []byte {
-	p := make([]byte, 0, n+4)
-	for len(p) < n {
-		if r.Float64() < corrupt {
-			switch r.IntN(4) {
-			case 0:
-				p = append(p, byte(r.UintN(256)))
-			case 1:
-				p = append(p, byte(0x80+r.UintN(0x40)))
-			case 2:
-				p = append(p, byte(0xc0+r.UintN(0x40)))
-			default:
-				// A valid sequence cut short, or a surrogate.
-				const seqs = "\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80"
-				i := r.IntN(len(seqs))
-				p = append(p, seqs[i:min(len(seqs), i+1+r.IntN(3))]...)
-			}
-			continue
-		}
-		var c rune
-		switch r.IntN(6) {
-		case 0, 1, 2:
-			// ASCII in runs, as in real text.
-			for range r.IntN(40) {
-				p = append(p, byte(0x20+r.IntN(0x5f)))
-			}
-			continue
-		case 3:
-			c = rune(0x80 + r.IntN(0x800-0x80))
-		case 4:
-			c = rune(0x800 + r.IntN(0x10000-0x800))
-			if !utf8.ValidRune(c) {
-				c = 0xfffd
-			}
-		default:
-			c = rune(0x10000 + r.IntN(0x110000-0x10000))
-		}
-		p = utf8.AppendRune(p, c)
-	}
-	return p
-}
-
 // edgeCases are sequences at the edges of validity (RFC 3629 §4): the
 // shortest and longest of each length, overlongs, surrogates, values above
 // U+10FFFF, bytes that never appear, and sequences cut short.
@@ -121,7 +79,7 @@ func contractInputs() [][]byte {
 	var in [][]byte
 	r := rand.New(rand.NewPCG(13, 17))
 	for iter := range 3000 {
-		p := randomText(r, r.IntN(400), []float64{0, 0.001, 0.01}[iter%3])
+		p := wstest.RandomText(r, r.IntN(400), []float64{0, 0.001, 0.01}[iter%3])
 		for len(p) > 0 && !utf8.RuneStart(p[0]) {
 			p = p[1:]
 		}
@@ -171,39 +129,4 @@ func FuzzPrefix(f *testing.F) {
 		}
 		checkContract(t, "Prefix", p, Prefix(p))
 	})
-}
-
-// benchKinds are the scripts the benchmarks cover: each returns the next
-// character of a text in that script, drawn from r.
-var benchKinds = []struct {
-	name string
-	next func(r *rand.Rand) rune
-}{
-	{"ascii", func(r *rand.Rand) rune { return rune(0x20 + r.IntN(0x5f)) }},
-	{"latin", func(r *rand.Rand) rune {
-		if r.IntN(3) != 0 {
-			return rune(0xc0 + r.IntN(0x40)) // Latin-1 letters, 2 bytes
-		}
-		return rune('a' + r.IntN(26))
-	}},
-	{"cjk", func(r *rand.Rand) rune { return rune(0x4e00 + r.IntN(0x9fff-0x4e00+1)) }},
-	{"emoji", func(r *rand.Rand) rune { return rune(0x1f300 + r.IntN(0x1faff-0x1f300+1)) }},
-}
-
-// benchText returns n bytes of valid UTF-8 drawn from next, padded with
-// spaces.
-func benchText(next func(*rand.Rand) rune, n int) []byte {
-	r := rand.New(rand.NewPCG(1, 2))
-	p := make([]byte, 0, n+utf8.UTFMax)
-	for {
-		c := next(r)
-		if len(p)+utf8.RuneLen(c) > n {
-			break
-		}
-		p = utf8.AppendRune(p, c)
-	}
-	for len(p) < n {
-		p = append(p, ' ')
-	}
-	return p
 }
