@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rfc6455/websocket/internal/inflate"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // TestDeflateSteadyStateAllocs compresses and decompresses 1 KiB messages
@@ -120,7 +121,7 @@ func TestDeflateIdleMemory(t *testing.T) {
 			dir := deflateDirection{takeover: takeover, windowBits: 15}
 			c := &conn{newDeflater(dir, level, 0), newInflater(dir)}
 			c.d.compress(nil, msg)
-			if _, err := inflateMessage(c.f, bytes.NewReader(in), -1, 4096); err != nil {
+			if _, err := wstest.InflateInPieces(c.f, bytes.NewReader(in), -1, 4096); err != nil {
 				t.Fatal(err)
 			}
 			return c

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/rfc6455/websocket/internal/flateref"
-	"github.com/rfc6455/websocket/internal/inflate"
 	"github.com/rfc6455/websocket/internal/wstest"
 )
 
@@ -50,25 +49,6 @@ func randomBytes(rng *rand.Rand, n int) []byte {
 		b[i] = byte(rng.Uint32())
 	}
 	return b
-}
-
-// inflateMessage decompresses one message payload with f, reading the
-// output in pieces of the given size.
-func inflateMessage(f *inflate.Reader, src io.Reader, limit int64, piece int) ([]byte, error) {
-	f.Begin(src, limit)
-	var out []byte
-	buf := make([]byte, piece)
-	for range 1 << 30 {
-		n, err := f.Read(buf)
-		out = append(out, buf[:n]...)
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-	}
-	panic("unreachable")
 }
 
 // streamCompress compresses msg through the streaming API, writing it in
@@ -131,7 +111,7 @@ func roundTrip(t *testing.T, dir deflateDirection, level int, msgs [][]byte, see
 			payload = streamCompress(d, msg, rng)
 		}
 		total += len(payload)
-		got, err := inflateMessage(f, wstest.Pieces(payload, rng, 1+rng.IntN(9000)), -1, 1+rng.IntN(20000))
+		got, err := wstest.InflateInPieces(f, wstest.Pieces(payload, rng, 1+rng.IntN(9000)), -1, 1+rng.IntN(20000))
 		if err != nil {
 			t.Fatalf("message %d (%d bytes): inflate: %v", i, len(msg), err)
 		}
@@ -276,12 +256,12 @@ func TestDeflateEmptyMessage(t *testing.T) {
 // decodes, and that ours decodes to the same text.
 func TestDeflateHelloExample(t *testing.T) {
 	f := newInflater(deflateDirection{windowBits: 15})
-	got, err := inflateMessage(f, bytes.NewReader([]byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}), -1, 64)
+	got, err := wstest.InflateInPieces(f, bytes.NewReader([]byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}), -1, 64)
 	if err != nil || string(got) != "Hello" {
 		t.Fatalf("RFC example: %q, %v", got, err)
 	}
 	d := newDeflater(deflateDirection{windowBits: 15}, DefaultCompressionLevel, 0)
-	got, err = inflateMessage(f, bytes.NewReader(d.compress(nil, []byte("Hello"))), -1, 64)
+	got, err = wstest.InflateInPieces(f, bytes.NewReader(d.compress(nil, []byte("Hello"))), -1, 64)
 	if err != nil || string(got) != "Hello" {
 		t.Fatalf("ours: %q, %v", got, err)
 	}
@@ -330,7 +310,7 @@ func TestDeflatePreparedMessage(t *testing.T) {
 		} else {
 			p = d.compress(nil, msg)
 		}
-		got, err := inflateMessage(f, bytes.NewReader(p), -1, 4096)
+		got, err := wstest.InflateInPieces(f, bytes.NewReader(p), -1, 4096)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("message %d: %v", i, err)
 		}
@@ -340,7 +320,7 @@ func TestDeflatePreparedMessage(t *testing.T) {
 	if len(p) > 50 {
 		t.Errorf("repeat of prepared bytes compressed to %d bytes: history missed them", len(p))
 	}
-	if got, err := inflateMessage(f, bytes.NewReader(p), -1, 4096); err != nil || !bytes.Equal(got, prepared[:1000]) {
+	if got, err := wstest.InflateInPieces(f, bytes.NewReader(p), -1, 4096); err != nil || !bytes.Equal(got, prepared[:1000]) {
 		t.Fatalf("after prepared: %v", err)
 	}
 }
@@ -386,7 +366,7 @@ func TestDeflateStreamWriteError(t *testing.T) {
 	// A new message starts clean.
 	msg := jsonLike(rng, 3000)
 	p := streamCompress(d, msg, rng)
-	got, err := inflateMessage(newInflater(deflateDirection{windowBits: 15}), bytes.NewReader(p), -1, 100)
+	got, err := wstest.InflateInPieces(newInflater(deflateDirection{windowBits: 15}), bytes.NewReader(p), -1, 100)
 	if err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("next message: %v", err)
 	}

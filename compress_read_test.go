@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // TestInflaterWindow8 decodes a peer that negotiated 8 bits but compresses
@@ -14,7 +16,7 @@ func TestInflaterWindow8(t *testing.T) {
 	f := newInflater(deflateDirection{takeover: true, windowBits: 8})
 	for i := range 20 {
 		msg := jsonLike(rng, 100+rng.IntN(400))
-		got, err := inflateMessage(f, bytes.NewReader(d.compress(nil, msg)), 1<<20, 64)
+		got, err := wstest.InflateInPieces(f, bytes.NewReader(d.compress(nil, msg)), 1<<20, 64)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("message %d: %v", i, err)
 		}

@@ -94,7 +94,7 @@ func sendAll(t *testing.T, name string, comp, decomp deflateDirection, msgs [][]
 		} else {
 			payload = streamCompress(d, msg, rng)
 		}
-		got, err := inflateMessage(f, wstest.Pieces(payload, rng, 200), 1<<20, 500)
+		got, err := wstest.InflateInPieces(f, wstest.Pieces(payload, rng, 200), 1<<20, 500)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("%s: message %d: inflate: %v (equal %v)", name, i, err, bytes.Equal(got, msg))
 		}

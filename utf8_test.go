@@ -211,45 +211,9 @@ func TestUTF8ValidatorEmbedded(t *testing.T) {
 	}
 }
 
-// utf8ValidPrefixRef reports whether p can begin a valid UTF-8 text, using
-// only utf8.Valid: either p is valid, or some completion of its trailing
-// sequence makes it valid. A second byte of 80, 90 or A0 suits every lead
-// (E0 needs A0–BF, F0 needs 90–BF, ED and F4 need 80–8F); later bytes may be
-// 80.
-func utf8ValidPrefixRef(p []byte) bool {
-	if utf8.Valid(p) {
-		return true
-	}
-	buf := make([]byte, 0, len(p)+3)
-	for _, second := range []byte{0x80, 0x90, 0xa0} {
-		for extra := range 3 {
-			buf = append(buf[:0], p...)
-			buf = append(buf, second)
-			for range extra {
-				buf = append(buf, 0x80)
-			}
-			if utf8.Valid(buf) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// utf8FirstInvalidRef returns the index of the first byte of p after which
-// no completion can be valid, or -1. Being a valid prefix is monotone (no
-// extension of an invalid prefix is valid), so a binary search finds it.
-func utf8FirstInvalidRef(p []byte) int {
-	if utf8ValidPrefixRef(p) {
-		return -1
-	}
-	// The smallest k such that p[:k+1] is not a valid prefix.
-	return sort.Search(len(p), func(k int) bool { return !utf8ValidPrefixRef(p[:k+1]) })
-}
-
 func TestUTF8FirstInvalidRefAgreesWithTable(t *testing.T) {
 	for _, tc := range utf8Cases {
-		if got := utf8FirstInvalidRef([]byte(tc.in)); got != tc.bad {
+		if got := wstest.FirstInvalidRef([]byte(tc.in)); got != tc.bad {
 			t.Errorf("%s: reference says %d, table says %d", tc.name, got, tc.bad)
 		}
 	}
@@ -271,7 +235,7 @@ func TestUTF8ValidatorRandom(t *testing.T) {
 		n := r.IntN(600)
 		corrupt := []float64{0, 0.0005, 0.005, 0.05}[iter%4]
 		p := wstest.RandomText(r, n, corrupt)
-		want := utf8FirstInvalidRef(p)
+		want := wstest.FirstInvalidRef(p)
 		cuts := utf8RandomCuts(r, len(p), 6)
 		bad, complete := utf8FeedChunks(p, cuts)
 		if bad != want {
@@ -329,7 +293,7 @@ func FuzzUTF8(f *testing.F) {
 		sort.Ints(cuts)
 		bad, complete := utf8FeedChunks(p, cuts)
 		if bad < 0 {
-			if !utf8ValidPrefixRef(p) {
+			if !wstest.ValidPrefixRef(p) {
 				t.Fatalf("%q cut at %v: accepted, but no completion is valid", p, cuts)
 			}
 			if complete != utf8.Valid(p) {
@@ -337,10 +301,10 @@ func FuzzUTF8(f *testing.F) {
 			}
 			return
 		}
-		if !utf8ValidPrefixRef(p[:bad]) {
+		if !wstest.ValidPrefixRef(p[:bad]) {
 			t.Fatalf("%q cut at %v: rejected at %d, after an earlier invalid byte", p, cuts, bad)
 		}
-		if utf8ValidPrefixRef(p[:bad+1]) {
+		if wstest.ValidPrefixRef(p[:bad+1]) {
 			t.Fatalf("%q cut at %v: rejected at %d, but that byte can still begin valid text", p, cuts, bad)
 		}
 	})

@@ -3,6 +3,8 @@ package inflate
 import (
 	"bytes"
 	"testing"
+
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // FuzzInflate decompresses arbitrary bytes as a compressed message under a
@@ -17,7 +19,7 @@ func FuzzInflate(f *testing.F) {
 	f.Add([]byte{0x06}, uint16(10), false)
 	f.Fuzz(func(t *testing.T, payload []byte, limit uint16, takeover bool) {
 		inf := New(takeover, 1<<15)
-		got, err := inflateMessage(inf, bytes.NewReader(payload), int64(limit), 1000)
+		got, err := wstest.InflateInPieces(inf, bytes.NewReader(payload), int64(limit), 1000)
 		if len(got) > int(limit) {
 			t.Fatalf("%d bytes out, limit %d", len(got), limit)
 		}
@@ -34,7 +36,7 @@ func FuzzInflate(f *testing.F) {
 		if err == nil || !takeover {
 			// The history is intact (or unused): a fresh message decodes.
 			p := newCompressor(15, false).compress(msg)
-			if got, err := inflateMessage(inf, bytes.NewReader(p), 100, 7); err != nil || !bytes.Equal(got, msg) {
+			if got, err := wstest.InflateInPieces(inf, bytes.NewReader(p), 100, 7); err != nil || !bytes.Equal(got, msg) {
 				t.Fatalf("next message: %q, %v", got, err)
 			}
 		}

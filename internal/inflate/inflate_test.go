@@ -66,25 +66,6 @@ func jsonLike(rng *rand.Rand, n int) []byte {
 	return b[:n]
 }
 
-// inflateMessage decompresses one message payload with f, reading the
-// output in pieces of the given size.
-func inflateMessage(f *Reader, src io.Reader, limit int64, piece int) ([]byte, error) {
-	f.Begin(src, limit)
-	var out []byte
-	buf := make([]byte, piece)
-	for range 1 << 30 {
-		n, err := f.Read(buf)
-		out = append(out, buf[:n]...)
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-	}
-	panic("unreachable")
-}
-
 // repeatReader yields data n times over without holding the copies, and
 // counts the bytes it handed out.
 type repeatReader struct {
@@ -117,7 +98,7 @@ func TestInflateBomb(t *testing.T) {
 	for _, takeover := range []bool{false, true} {
 		f := New(takeover, 1<<15)
 		// Warm the pool so that its first allocation is not counted.
-		inflateMessage(f, bytes.NewReader([]byte{0x00}), limit, 16)
+		wstest.InflateInPieces(f, bytes.NewReader([]byte{0x00}), limit, 16)
 		src := &repeatReader{data: seg, n: 1024}
 
 		var before, after runtime.MemStats
@@ -164,18 +145,18 @@ func TestInflateLimitExact(t *testing.T) {
 	payload := newCompressor(15, false).compress(msg)
 	for _, piece := range []int{1, 7, 4096, 20000} {
 		f := New(false, 1<<15)
-		got, err := inflateMessage(f, bytes.NewReader(payload), int64(len(msg)), piece)
+		got, err := wstest.InflateInPieces(f, bytes.NewReader(payload), int64(len(msg)), piece)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("piece %d: at the limit: %v", piece, err)
 		}
-		got, err = inflateMessage(f, bytes.NewReader(payload), int64(len(msg)-1), piece)
+		got, err = wstest.InflateInPieces(f, bytes.NewReader(payload), int64(len(msg)-1), piece)
 		if err != ErrTooBig {
 			t.Fatalf("piece %d: one over: %v", piece, err)
 		}
 		if !bytes.Equal(got, msg[:len(msg)-1]) {
 			t.Fatalf("piece %d: one over: delivered %d bytes", piece, len(got))
 		}
-		if _, err := inflateMessage(f, bytes.NewReader(payload), 0, piece); err != ErrTooBig {
+		if _, err := wstest.InflateInPieces(f, bytes.NewReader(payload), 0, piece); err != ErrTooBig {
 			t.Fatalf("piece %d: limit 0: %v", piece, err)
 		}
 	}
@@ -197,7 +178,7 @@ func TestInflateRFCExamples(t *testing.T) {
 	for _, tt := range tests {
 		f := New(tt.takeover, 1<<15)
 		for i, p := range tt.payloads {
-			got, err := inflateMessage(f, bytes.NewReader(p), 100, 3)
+			got, err := wstest.InflateInPieces(f, bytes.NewReader(p), 100, 3)
 			if err != nil || string(got) != "Hello" {
 				t.Errorf("%s: message %d: %q, %v", tt.name, i, got, err)
 			}
@@ -224,12 +205,12 @@ func TestInflateCorrupt(t *testing.T) {
 	}
 	for name, p := range tests {
 		f := New(false, 1<<15)
-		_, err := inflateMessage(f, bytes.NewReader(p), 1<<20, 100)
+		_, err := wstest.InflateInPieces(f, bytes.NewReader(p), 1<<20, 100)
 		if err != ErrCorrupt {
 			t.Errorf("%s: error %v, want ErrCorrupt", name, err)
 		}
 		// The inflater is ready for the next message.
-		got, err := inflateMessage(f, bytes.NewReader(good), 1<<20, 100)
+		got, err := wstest.InflateInPieces(f, bytes.NewReader(good), 1<<20, 100)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Errorf("%s: next message: %v", name, err)
 		}
@@ -241,7 +222,7 @@ func TestInflateCorrupt(t *testing.T) {
 func TestInflateEmptyPayload(t *testing.T) {
 	f := New(true, 1<<15)
 	for _, p := range [][]byte{nil, {0x00}} {
-		got, err := inflateMessage(f, bytes.NewReader(p), 10, 10)
+		got, err := wstest.InflateInPieces(f, bytes.NewReader(p), 10, 10)
 		if err != nil || len(got) != 0 {
 			t.Errorf("% x: %q, %v", p, got, err)
 		}
@@ -271,16 +252,16 @@ func TestInflateSourceError(t *testing.T) {
 	good := newCompressor(15, false).compress(jsonLike(rng, 5000))
 	boom := errors.New("connection reset")
 	f := New(false, 1<<15)
-	_, err := inflateMessage(f, &errSource{data: good[:100], err: boom}, 1<<20, 1000)
+	_, err := wstest.InflateInPieces(f, &errSource{data: good[:100], err: boom}, 1<<20, 1000)
 	if err != boom {
 		t.Fatalf("got %v, want the source's error", err)
 	}
-	_, err = inflateMessage(f, &errSource{data: good[:100], err: io.ErrUnexpectedEOF}, 1<<20, 1000)
+	_, err = wstest.InflateInPieces(f, &errSource{data: good[:100], err: io.ErrUnexpectedEOF}, 1<<20, 1000)
 	if err != io.ErrUnexpectedEOF {
 		t.Fatalf("got %v, want io.ErrUnexpectedEOF", err)
 	}
 	// A reader that returns nothing forever is cut off.
-	_, err = inflateMessage(f, &errSource{err: nil}, 1<<20, 1000)
+	_, err = wstest.InflateInPieces(f, &errSource{err: nil}, 1<<20, 1000)
 	if err != errNoProgress {
 		t.Fatalf("got %v, want errNoProgress", err)
 	}
@@ -308,7 +289,7 @@ func TestInflateDiscard(t *testing.T) {
 		if src.Len() != 0 {
 			t.Fatalf("takeover=%v: %d payload bytes left unread", takeover, src.Len())
 		}
-		got, err := inflateMessage(f, bytes.NewReader(second), 1<<20, 4096)
+		got, err := wstest.InflateInPieces(f, bytes.NewReader(second), 1<<20, 4096)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("takeover=%v: next message: %v", takeover, err)
 		}
@@ -329,7 +310,7 @@ func TestInflateWindow9(t *testing.T) {
 	f := New(true, 1<<9)
 	for i := range 20 {
 		msg := jsonLike(rng, 100+rng.IntN(400))
-		got, err := inflateMessage(f, bytes.NewReader(d.compress(msg)), 1<<20, 64)
+		got, err := wstest.InflateInPieces(f, bytes.NewReader(d.compress(msg)), 1<<20, 64)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("message %d: %v", i, err)
 		}
@@ -358,7 +339,7 @@ func TestInflateStdlibWriterTakeover(t *testing.T) {
 		w.Flush()
 		payload := bytes.TrimSuffix(buf.Bytes(), []byte{0x00, 0x00, 0xff, 0xff})
 		total += len(payload)
-		got, err := inflateMessage(f, wstest.Pieces(payload, rng, 300), 1<<20, 700)
+		got, err := wstest.InflateInPieces(f, wstest.Pieces(payload, rng, 300), 1<<20, 700)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("message %d: %v", i, err)
 		}
@@ -393,7 +374,7 @@ func TestInflateMeasure(t *testing.T) {
 	if n, err := f.Skip(); n != 0 || err != nil {
 		t.Fatalf("Skip after the whole message: %d, %v", n, err)
 	}
-	if got, err := inflateMessage(f, bytes.NewReader(second), 1<<20, 4096); err != nil || !bytes.Equal(got, msg) {
+	if got, err := wstest.InflateInPieces(f, bytes.NewReader(second), 1<<20, 4096); err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("next message: %v", err)
 	}
 	f.Begin(&repeatReader{data: wstest.BombSegment(), n: 64}, 1<<20)

@@ -5,6 +5,8 @@ package utf8valid
 import (
 	"testing"
 	"unicode/utf8"
+
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // lookupFlags computes in Go what the SIMD validator computes for each
@@ -43,7 +45,7 @@ func checkLookupFlags(t *testing.T, p []byte) {
 			break
 		}
 	}
-	want := firstInvalidRef(p)
+	want := wstest.FirstInvalidRef(p)
 	if want >= 0 {
 		if c := p[want]; (c == 0xc0 || c == 0xc1 || c >= 0xf5) && utf8.Valid(p[:want]) {
 			want++

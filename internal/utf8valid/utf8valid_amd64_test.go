@@ -46,7 +46,7 @@ func TestSIMDContract(t *testing.T) {
 				}
 				whole := len(p) / path.block * path.block
 				want := whole
-				if j := firstInvalidRef(p); j >= 0 {
+				if j := wstest.FirstInvalidRef(p); j >= 0 {
 					e := j // where the lookup method flags the error
 					if c := p[j]; (c == 0xc0 || c == 0xc1 || c >= 0xf5) && utf8.Valid(p[:j]) {
 						e = j + 1

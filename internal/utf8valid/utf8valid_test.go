@@ -3,47 +3,11 @@ package utf8valid
 import (
 	"bytes"
 	"math/rand/v2"
-	"sort"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/rfc6455/websocket/internal/wstest"
 )
-
-// validPrefixRef reports whether p can begin a valid UTF-8 text, using only
-// utf8.Valid: either p is valid, or some completion of its trailing
-// sequence makes it valid. A second byte of 80, 90 or A0 suits every lead
-// (E0 needs A0–BF, F0 needs 90–BF, ED and F4 need 80–8F); later bytes may be
-// 80.
-func validPrefixRef(p []byte) bool {
-	if utf8.Valid(p) {
-		return true
-	}
-	buf := make([]byte, 0, len(p)+3)
-	for _, second := range []byte{0x80, 0x90, 0xa0} {
-		for extra := range 3 {
-			buf = append(buf[:0], p...)
-			buf = append(buf, second)
-			for range extra {
-				buf = append(buf, 0x80)
-			}
-			if utf8.Valid(buf) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// firstInvalidRef returns the index of the first byte of p after which no
-// completion can be valid, or -1. Being a valid prefix is monotone, so a
-// binary search finds it.
-func firstInvalidRef(p []byte) int {
-	if validPrefixRef(p) {
-		return -1
-	}
-	return sort.Search(len(p), func(k int) bool { return !validPrefixRef(p[:k+1]) })
-}
 
 // edgeCases are sequences at the edges of validity (RFC 3629 §4): the
 // shortest and longest of each length, overlongs, surrogates, values above
@@ -66,7 +30,7 @@ func checkContract(t *testing.T, name string, p []byte, n int) {
 		t.Fatalf("%s(%q) = %d: not a valid prefix", name, p, n)
 	}
 	if n < len(p)-3 {
-		if bad := firstInvalidRef(p[n:]); bad < 0 || bad > 3 {
+		if bad := wstest.FirstInvalidRef(p[n:]); bad < 0 || bad > 3 {
 			t.Fatalf("%s(%q) = %d: stopped before a sequence that is not invalid", name, p, n)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"io"
 	"math/rand/v2"
+	"sort"
 	"unicode/utf8"
 )
 
@@ -131,4 +132,65 @@ func BombSegment() []byte {
 	w.Write(make([]byte, 1<<20))
 	w.Flush()
 	return buf.Bytes()
+}
+
+// ValidPrefixRef is a slow reference for a validator's prefix rule, built
+// only on utf8.Valid: either p is valid, or some completion of its trailing
+// sequence makes it valid. A second byte of 80, 90 or A0 suits every lead
+// (E0 needs A0–BF, F0 needs 90–BF, ED and F4 need 80–8F); later bytes may be
+// 80.
+func ValidPrefixRef(p []byte) bool {
+	if utf8.Valid(p) {
+		return true
+	}
+	buf := make([]byte, 0, len(p)+3)
+	for _, second := range []byte{0x80, 0x90, 0xa0} {
+		for extra := range 3 {
+			buf = append(buf[:0], p...)
+			buf = append(buf, second)
+			for range extra {
+				buf = append(buf, 0x80)
+			}
+			if utf8.Valid(buf) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// FirstInvalidRef returns the index of the first byte of p after which no
+// completion can be valid, or -1. Being a valid prefix is monotone (no
+// extension of an invalid prefix is valid), so a binary search finds it.
+func FirstInvalidRef(p []byte) int {
+	if ValidPrefixRef(p) {
+		return -1
+	}
+	return sort.Search(len(p), func(k int) bool { return !ValidPrefixRef(p[:k+1]) })
+}
+
+// Inflater is what InflateInPieces needs of a decompressor (internal/inflate's
+// Reader): a message begins with its source and limit, then is read.
+type Inflater interface {
+	Begin(src io.Reader, limit int64)
+	io.Reader
+}
+
+// InflateInPieces decompresses one message payload with f, reading the
+// output in pieces of the given size.
+func InflateInPieces(f Inflater, src io.Reader, limit int64, piece int) ([]byte, error) {
+	f.Begin(src, limit)
+	var out []byte
+	buf := make([]byte, piece)
+	for range 1 << 30 {
+		n, err := f.Read(buf)
+		out = append(out, buf[:n]...)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	panic("unreachable")
 }
