@@ -91,27 +91,40 @@ func (c *client) command(cmd command) reply {
 // dial opens n more connections, dialWorkers at a time, and returns how
 // many failed and the first error.
 func (c *client) dial(n int) (int, string) {
+	failures, err := openMany(n, func() (bench.Conn, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return c.lib.Dial(ctx, c.url, c.opts)
+	}, func(conn bench.Conn) { c.conns = append(c.conns, conn) })
+	if err != nil {
+		return failures, err.Error()
+	}
+	return failures, ""
+}
+
+// openMany runs open n times, dialWorkers at a time, and hands what each
+// success opened to keep, one call at a time. It returns how many failed
+// and the first error.
+func openMany[T any](n int, open func() (T, error), keep func(T)) (int, error) {
 	var (
 		mu       sync.Mutex
 		failures int
-		first    string
+		first    error
 		wg       sync.WaitGroup
 	)
 	next := make(chan struct{})
 	for range min(dialWorkers, n) {
 		wg.Go(func() {
 			for range next {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				conn, err := c.lib.Dial(ctx, c.url, c.opts)
-				cancel()
+				v, err := open()
 				mu.Lock()
 				if err != nil {
 					failures++
-					if first == "" {
-						first = err.Error()
+					if first == nil {
+						first = err
 					}
 				} else {
-					c.conns = append(c.conns, conn)
+					keep(v)
 				}
 				mu.Unlock()
 			}

@@ -66,38 +66,11 @@ func upgradeRequest() *http.Request {
 // add opens n more connections, dialWorkers at a time, and returns the
 // failures.
 func (s *inproc) add(n int) (int, error) {
-	var (
-		mu       sync.Mutex
-		failures int
-		first    error
-		wg       sync.WaitGroup
-	)
-	next := make(chan struct{})
-	for range min(dialWorkers, n) {
-		wg.Go(func() {
-			for range next {
-				p, err := s.open()
-				mu.Lock()
-				if err != nil {
-					failures++
-					if first == nil {
-						first = err
-					}
-				} else {
-					s.mu.Lock()
-					s.pipes = append(s.pipes, p)
-					s.mu.Unlock()
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	for range n {
-		next <- struct{}{}
-	}
-	close(next)
-	wg.Wait()
-	return failures, first
+	return openMany(n, s.open, func(p *pipe) {
+		s.mu.Lock()
+		s.pipes = append(s.pipes, p)
+		s.mu.Unlock()
+	})
 }
 
 // switching is how a server's answer to the handshake begins.
