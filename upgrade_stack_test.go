@@ -208,6 +208,10 @@ func TestIdleReaderStack(t *testing.T) {
 }
 
 func idleReaderStackChild(t *testing.T) {
+	// No collection, as in handlerLoopStackChild: an allocation that has to
+	// assist or sweep takes the runtime's slow path, whose frames would grow
+	// some readers at random (a purego run in CI saw 2,294 B per reader).
+	debug.SetGCPercent(-1)
 	const n = 200
 	srv := httptest.NewServer(http.HandlerFunc(upgradeAndRead))
 	defer srv.Close()
@@ -240,7 +244,10 @@ func idleReaderStackChild(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	per := float64(after.StackInuse-before.StackInuse) / n
 	t.Logf("%.0f bytes of stack per blocked reader", per)
-	if per > 2048*1.1 {
+	// A frame too large on the path makes every reader 4 KiB (4,751 B
+	// were measured so); a few grown by the runtime's own slow paths stay
+	// well under 3 KiB on average.
+	if per > 3072 {
 		t.Errorf("%.0f bytes of stack per blocked reader, want about 2 KiB", per)
 	}
 	for _, c := range conns {
