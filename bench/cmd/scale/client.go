@@ -146,34 +146,50 @@ const echoSize = 64
 // interval, rounds times, and waits for its echo. It returns the round-trip
 // times in microseconds, sorted, and the failures.
 func (c *client) echo(n, rounds int, interval time.Duration) ([]int64, int, string) {
-	n = min(n, len(c.conns))
+	conns := c.conns[:min(n, len(c.conns))]
+	msg := bench.Payload(bench.Binary, echoSize)
+	rtts, failures, err := echoMany(len(conns), rounds, interval, func(i int) func() error {
+		conn := conns[i]
+		return func() error {
+			if err := conn.WriteMessage(bench.Binary, msg); err != nil {
+				return err
+			}
+			_, p, err := conn.ReadMessage()
+			if err == nil && len(p) != echoSize {
+				err = errShortEcho
+			}
+			return err
+		}
+	})
+	if err != nil {
+		return rtts, failures, err.Error()
+	}
+	return rtts, failures, ""
+}
+
+// echoMany runs rounds round trips on each of n connections at once, one
+// per interval, their starts spread over the interval; roundTrip(i) returns
+// connection i's round trip. It returns the round trips' times in
+// microseconds, sorted, how many connections failed, and the first error.
+func echoMany(n, rounds int, interval time.Duration, roundTrip func(i int) func() error) ([]int64, int, error) {
 	var (
 		mu       sync.Mutex
 		rtts     []int64
 		failures int
-		first    string
+		first    error
 		wg       sync.WaitGroup
 	)
-	msg := bench.Payload(bench.Binary, echoSize)
-	for i, conn := range c.conns[:n] {
+	for i := range n {
 		wg.Go(func() {
-			// Spread the active connections' sends over the interval.
 			t := time.NewTicker(interval)
 			defer t.Stop()
 			time.Sleep(interval * time.Duration(i) / time.Duration(n))
+			trip := roundTrip(i)
 			mine := make([]int64, 0, rounds)
 			var err error
 			for range rounds {
 				start := time.Now()
-				if err = conn.WriteMessage(bench.Binary, msg); err != nil {
-					break
-				}
-				var p []byte
-				if _, p, err = conn.ReadMessage(); err != nil {
-					break
-				}
-				if len(p) != echoSize {
-					err = errShortEcho
+				if err = trip(); err != nil {
 					break
 				}
 				mine = append(mine, time.Since(start).Microseconds())
@@ -183,8 +199,8 @@ func (c *client) echo(n, rounds int, interval time.Duration) ([]int64, int, stri
 			rtts = append(rtts, mine...)
 			if err != nil {
 				failures++
-				if first == "" {
-					first = err.Error()
+				if first == nil {
+					first = err
 				}
 			}
 			mu.Unlock()

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -144,51 +143,19 @@ func (s *inproc) echo(n, rounds int, interval time.Duration) ([]int64, int, erro
 	s.mu.Lock()
 	active := s.pipes[:min(n, len(s.pipes))]
 	s.mu.Unlock()
-	var (
-		mu       sync.Mutex
-		rtts     []int64
-		failures int
-		first    error
-		wg       sync.WaitGroup
-	)
-	for i, p := range active {
-		wg.Go(func() {
-			t := time.NewTicker(interval)
-			defer t.Stop()
-			time.Sleep(interval * time.Duration(i) / time.Duration(len(active)))
-			cl := p.client()
-			mine := make([]int64, 0, rounds)
-			var err error
-			for range rounds {
-				start := time.Now()
-				if _, err = cl.Write(maskedFrame); err != nil {
-					break
-				}
-				var b []byte
-				if b, err = cl.readFull(echoFrameLen); err != nil {
-					break
-				}
-				if b[0] != 0x82 || int(b[1]) != echoSize {
-					err = fmt.Errorf("scale: echo header % x", b[:2])
-					break
-				}
-				mine = append(mine, time.Since(start).Microseconds())
-				<-t.C
+	return echoMany(len(active), rounds, interval, func(i int) func() error {
+		cl := active[i].client()
+		return func() error {
+			if _, err := cl.Write(maskedFrame); err != nil {
+				return err
 			}
-			mu.Lock()
-			rtts = append(rtts, mine...)
-			if err != nil {
-				failures++
-				if first == nil {
-					first = err
-				}
+			b, err := cl.readFull(echoFrameLen)
+			if err == nil && (b[0] != 0x82 || int(b[1]) != echoSize) {
+				err = fmt.Errorf("scale: echo header % x", b[:2])
 			}
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	slices.Sort(rtts)
-	return rtts, failures, first
+			return err
+		}
+	})
 }
 
 // closeAll closes every pipe and waits for every reader to return.

@@ -37,16 +37,24 @@ import (
 	"time"
 )
 
-func main() {
+// runRole plays the role a step started this process in (server, client
+// or in-process, from roleEnv), and reports whether it had one.
+func runRole() bool {
 	switch os.Getenv(roleEnv) {
 	case "server":
 		runServer()
-		return
 	case "client":
 		runClient()
-		return
 	case "inproc":
 		runInproc()
+	default:
+		return false
+	}
+	return true
+}
+
+func main() {
+	if runRole() {
 		return
 	}
 	var o options

@@ -9,15 +9,7 @@ import (
 // TestMain lets the test binary play the server, client and in-process
 // roles that the steps start it in.
 func TestMain(m *testing.M) {
-	switch os.Getenv(roleEnv) {
-	case "server":
-		runServer()
-		return
-	case "client":
-		runClient()
-		return
-	case "inproc":
-		runInproc()
+	if runRole() {
 		return
 	}
 	os.Exit(m.Run())
