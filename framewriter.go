@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rfc6455/websocket/internal/bufpool"
@@ -34,9 +35,14 @@ type frameWriter struct {
 
 	stallTimeout   time.Duration // the write stall guard's bound; 0: off
 	stallResumable bool          // a write cut by a deadline may continue (TCP, Unix sockets)
-	// stallRefresh is when the guard's deadline is next moved forward; on
-	// a socket, when the probe was last armed, zero before the first write.
+	// stallRefresh is when the probe on a socket was last armed, zero
+	// before the first write.
 	stallRefresh time.Time
+	// On other transports stallFresh says that the guard's deadline was
+	// moved within the last 1/8 of a stall timeout; stallTimer clears it
+	// when that time is up, so that a write reads the clock only then.
+	stallFresh atomic.Bool
+	stallTimer *time.Timer
 
 	// The transport's write deadline is the earliest of these; dlMu
 	// guards them and the calls that set it.
@@ -209,11 +215,14 @@ func (w *frameWriter) writeVectored(h *frameHeader, a, b []byte) (int64, error) 
 // reports how much it wrote, goes on as long as some byte went out within
 // the last stall timeout, so a slow but reading peer is never cut. Other
 // transports (TLS, HTTP/2 streams, wrappers) cannot resume a write cut by
-// a deadline: there the deadline is at least a stall timeout after a
-// write's start (a clock read per write), and the writes of a large frame
-// are at most maxWriteChunk bytes each, each of which must finish in time,
-// as it does for a peer taking 1 MiB per stall timeout (35 KB/s at the
-// default).
+// a deadline: there the deadline is moved to 5/4 of a stall timeout ahead
+// by the first write after a timer marked it stale, 1/8 of a stall timeout
+// after it was last moved, so that it is at least a stall timeout after
+// any write's start (unless the timer fires later than 1/8 of a stall
+// timeout) and a write reads no clock in between. The writes of a large
+// frame there are at most maxWriteChunk bytes each, each of which must
+// finish in time, as it does for a peer taking 1 MiB per stall timeout
+// (35 KB/s at the default).
 
 // DefaultWriteStallTimeout is how long a write may wait without the
 // transport accepting a single byte before the connection fails with
@@ -286,7 +295,8 @@ func (w *frameWriter) writeBuffers(bufs *net.Buffers) (int64, error) {
 
 // armStall makes sure the guard's deadline is set for the write about to
 // start, and returns the write's last progress so far: now, or the zero
-// time on a socket, where stallCheck reads the clock at the first probe.
+// time where it read no clock (stallCheck reads it at a socket's first
+// probe; on other transports the time is not needed).
 func (w *frameWriter) armStall() time.Time {
 	if w.stallTimeout <= 0 {
 		return time.Time{}
@@ -304,12 +314,19 @@ func (w *frameWriter) armStall() time.Time {
 		}
 		return time.Time{}
 	}
-	now := time.Now()
-	if now.Before(w.stallRefresh) {
-		return now
+	if w.stallFresh.Load() {
+		return time.Time{}
 	}
-	w.stallRefresh = now.Add(w.stallTimeout / 8)
-	w.setStall(w.stallRefresh.Add(w.stallTimeout))
+	// Stale: move the deadline, and mark it stale again in 1/8 of a
+	// stall timeout.
+	now := time.Now()
+	w.stallFresh.Store(true)
+	w.setStall(now.Add(w.stallTimeout + w.stallTimeout/4))
+	if w.stallTimer == nil {
+		w.stallTimer = time.AfterFunc(w.stallTimeout/8, func() { w.stallFresh.Store(false) })
+	} else {
+		w.stallTimer.Reset(w.stallTimeout / 8)
+	}
 	return now
 }
 

@@ -3,8 +3,11 @@ package websocket
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"runtime"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,5 +239,77 @@ func TestFrameWriterBytes(t *testing.T) {
 				t.Errorf("two client frames with the same key %#x", keys[0])
 			}
 		})
+	}
+}
+
+// deadlineRecordingConn records the write deadlines put on it.
+type deadlineRecordingConn struct {
+	net.Conn
+	mu        sync.Mutex
+	deadlines []time.Time
+}
+
+func (c *deadlineRecordingConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.deadlines = append(c.deadlines, t)
+	c.mu.Unlock()
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *deadlineRecordingConn) recorded() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.deadlines)
+}
+
+// TestWriteStallDeadlineRefresh: on a transport that cannot resume a cut
+// write, the guard's deadline is moved by the first write, not by the
+// writes after it while it is fresh (they read no clock), and again by
+// the first write once 1/8 of a stall timeout has passed; each time to at
+// least a stall timeout past that write's start.
+func TestWriteStallDeadlineRefresh(t *testing.T) {
+	const stall = 1600 * time.Millisecond // fresh for 200 ms
+	cn, peer := wstest.TCPPair(t)
+	go io.Copy(io.Discard, peer)
+	rec := &deadlineRecordingConn{Conn: cn}
+	c := newConn(connConfig{netConn: rec, stallTimeout: stall})
+	t.Cleanup(func() { c.CloseNow() })
+	if c.writer.stallResumable {
+		t.Fatal("a wrapped transport counted as resumable")
+	}
+	write := func() time.Time {
+		t.Helper()
+		start := time.Now()
+		if err := c.WriteMessage(BinaryMessage, []byte("tick")); err != nil {
+			t.Fatal(err)
+		}
+		return start
+	}
+	first := write()
+	for range 100 {
+		write()
+	}
+	d := rec.recorded()
+	if len(d) != 1 {
+		t.Fatalf("101 writes within 1/8 of a stall timeout set %d deadlines, want 1", len(d))
+	}
+	if d[0].Before(first.Add(stall)) {
+		t.Fatalf("deadline %v after the write's start, want at least %v", d[0].Sub(first), stall)
+	}
+	// Wait, bounded, for the timer to mark the deadline stale.
+	deadline := time.Now().Add(testTimeout)
+	for c.writer.stallFresh.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the deadline was never marked stale")
+		}
+		runtime.Gosched()
+	}
+	later := write()
+	d = rec.recorded()
+	if len(d) != 2 {
+		t.Fatalf("the write after the timer set %d deadlines in all, want 2", len(d))
+	}
+	if d[1].Before(later.Add(stall)) {
+		t.Fatalf("moved deadline %v after the write's start, want at least %v", d[1].Sub(later), stall)
 	}
 }
