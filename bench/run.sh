@@ -18,6 +18,8 @@
 # benchstat summary with a column per library to out/benchstat-MODE.txt.
 # BENCH_LIB_DIR=/path measures a copy of the library there (say, a
 # `git archive` of a commit) instead of the working tree at ../.
+# BENCH_BEFORE=raw.txt (an earlier run's raw output, say of the library
+# before issue 15) adds that run's ratios to the targets table.
 set -euo pipefail
 mode=${1:-quick}
 cd "$(dirname "$0")"
@@ -79,6 +81,6 @@ run '^BenchmarkCodecRead$' "$codec"
 run '^BenchmarkCodecWrite$' "$codec"
 
 echo
-go run "${modflag[@]}" ./cmd/table <"$raw"
+go run "${modflag[@]}" ./cmd/table ${BENCH_BEFORE:+-before "$BENCH_BEFORE"} <"$raw"
 go tool "${modflag[@]}" benchstat -col /lib "$raw" >"$out/benchstat-$mode.txt" 2>&1 || true
 echo "raw output: bench/$raw (benchstat-ready); benchstat -col /lib: bench/$out/benchstat-$mode.txt"

@@ -263,21 +263,34 @@ func render(w io.Writer, res map[string]result, order []string) {
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: go test -bench . | table")
+		fmt.Fprintln(os.Stderr, "usage: go test -bench . | table [-before FILE]")
 		flag.PrintDefaults()
 	}
+	beforeFile := flag.String("before", "", "raw `go test -bench` output of an earlier run: the targets table shows its ratios beside this run's")
 	flag.Parse()
 	res, order, err := parse(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "table:", err)
 		os.Exit(1)
 	}
+	var before map[string]result
+	if *beforeFile != "" {
+		f, err := os.Open(*beforeFile)
+		if err == nil {
+			before, _, err = parse(f)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "table:", err)
+			os.Exit(1)
+		}
+	}
 	if len(res) == 0 {
 		fmt.Fprintln(os.Stderr, "table: no benchmark lines on standard input")
 		os.Exit(1)
 	}
 	if _, ok := res["Echo/size=64KiB/type=text/api=alloc/lib=ours"]; ok {
-		renderTargets(os.Stdout, res)
+		renderTargets(os.Stdout, res, before)
 	}
 	render(os.Stdout, res, order)
 }

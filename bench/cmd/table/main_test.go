@@ -99,7 +99,7 @@ BenchmarkIdle/handler=return/conns=10/lib=gorilla-2  1  1 ns/op  10000 srv-B/con
 	res, _, err := parse(strings.NewReader(in))
 	require.NoError(t, err)
 	var b strings.Builder
-	renderTargets(&b, res)
+	renderTargets(&b, res, nil)
 	out := b.String()
 	assert.Contains(t, out, "| echo 64KiB text, ReadMessage: ours / best peer | 2.50× | ≥ 2× | yes |")
 	assert.Contains(t, out, "| echo 64KiB text, ReadMessage: ours / tcp | 0.50× | ≥ 0.5× | yes |")
@@ -108,4 +108,24 @@ BenchmarkIdle/handler=return/conns=10/lib=gorilla-2  1  1 ns/op  10000 srv-B/con
 	assert.Contains(t, out, "| idle, read loop in the handler: server memory, ours / gorilla | 0.60× | ≤ 0.8× | yes |")
 	assert.Contains(t, out, "| idle, read loop in the handler: server stack per goroutine, ours / 6 KiB | 0.68× | ≤ 1× | yes |")
 	assert.Contains(t, out, "| idle, handler returns: server memory, ours / gorilla | 0.80× | ≤ 0.6× | no |")
+}
+
+func TestRenderTargetsBefore(t *testing.T) {
+	// NextReader of 1 KiB binary: ours 100 ns now, 200 ns before; the best
+	// peer (gobwas) 125 ns in both runs.
+	run := func(ours string) map[string]result {
+		in := "BenchmarkCodecRead/size=1KiB/type=binary/api=stream/lib=ours-2  100  " + ours + " ns/op\n" +
+			"BenchmarkCodecRead/size=1KiB/type=binary/api=stream/lib=gorilla-2  100  250 ns/op\n" +
+			"BenchmarkCodecRead/size=1KiB/type=binary/api=stream/lib=gobwas-2  100  125 ns/op\n" +
+			"BenchmarkEcho/size=64KiB/type=text/api=alloc/lib=ours-2  100  50000 ns/op\n"
+		res, _, err := parse(strings.NewReader(in))
+		require.NoError(t, err)
+		return res
+	}
+	var b strings.Builder
+	renderTargets(&b, run("100"), run("200"))
+	out := b.String()
+	assert.Contains(t, out, "| target | before | ratio | bound | met |")
+	assert.Contains(t, out, "| in-process read 1KiB binary, NextReader: ours / best peer | 0.62× | 1.25× | ≥ 1× | yes |")
+	assert.Contains(t, out, "| in-process read 1KiB text, NextReader: ours / best peer | — | — | ≥ 1× | no |")
 }

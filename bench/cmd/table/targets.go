@@ -90,6 +90,18 @@ func targets(res map[string]result) []target {
 		}
 		return math.NaN()
 	}
+	// In process, NextReader's messages per second against the best peer's
+	// streamed read.
+	for _, typ := range []string{"text", "binary"} {
+		name := func(lib string) string { return "CodecRead/size=1KiB/type=" + typ + "/api=stream/lib=" + lib }
+		best := math.NaN()
+		for _, peer := range []string{"gorilla", "coder", "gobwas"} {
+			if v := rate(name(peer)); !math.IsNaN(v) && (math.IsNaN(best) || v > best) {
+				best = v
+			}
+		}
+		out = append(out, target{"in-process read 1KiB " + typ + ", NextReader: ours / best peer", rate(name("ours")) / best, 1, false})
+	}
 	mem := func(handler, lib string) float64 { return idle(handler, lib, "srv-B/conn") }
 	out = append(out,
 		target{"idle, read loop in the handler: server memory, ours / gorilla", mem("loop", "ours") / mem("loop", "gorilla"), 0.8, true},
@@ -100,23 +112,47 @@ func targets(res map[string]result) []target {
 }
 
 // renderTargets writes the targets found in res as a table; targets whose
-// benchmarks did not run show "—" and count as missed.
-func renderTargets(w io.Writer, res map[string]result) {
+// benchmarks did not run show "—" and count as missed. With before (the
+// results of an earlier run, say of the library before the work the
+// targets ask for; nil: none), each target also shows its ratio there.
+func renderTargets(w io.Writer, res, before map[string]result) {
 	ts := targets(res)
-	fmt.Fprint(w, "### Targets (issue 15)\n\nRatios of medians in this run. The tcp floor is the better of its whole-message rows.\n\n")
-	fmt.Fprint(w, "| target | ratio | bound | met |\n|---|---:|---:|:---:|\n")
-	for _, t := range ts {
-		r, op, met := "—", "≥", "no"
-		if !math.IsNaN(t.ratio) && !math.IsInf(t.ratio, 0) {
-			r = ratio(t.ratio, 1)
-		}
+	var bs []target
+	fmt.Fprint(w, "### Targets (issue 15)\n\nRatios of medians in this run. The tcp floor is the better of its whole-message rows.")
+	if before != nil {
+		bs = targets(before)
+		fmt.Fprint(w, " Before: the same ratio in the earlier run given to -before.")
+	}
+	fmt.Fprint(w, "\n\n| target |")
+	if bs != nil {
+		fmt.Fprint(w, " before |")
+	}
+	fmt.Fprint(w, " ratio | bound | met |\n|---|")
+	if bs != nil {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprint(w, "---:|---:|:---:|\n")
+	for i, t := range ts {
+		op, met := "≥", "no"
 		if t.atMost {
 			op = "≤"
 		}
 		if t.met() {
 			met = "yes"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s %s× | %s |\n", t.what, r, op, strconv.FormatFloat(t.bound, 'f', -1, 64), met)
+		fmt.Fprintf(w, "| %s |", t.what)
+		if bs != nil {
+			fmt.Fprintf(w, " %s |", shownRatio(bs[i].ratio))
+		}
+		fmt.Fprintf(w, " %s | %s %s× | %s |\n", shownRatio(t.ratio), op, strconv.FormatFloat(t.bound, 'f', -1, 64), met)
 	}
 	fmt.Fprintln(w)
+}
+
+// shownRatio formats a target's ratio, or "—" when it cannot be computed.
+func shownRatio(r float64) string {
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return "—"
+	}
+	return ratio(r, 1)
 }
