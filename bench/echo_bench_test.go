@@ -131,12 +131,14 @@ func benchEcho(b *testing.B, ch *Child, lib Library, typ MsgType, api string, si
 	b.SetBytes(int64(size))
 	cpu0 := serverCPU(b, ch)
 	b.ResetTimer()
+	wait := profileServer(b, ch, profileName(b))
 	for range b.N {
 		if buf, err = roundTrip(c, s, api, buf, chunk, size); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
+	wait()
 	cpu := serverCPU(b, ch) - cpu0
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "srv-cpu-ns/op")
 }
