@@ -4,10 +4,14 @@ package utf8valid
 
 import "golang.org/x/sys/cpu"
 
-// validateAVX2 and validateSSSE3 (utf8valid_amd64.s) check p in 32- or
-// 16-byte blocks and return the length of the prefix they found no error
-// in, a multiple of the block size. p must start on a sequence boundary.
+// validateAVX512 (utf8valid_avx512_amd64.s), validateAVX2 and
+// validateSSSE3 (utf8valid_amd64.s) check p in 64-, 32- or 16-byte blocks
+// and return the length of the prefix they found no error in, a multiple
+// of the block size. p must start on a sequence boundary.
 //
+//go:noescape
+func validateAVX512(p []byte) int
+
 //go:noescape
 func validateAVX2(p []byte) int
 
@@ -19,12 +23,17 @@ const (
 	pathGeneric = iota
 	pathSSSE3
 	pathAVX2
+	pathAVX512
 )
 
 // selected is the best SIMD path this CPU supports; tests lower it to reach
 // the other paths on the same machine.
 var selected = func() int {
 	switch {
+	case cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW:
+		// F and BW are all validateAVX512 uses: byte shuffles, byte
+		// compares into mask registers, VALIGNQ and VPTERNLOGD.
+		return pathAVX512
 	case cpu.X86.HasAVX2:
 		return pathAVX2
 	case cpu.X86.HasSSSE3:
@@ -46,6 +55,8 @@ func Prefix(p []byte) int {
 	n := 0
 	if len(p) >= simdMin {
 		switch selected {
+		case pathAVX512:
+			n = sequenceStart(p, validateAVX512(p))
 		case pathAVX2:
 			n = sequenceStart(p, validateAVX2(p))
 		case pathSSSE3:
@@ -100,7 +111,8 @@ const carry = errTooShort | errTooLong | errTwoConts
 
 // tables holds the lookup tables and constants the assembly loads,
 // at fixed offsets: prevHigh at 0, prevLow at 16, curHigh at 32, lastMax at
-// 48 (the 16-byte path uses its second half, at 64).
+// 48 (64 bytes: the 64-byte path loads it whole, the 32-byte path its last
+// 32 bytes at 80, the 16-byte path its last 16 at 96).
 var tables = struct {
 	prevHigh [16]byte // by the high nibble of the previous byte
 	prevLow  [16]byte // by the low nibble of the previous byte
@@ -109,7 +121,7 @@ var tables = struct {
 	// block for it to end on a boundary: below F0, E0 and C0 in the last
 	// three. A block that exceeds it leaves a sequence open, which a
 	// following all-ASCII block (checked without the tables) must refuse.
-	lastMax [32]byte
+	lastMax [64]byte
 }{
 	prevHigh: [16]byte{
 		// 0–7: ASCII; only a continuation byte after it is wrong.
@@ -158,7 +170,11 @@ var tables = struct {
 		// C–F: a lead cuts short a sequence before it.
 		errTooShort, errTooShort, errTooShort, errTooShort,
 	},
-	lastMax: [32]byte{
+	lastMax: [64]byte{
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,

@@ -26,7 +26,7 @@ TEXT ·validateAVX2(SB), NOSPLIT, $0-32
 	VBROADCASTI128 ·tables+0(SB), Y10
 	VBROADCASTI128 ·tables+16(SB), Y11
 	VBROADCASTI128 ·tables+32(SB), Y12
-	VMOVDQU        ·tables+48(SB), Y14
+	VMOVDQU        ·tables+80(SB), Y14
 	MOVL           $0x0f, AX
 	MOVD           AX, X13
 	VPBROADCASTB   X13, Y13
@@ -145,7 +145,7 @@ TEXT ·validateSSSE3(SB), NOSPLIT, $0-32
 	MOVOU  ·tables+0(SB), X10
 	MOVOU  ·tables+16(SB), X11
 	MOVOU  ·tables+32(SB), X12
-	MOVOU  ·tables+64(SB), X14
+	MOVOU  ·tables+96(SB), X14
 	PXOR   X9, X9
 	MOVL   $0x0f, AX
 	MOVD   AX, X13
