@@ -6,8 +6,9 @@ import "golang.org/x/sys/cpu"
 
 // validateAVX512 (utf8valid_avx512_amd64.s), validateAVX2 and
 // validateSSSE3 (utf8valid_amd64.s) check p in 64-, 32- or 16-byte blocks
-// and return the length of the prefix they found no error in, a multiple
-// of the block size. p must start on a sequence boundary.
+// and return the length of the prefix they found no error in: a multiple
+// of the block size, or len(p) for validateAVX512, which also checks the
+// bytes after the last whole block. p must start on a sequence boundary.
 //
 //go:noescape
 func validateAVX512(p []byte) int

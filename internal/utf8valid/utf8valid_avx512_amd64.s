@@ -5,7 +5,12 @@
 // func validateAVX512(p []byte) int
 //
 // validateAVX2 (utf8valid_amd64.s) in 64-byte blocks, for CPUs with
-// AVX-512 F and BW. Returns a multiple of 64. The differences: VALIGNQ
+// AVX-512 F and BW. It returns len(p) when it found no error, else the
+// start of the block where it found one, a multiple of 64: the bytes after
+// the last whole block are checked as a block of their own, loaded under a
+// mask, which zeroes the bytes past the end of p and suppresses any fault
+// they would raise, and their flags are ignored. The rest is validateAVX2
+// with wider registers: VALIGNQ
 // brings the last 16 bytes of the previous block below the first 48 of this
 // one, so that VPALIGNR, which works within 16-byte lanes, can give the
 // bytes one, two and three back; VPTERNLOGD merges the three table
@@ -14,17 +19,22 @@
 //
 // Registers:
 //   SI  next block           DI  start of p        DX  end of the last whole block
+//   R9  end of p             BX  length of this block (64, or of the tail)
 //   Z0  previous block       Z1  this block        Z2–Z5 scratch
 //   Z6  0x60 (E0-0x80)       Z7  0x70 (F0-0x80)    Z8  0x80
 //   Z10 prevHigh table       Z11 prevLow table     Z12 curHigh table
 //   Z13 0x0F                 Z14 lastMax
 //   K1  scratch              K2  bytes of Z0 above lastMax: a sequence left open
+//   K3  the bytes of this block that are in p
 TEXT ·validateAVX512(SB), NOSPLIT, $0-32
 	MOVQ p_base+0(FP), SI
 	MOVQ p_len+8(FP), DX
 	MOVQ SI, DI
+	LEAQ (SI)(DX*1), R9
 	ANDQ $-64, DX
 	ADDQ SI, DX
+	MOVQ $64, BX
+	KXNORQ K3, K3, K3
 
 	VBROADCASTI32X4 ·tables+0(SB), Z10
 	VBROADCASTI32X4 ·tables+16(SB), Z11
@@ -45,7 +55,7 @@ TEXT ·validateAVX512(SB), NOSPLIT, $0-32
 
 loop:
 	CMPQ SI, DX
-	JEQ  done
+	JAE  tail
 
 	// Two ASCII blocks at once when there is room: nothing to check but
 	// that the block before did not leave a sequence open.
@@ -104,14 +114,30 @@ multibyte:
 
 	// There the tables' continuation-after-continuation flag is expected:
 	// a byte is in error unless its classes are exactly the expected flag.
-	VPCMPB   $4, Z4, Z2, K1 // K1 = Z2 != Z4
+	VPCMPB   $4, Z4, Z2, K3, K1 // K1 = K3 & (Z2 != Z4)
 	KORTESTQ K1, K1
 	JNZ      done
 
 	VPCMPUB   $6, Z14, Z1, K2 // K2 = Z1 > lastMax
 	VMOVDQA64 Z1, Z0
-	ADDQ      $64, SI
+	ADDQ      BX, SI
 	JMP       loop
+
+tail:
+	// SI is past DX once the tail has been checked. Otherwise the tail
+	// goes through the multibyte path whatever its bytes: it must not
+	// leave a sequence of the last whole block unchecked.
+	JHI         done
+	MOVQ        R9, CX
+	SUBQ        SI, CX
+	JZ          done
+	MOVQ        CX, BX
+	MOVQ        $1, AX
+	SHLQ        CX, AX
+	DECQ        AX
+	KMOVQ       AX, K3
+	VMOVDQU8.Z  (SI), K3, Z1
+	JMP         multibyte
 
 done:
 	SUBQ       DI, SI
