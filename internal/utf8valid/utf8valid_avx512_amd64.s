@@ -8,14 +8,15 @@
 // AVX-512 F and BW. It returns len(p) when it found no error, else the
 // start of the block where it found one, a multiple of 64: the bytes after
 // the last whole block are checked as a block of their own, loaded under a
-// mask, which zeroes the bytes past the end of p and suppresses any fault
-// they would raise, and their flags are ignored. The rest is validateAVX2
-// with wider registers: VALIGNQ
-// brings the last 16 bytes of the previous block below the first 48 of this
-// one, so that VPALIGNR, which works within 16-byte lanes, can give the
-// bytes one, two and three back; VPTERNLOGD merges the three table
-// lookups, and the two continuation tests, in one instruction each; byte
-// tests land in mask registers, tested with KORTESTQ.
+// mask that zeroes the bytes past the end of p and suppresses any fault
+// they would raise; their flags are ignored.
+//
+// The rest is validateAVX2 with wider registers. VALIGNQ brings the last
+// 16 bytes of the previous block below the first 48 of this one, so that
+// VPALIGNR, which works within 16-byte lanes, can give the bytes one, two
+// and three back; VPTERNLOGD merges the three table lookups, and the two
+// continuation tests, in one instruction each; byte tests land in mask
+// registers, tested with KORTESTQ.
 //
 // Registers:
 //   SI  next block           DI  start of p        DX  end of the last whole block
@@ -27,14 +28,14 @@
 //   K1  scratch              K2  bytes of Z0 above lastMax: a sequence left open
 //   K3  the bytes of this block that are in p
 TEXT ·validateAVX512(SB), NOSPLIT, $0-32
-	MOVQ p_base+0(FP), SI
-	MOVQ p_len+8(FP), DX
-	MOVQ SI, DI
-	LEAQ (SI)(DX*1), R9
-	ANDQ $-64, DX
-	ADDQ SI, DX
-	MOVQ $64, BX
-	KXNORQ K3, K3, K3
+	MOVQ   p_base+0(FP), SI
+	MOVQ   p_len+8(FP), DX
+	MOVQ   SI, DI
+	LEAQ   (SI)(DX*1), R9
+	ANDQ   $-64, DX
+	ADDQ   SI, DX
+	MOVQ   $64, BX
+	KXNORQ K3, K3, K3 // in whole blocks all 64 bytes are in p
 
 	VBROADCASTI32X4 ·tables+0(SB), Z10
 	VBROADCASTI32X4 ·tables+16(SB), Z11
@@ -65,7 +66,7 @@ loop:
 	VMOVDQU64  (SI), Z1
 	VMOVDQU64  64(SI), Z2
 	VMOVDQU64  128(SI), Z3
-	VPTERNLOGD $0xfe, 192(SI), Z1, Z2 // Z2 |= Z1 | next
+	VPTERNLOGD $0xfe, 192(SI), Z1, Z2 // Z2 = Z2 | Z1 | 192(SI)
 	VPORQ      Z3, Z2, Z2
 	VPMOVB2M   Z2, K1
 	KORTESTQ   K1, K1
@@ -130,20 +131,20 @@ tail:
 	// SI is past DX once the tail has been checked. Otherwise the tail
 	// goes through the multibyte path whatever its bytes: it must not
 	// leave a sequence of the last whole block unchecked.
-	JHI         done
-	MOVQ        R9, CX
-	SUBQ        SI, CX
-	JZ          done
-	MOVQ        CX, BX
-	MOVQ        $1, AX
-	SHLQ        CX, AX
-	DECQ        AX
-	KMOVQ       AX, K3
-	VMOVDQU8.Z  (SI), K3, Z1
-	JMP         multibyte
+	JHI        done
+	MOVQ       R9, CX
+	SUBQ       SI, CX
+	JZ         done
+	MOVQ       CX, BX
+	MOVQ       $1, AX
+	SHLQ       CX, AX
+	DECQ       AX
+	KMOVQ      AX, K3
+	VMOVDQU8.Z (SI), K3, Z1
+	JMP        multibyte
 
 done:
 	SUBQ       DI, SI
 	MOVQ       SI, ret+24(FP)
-	VZEROUPPER
+	VZEROUPPER // the Z registers' upper halves would slow later SSE code
 	RET
