@@ -249,7 +249,8 @@ func (w *frameWriter) write(p []byte) (int64, error) {
 		if !w.stallResumable && len(q) > maxWriteChunk {
 			q = q[:maxWriteChunk]
 		}
-		last := w.armStall()
+		var last time.Time // when a byte last went out; zero: not yet probed
+		w.armStall()
 		for {
 			n, err := w.conn.Write(q)
 			sent += int64(n)
@@ -271,15 +272,15 @@ func (w *frameWriter) write(p []byte) (int64, error) {
 // writes (a TCP or Unix socket, or a buffersWriter), under the stall
 // guard.
 func (w *frameWriter) writeBuffers(bufs *net.Buffers) (int64, error) {
+	var last time.Time // as in write
+	w.armStall()
 	if bw, ok := w.conn.(buffersWriter); ok {
-		last := w.armStall()
 		n, err := bw.WriteBuffers(*bufs)
 		if err != nil {
 			err = w.stallCheck(err, n, &last)
 		}
 		return n, err
 	}
-	last := w.armStall()
 	var sent int64
 	for {
 		n, err := bufs.WriteTo(w.conn)
@@ -294,12 +295,11 @@ func (w *frameWriter) writeBuffers(bufs *net.Buffers) (int64, error) {
 }
 
 // armStall makes sure the guard's deadline is set for the write about to
-// start, and returns the write's last progress so far: now, or the zero
-// time where it read no clock (stallCheck reads it at a socket's first
-// probe; on other transports the time is not needed).
-func (w *frameWriter) armStall() time.Time {
+// start. It reads the clock only to move that deadline: the write's
+// progress is timed by stallCheck, from its first probe.
+func (w *frameWriter) armStall() {
 	if w.stallTimeout <= 0 {
-		return time.Time{}
+		return
 	}
 	if w.stallResumable {
 		// On a socket the probe is armed once, then moved only by
@@ -312,10 +312,10 @@ func (w *frameWriter) armStall() time.Time {
 			w.stallRefresh = time.Now()
 			w.setStall(w.stallRefresh.Add(w.stallTimeout / 8))
 		}
-		return time.Time{}
+		return
 	}
 	if w.stallFresh.Load() {
-		return time.Time{}
+		return
 	}
 	// Stale: move the deadline, and mark it stale again in 1/8 of a
 	// stall timeout.
@@ -327,14 +327,13 @@ func (w *frameWriter) armStall() time.Time {
 	} else {
 		w.stallTimer.Reset(w.stallTimeout / 8)
 	}
-	return now
 }
 
 // stallCheck looks at a failed transport write; n bytes went out in the
-// call that failed, and *last is when a byte last went out (or the write
-// began). It returns nil when the write should go on: the guard's probe
-// fired on a write that can resume, and a byte went out within the stall
-// timeout. It returns ErrWriteStalled when the guard ended the write, and
+// call that failed, and *last is when a byte last went out (zero until
+// the write's first probe, which sets it). It returns nil when the write
+// should go on: the guard's probe fired on a write that can resume, and a
+// byte went out within the stall timeout. It returns ErrWriteStalled when the guard ended the write, and
 // err otherwise (a transport error, the user's deadline, a context's
 // end).
 func (w *frameWriter) stallCheck(err error, n int64, last *time.Time) error {
