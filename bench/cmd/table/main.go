@@ -168,7 +168,7 @@ func format(v float64) string {
 
 // ratio formats a/b as "1.52×", or "—" when it cannot be computed.
 func ratio(a, b float64) string {
-	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
+	if math.IsNaN(a) || math.IsNaN(b) || math.IsInf(a, 0) || math.IsInf(b, 0) || b == 0 {
 		return "—"
 	}
 	return strconv.FormatFloat(a/b, 'f', 2, 64) + "×"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -78,6 +79,7 @@ func TestFormat(t *testing.T) {
 	assert.Equal(t, "1.23", format(1.234))
 	assert.Equal(t, "0", format(0))
 	assert.Equal(t, "—", ratio(1, 0))
+	assert.Equal(t, "—", ratio(math.Inf(1), 1)) // a target whose divisor was 0
 }
 
 func TestRenderTargets(t *testing.T) {

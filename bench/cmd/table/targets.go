@@ -56,16 +56,21 @@ func targets(res map[string]result) []target {
 		}
 		return a
 	}
+	// bestPeer is the highest rate of the peers' benchmarks name(peer).
+	bestPeer := func(name func(lib string) string) float64 {
+		best := math.NaN()
+		for _, peer := range []string{"gorilla", "coder", "gobwas"} {
+			if v := rate(name(peer)); !math.IsNaN(v) && (math.IsNaN(best) || v > best) {
+				best = v
+			}
+		}
+		return best
+	}
 	var out []target
 	for _, size := range []string{"64KiB", "1MiB"} {
 		for _, typ := range []string{"text", "binary"} {
 			ours := rate(echo(size, typ, "alloc", "ours"))
-			best := math.NaN()
-			for _, peer := range []string{"gorilla", "coder", "gobwas"} {
-				if v := rate(echo(size, typ, "alloc", peer)); !math.IsNaN(v) && (math.IsNaN(best) || v > best) {
-					best = v
-				}
-			}
+			best := bestPeer(func(lib string) string { return echo(size, typ, "alloc", lib) })
 			row := "echo " + size + " " + typ + ", ReadMessage"
 			out = append(out,
 				target{row + ": ours / best peer", ours / best, 2, false},
@@ -94,13 +99,7 @@ func targets(res map[string]result) []target {
 	// streamed read.
 	for _, typ := range []string{"text", "binary"} {
 		name := func(lib string) string { return "CodecRead/size=1KiB/type=" + typ + "/api=stream/lib=" + lib }
-		best := math.NaN()
-		for _, peer := range []string{"gorilla", "coder", "gobwas"} {
-			if v := rate(name(peer)); !math.IsNaN(v) && (math.IsNaN(best) || v > best) {
-				best = v
-			}
-		}
-		out = append(out, target{"in-process read 1KiB " + typ + ", NextReader: ours / best peer", rate(name("ours")) / best, 1, false})
+		out = append(out, target{"in-process read 1KiB " + typ + ", NextReader: ours / best peer", rate(name("ours")) / bestPeer(name), 1, false})
 	}
 	mem := func(handler, lib string) float64 { return idle(handler, lib, "srv-B/conn") }
 	out = append(out,
@@ -142,17 +141,9 @@ func renderTargets(w io.Writer, res, before map[string]result) {
 		}
 		fmt.Fprintf(w, "| %s |", t.what)
 		if bs != nil {
-			fmt.Fprintf(w, " %s |", shownRatio(bs[i].ratio))
+			fmt.Fprintf(w, " %s |", ratio(bs[i].ratio, 1))
 		}
-		fmt.Fprintf(w, " %s | %s %s× | %s |\n", shownRatio(t.ratio), op, strconv.FormatFloat(t.bound, 'f', -1, 64), met)
+		fmt.Fprintf(w, " %s | %s %s× | %s |\n", ratio(t.ratio, 1), op, strconv.FormatFloat(t.bound, 'f', -1, 64), met)
 	}
 	fmt.Fprintln(w)
-}
-
-// shownRatio formats a target's ratio, or "—" when it cannot be computed.
-func shownRatio(r float64) string {
-	if math.IsNaN(r) || math.IsInf(r, 0) {
-		return "—"
-	}
-	return ratio(r, 1)
 }
