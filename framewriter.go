@@ -40,8 +40,10 @@ type frameWriter struct {
 	stallRefresh time.Time
 	// On other transports stallFresh says that the guard's deadline was
 	// moved within the last 1/8 of a stall timeout; stallTimer clears it
-	// when that time is up, so that a write reads the clock only then.
-	stallFresh atomic.Bool
+	// when that time is up, so that a write reads the clock only then. Both
+	// are made by the first write; the timer holds the flag alone, so a
+	// timer still pending after the Conn ends keeps nothing else alive.
+	stallFresh *atomic.Bool
 	stallTimer *time.Timer
 
 	// The transport's write deadline is the earliest of these; dlMu
@@ -314,19 +316,21 @@ func (w *frameWriter) armStall() {
 		}
 		return
 	}
-	if w.stallFresh.Load() {
+	if f := w.stallFresh; f != nil && f.Load() {
 		return
 	}
 	// Stale: move the deadline, and mark it stale again in 1/8 of a
 	// stall timeout.
-	now := time.Now()
-	w.stallFresh.Store(true)
-	w.setStall(now.Add(w.stallTimeout + w.stallTimeout/4))
+	w.setStall(time.Now().Add(w.stallTimeout + w.stallTimeout/4))
 	if w.stallTimer == nil {
-		w.stallTimer = time.AfterFunc(w.stallTimeout/8, func() { w.stallFresh.Store(false) })
-	} else {
-		w.stallTimer.Reset(w.stallTimeout / 8)
+		f := new(atomic.Bool)
+		f.Store(true)
+		w.stallFresh = f
+		w.stallTimer = time.AfterFunc(w.stallTimeout/8, func() { f.Store(false) })
+		return
 	}
+	w.stallFresh.Store(true)
+	w.stallTimer.Reset(w.stallTimeout / 8)
 }
 
 // stallCheck looks at a failed transport write; n bytes went out in the

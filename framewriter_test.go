@@ -313,3 +313,38 @@ func TestWriteStallDeadlineRefresh(t *testing.T) {
 		t.Fatalf("moved deadline %v after the write's start, want at least %v", d[1].Sub(later), stall)
 	}
 }
+
+// TestWriteStallTimerKeepsNoConn: the timer that marks the guard's deadline
+// stale on a transport that cannot resume a cut write may still be pending
+// long after the Conn ended (1/8 of the stall timeout: 3.75 s at the
+// default); it must not keep the Conn alive meanwhile, or a server closing
+// many TLS connections a second would hold all of them.
+func TestWriteStallTimerKeepsNoConn(t *testing.T) {
+	cn, peer := wstest.TCPPair(t)
+	go io.Copy(io.Discard, peer)
+	collected := make(chan struct{})
+	func() {
+		c := newConn(connConfig{netConn: &deadlineRecordingConn{Conn: cn}, stallTimeout: time.Hour})
+		if err := c.WriteMessage(BinaryMessage, []byte("tick")); err != nil {
+			t.Fatal(err)
+		}
+		if c.writer.stallTimer == nil {
+			t.Fatal("no stall timer after a write")
+		}
+		c.CloseNow()
+		runtime.AddCleanup(c, func(ch chan struct{}) { close(ch) }, collected)
+	}()
+	deadline := time.Now().Add(testTimeout)
+	for {
+		runtime.GC()
+		select {
+		case <-collected:
+			return
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Conn is still reachable after it closed: the pending stall timer holds it")
+		}
+		runtime.Gosched()
+	}
+}
